@@ -1,0 +1,1 @@
+"""Event-sourced aggregates: the write model that every consistent decision is made on."""

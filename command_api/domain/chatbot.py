@@ -1,0 +1,61 @@
+"""Chatbot (an OCS "experiment"): a working version that is edited, plus immutable published snapshots.
+
+The chatbot's id is the working version's public id. Each published version has its own public id,
+which the API mostly refuses (SPEC §1.10); sessions always reference the chatbot's own id.
+"""
+
+from uuid import UUID
+
+from command_api.domain.base import OcsAggregate
+
+
+class Chatbot(OcsAggregate):
+    class Created(OcsAggregate.Created):
+        name: str
+        description: str
+        llm: dict
+
+    class VersionPublished(OcsAggregate.Event):
+        version_id: str
+        version_number: int
+        version_description: str
+        is_default_version: bool
+        llm: dict
+
+        def apply(self, chatbot: "Chatbot") -> None:
+            if self.is_default_version:
+                for version in chatbot.versions:
+                    version["is_default_version"] = False
+            chatbot.versions.append(
+                {
+                    "version_id": self.version_id,
+                    "version_number": self.version_number,
+                    "version_description": self.version_description,
+                    "is_default_version": self.is_default_version,
+                    "llm": self.llm,
+                }
+            )
+
+    def __init__(self, id: UUID, team: str, name: str, description: str, llm: dict):
+        self.team = team
+        self.name = name
+        self.description = description
+        self.llm = llm
+        self.versions: list[dict] = []
+
+    @property
+    def version_number(self) -> int:
+        """The working version's number: one more than the highest published snapshot."""
+        return len(self.versions) + 1
+
+    def publish_version(self, version_id: str, description: str, make_default: bool) -> dict:
+        self.trigger_event(
+            self.VersionPublished,
+            version_id=version_id,
+            version_number=self.version_number,
+            version_description=description,
+            # The first version ever published serves traffic by default (SPEC §2).
+            is_default_version=make_default or not self.versions,
+            llm=dict(self.llm),
+        )
+        return self.versions[-1]

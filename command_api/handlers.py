@@ -1,0 +1,192 @@
+"""Command handlers: each loads aggregates from the write model, decides, and saves their new events.
+
+Every decision that must be consistent (does it exist, whose team is it) is made here, on the event
+store, never on a read model.
+"""
+
+import re
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from command_api import commands
+from command_api.application import AggregateNotFoundError, OcsApplication
+from command_api.domain.api_key import ApiKey, api_key_id
+from command_api.domain.chat_session import PAGE_CONTEXT_KEY, ChatSession, api_channel_id
+from command_api.domain.chatbot import Chatbot
+from command_api.domain.participant import Participant, participant_id
+from command_api.domain.team import Team, team_id
+from command_api.domain.widget_channel import AUTH_LEVELS, WidgetChannel, widget_channel_id
+from infra.credentials import hash_secret, new_api_key, new_embed_key
+from schemas.errors import detail, field_errors
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+PROVIDERS = ("openai", "echo")
+
+
+def load(app: OcsApplication, aggregate_id, kind: type):
+    """The aggregate of that kind with that id, or None."""
+    try:
+        aggregate = app.repository.get(UUID(str(aggregate_id)))
+    except (AggregateNotFoundError, ValueError):
+        return None
+    return aggregate if isinstance(aggregate, kind) else None
+
+
+def require_team(app: OcsApplication, slug: str) -> Team:
+    team = load(app, team_id(slug), Team)
+    if team is None:
+        raise detail(404, f"team {slug!r} does not exist")
+    return team
+
+
+def require_chatbot(app: OcsApplication, chatbot_id: str) -> Chatbot:
+    chatbot = load(app, chatbot_id, Chatbot)
+    if chatbot is None:
+        raise detail(404, f"chatbot {chatbot_id!r} does not exist")
+    return chatbot
+
+
+def create_team(command: commands.CreateTeam, app: OcsApplication) -> dict:
+    if not SLUG.match(command.slug):
+        raise detail(400, f"invalid team slug {command.slug!r}: use lowercase letters, digits, '-' and '_'")
+    if load(app, team_id(command.slug), Team) is not None:
+        raise detail(409, f"team {command.slug!r} already exists")
+    team = Team(id=team_id(command.slug), team=command.slug, name=command.name)
+    app.save(team)
+    return {"slug": team.team, "name": team.name}
+
+
+def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> dict:
+    require_team(app, command.team)
+    prefix, secret, key = new_api_key()
+    api_key = ApiKey(
+        id=api_key_id(prefix),
+        team=command.team,
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        name=command.name,
+        user=command.user or f"admin@{command.team}",
+        read_only=command.read_only,
+    )
+    app.save(api_key)
+    return {"key": key, "read_only": api_key.read_only}
+
+
+def revoke_api_key(command: commands.RevokeApiKey, app: OcsApplication) -> dict:
+    api_key = load(app, api_key_id(command.prefix), ApiKey)
+    if api_key is None:
+        raise detail(404, f"no API key with prefix {command.prefix!r}")
+    api_key.revoke()
+    app.save(api_key)
+    return {"revoked": True}
+
+
+def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> dict:
+    require_team(app, command.team)
+    if not command.name.strip() or len(command.name) > 128:
+        raise detail(400, "a chatbot name is 1 to 128 characters")
+    if command.provider not in PROVIDERS:
+        raise detail(400, f"unknown provider {command.provider!r}: use one of {', '.join(PROVIDERS)}")
+    chatbot = Chatbot(
+        id=uuid4(),
+        team=command.team,
+        name=command.name,
+        description=command.description,
+        llm={
+            "prompt": command.prompt,
+            "provider": command.provider,
+            "model": command.model,
+            "base_url": command.base_url,
+            "api_key": command.llm_api_key,
+        },
+    )
+    app.save(chatbot)
+    return {"id": str(chatbot.id), "name": chatbot.name, "version_number": chatbot.version_number}
+
+
+def publish_version(command: commands.PublishVersion, app: OcsApplication) -> dict:
+    chatbot = require_chatbot(app, command.chatbot_id)
+    version = chatbot.publish_version(str(uuid4()), command.description, command.make_default)
+    app.save(chatbot)
+    return {"version_number": version["version_number"], "is_default_version": version["is_default_version"]}
+
+
+def create_widget_channel(command: commands.CreateWidgetChannel, app: OcsApplication) -> dict:
+    chatbot = require_chatbot(app, command.chatbot_id)
+    if command.auth_level not in AUTH_LEVELS:
+        raise detail(400, f"unknown auth level {command.auth_level!r}: use one of {', '.join(AUTH_LEVELS)}")
+    embed_key = new_embed_key()
+    channel = WidgetChannel(
+        id=widget_channel_id(embed_key),
+        team=chatbot.team,
+        chatbot_id=str(chatbot.id),
+        allowed_domains=list(command.allowed_domains),
+        auth_level=command.auth_level,
+    )
+    app.save(channel)
+    return {"embed_key": embed_key, "channel_id": str(channel.id)}
+
+
+@dataclass(frozen=True)
+class SessionCreated:
+    session: ChatSession
+    chatbot: Chatbot
+    participant: Participant
+    team: Team
+
+
+def create_session(command: commands.CreateSession, app: OcsApplication) -> SessionCreated:
+    chatbot = load(app, command.experiment, Chatbot)
+    if chatbot is None:
+        raise field_errors({"experiment": [f"Object with public_id={command.experiment} does not exist."]})
+    if chatbot.team != command.team:
+        raise detail(404, "Experiment not found")
+    identifier = command.participant or command.caller
+    if not identifier:
+        raise field_errors({"participant": "This field is required."})
+    participant, new_participant = participant_on_platform(app, command.team, "api", identifier, command.caller)
+    state = dict(command.state)
+    if command.page_context is not None:
+        state[PAGE_CONTEXT_KEY] = command.page_context
+    session = ChatSession(
+        id=uuid4(),
+        team=command.team,
+        chatbot_id=str(chatbot.id),
+        participant_id=str(participant.id),
+        participant_identifier=participant.identifier,
+        participant_remote_id=participant.remote_id,
+        channel_id=api_channel_id(command.team),
+        platform=None,
+        status="setup",
+        state=state,
+        session_token_required=True,
+    )
+    if command.messages:
+        session.append_messages(list(command.messages), [str(uuid4()) for _ in command.messages])
+    app.save(*new_participant, session)
+    return SessionCreated(session, chatbot, participant, require_team(app, command.team))
+
+
+def participant_on_platform(
+    app: OcsApplication, team: str, platform: str, identifier: str, user: str | None
+) -> tuple[Participant, list[Participant]]:
+    """The participant with that identifier on that platform, created if new: (participant, [new ones])."""
+    pid = participant_id(team, platform, identifier)
+    existing = load(app, pid, Participant)
+    if existing is not None:
+        return existing, []
+    created = Participant(
+        id=pid, team=team, identifier=identifier, platform=platform, name="", remote_id="", user=user
+    )
+    return created, [created]
+
+
+HANDLERS = {
+    commands.CreateTeam: create_team,
+    commands.IssueApiKey: issue_api_key,
+    commands.RevokeApiKey: revoke_api_key,
+    commands.CreateChatbot: create_chatbot,
+    commands.PublishVersion: publish_version,
+    commands.CreateWidgetChannel: create_widget_channel,
+    commands.CreateSession: create_session,
+}

@@ -1,0 +1,29 @@
+"""Secrets handed to clients: API keys (`<prefix>.<secret>`, stored as a hash) and widget embed keys."""
+
+import hashlib
+import hmac
+import secrets
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """(prefix, secret, the key the client keeps)."""
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    return prefix, secret, f"{prefix}.{secret}"
+
+
+def split_api_key(key: str) -> tuple[str, str] | None:
+    prefix, dot, secret = key.partition(".")
+    return (prefix, secret) if dot and prefix and secret else None
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, secret_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def new_embed_key() -> str:
+    return secrets.token_urlsafe(24)

@@ -1,0 +1,1 @@
+"""Wire contracts: request and response bodies, error bodies, and the event envelope and payloads."""

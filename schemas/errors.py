@@ -1,0 +1,56 @@
+"""Error bodies (SPEC §1.9): every error the API answers is an ApiError carrying its status and body."""
+
+from marshmallow import ValidationError
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict, headers: dict | None = None):
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+    def message(self) -> str:
+        """One line for logs and the admin CLI."""
+        body = self.body
+        for key in ("detail", "error"):
+            if isinstance(body.get(key), str):
+                return body[key]
+        return str(body)
+
+
+def detail(status: int, text: str, headers: dict | None = None) -> ApiError:
+    """E1: framework-style errors."""
+    return ApiError(status, {"detail": text}, headers)
+
+
+def field_errors(errors: dict, status: int = 400) -> ApiError:
+    """E2: body validation errors keyed by field."""
+    return ApiError(status, errors)
+
+
+def error(status: int, text: str) -> ApiError:
+    """E3: session actions' and chat endpoints' business errors."""
+    return ApiError(status, {"error": text})
+
+
+def from_validation_error(exc: ValidationError, data) -> ApiError:
+    return field_errors(drf_shaped(exc.messages, data))
+
+
+def drf_shaped(messages, data):
+    """Marshmallow keys list items by index and schema errors by `_schema`; OCS (DRF) answers lists
+    with one entry per item (`{}` where the item was fine) and `non_field_errors`."""
+    if not isinstance(messages, dict):
+        return messages
+    shaped = {}
+    for key, value in messages.items():
+        if key == "_schema":
+            shaped["non_field_errors"] = value
+            continue
+        item = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, dict) and value and all(isinstance(k, int) for k in value) and isinstance(item, list):
+            shaped[key] = [drf_shaped(value.get(index, {}), element) for index, element in enumerate(item)]
+        else:
+            shaped[key] = drf_shaped(value, item)
+    return shaped

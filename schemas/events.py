@@ -1,0 +1,143 @@
+"""The event contract for subscribers: topics, the envelope every event carries, and each payload schema.
+
+The write model's events are published exactly as dumped by these schemas, and projectors load them
+with the same schemas, so producer and consumers share one definition. Adding a field is compatible;
+renaming or removing one needs a new schema version (`SCHEMA_VERSIONS`).
+"""
+
+from marshmallow import EXCLUDE, Schema, fields
+
+# One topic per aggregate type; the message key is the aggregate id, so one aggregate's events keep
+# their order on one partition.
+TOPICS = {
+    "Team": "ocs.teams",
+    "ApiKey": "ocs.api_keys",
+    "Chatbot": "ocs.chatbots",
+    "WidgetChannel": "ocs.channels",
+    "Participant": "ocs.participants",
+    "ChatSession": "ocs.sessions",
+}
+
+
+class Payload(Schema):
+    """An event's own data; the team it belongs to is in the envelope."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class TeamCreated(Payload):
+    name = fields.Str(required=True)
+
+
+class ApiKeyCreated(Payload):
+    prefix = fields.Str(required=True, metadata={"description": "public part of `<prefix>.<secret>`"})
+    secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the secret"})
+    name = fields.Str(required=True)
+    user = fields.Str(required=True, metadata={"description": "identity the key acts as"})
+    read_only = fields.Bool(required=True)
+
+
+class ApiKeyRevoked(Payload):
+    """No fields: the key named by the envelope's aggregate id is refused from now on."""
+
+
+class LlmConfig(Schema):
+    """How a chatbot answers. The provider's API key is never published."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    prompt = fields.Str(required=True)
+    provider = fields.Str(required=True, metadata={"description": "`openai` (any compatible base URL) or `echo`"})
+    model = fields.Str(required=True)
+    base_url = fields.Str(allow_none=True, load_default=None)
+
+
+class ChatbotCreated(Payload):
+    name = fields.Str(required=True)
+    description = fields.Str(required=True)
+    llm = fields.Nested(LlmConfig, required=True)
+
+
+class ChatbotVersionPublished(Payload):
+    version_id = fields.Str(required=True, metadata={"description": "the version snapshot's own public id"})
+    version_number = fields.Int(required=True)
+    version_description = fields.Str(required=True)
+    is_default_version = fields.Bool(
+        required=True, metadata={"description": "true moves the default away from every other version"}
+    )
+    llm = fields.Nested(LlmConfig, required=True)
+
+
+class WidgetChannelCreated(Payload):
+    chatbot_id = fields.Str(required=True)
+    allowed_domains = fields.List(fields.Str(), required=True)
+    auth_level = fields.Str(required=True, metadata={"description": "`session_token`, `embed_key` or `none`"})
+
+
+class ParticipantCreated(Payload):
+    identifier = fields.Str(required=True)
+    platform = fields.Str(required=True)
+    name = fields.Str(required=True)
+    remote_id = fields.Str(required=True)
+    user = fields.Str(allow_none=True, required=True)
+
+
+class ChatSessionCreated(Payload):
+    chatbot_id = fields.Str(required=True)
+    participant_id = fields.Str(required=True)
+    participant_identifier = fields.Str(required=True)
+    participant_remote_id = fields.Str(required=True)
+    channel_id = fields.Str(required=True)
+    platform = fields.Str(allow_none=True, required=True)
+    status = fields.Str(required=True)
+    state = fields.Dict(required=True)
+    session_token_required = fields.Bool(required=True)
+
+
+class AppendedMessage(Schema):
+    id = fields.Str(required=True)
+    seq = fields.Int(required=True, metadata={"description": "position in the session, from 0"})
+    created_at = fields.Str(required=True, metadata={"description": "ISO-8601, increasing within the session"})
+    role = fields.Str(required=True, metadata={"description": "`system`, `user` or `assistant`"})
+    content = fields.Str(required=True)
+    metadata = fields.Dict(required=True)
+    tags = fields.List(fields.Str(), required=True)
+
+
+class ChatSessionMessagesAppended(Payload):
+    messages = fields.List(fields.Nested(AppendedMessage), required=True)
+
+
+# Event type (`<Aggregate>.<Event>`) -> payload schema.
+PAYLOADS: dict[str, type[Payload]] = {
+    "Team.Created": TeamCreated,
+    "ApiKey.Created": ApiKeyCreated,
+    "ApiKey.Revoked": ApiKeyRevoked,
+    "Chatbot.Created": ChatbotCreated,
+    "Chatbot.VersionPublished": ChatbotVersionPublished,
+    "WidgetChannel.Created": WidgetChannelCreated,
+    "Participant.Created": ParticipantCreated,
+    "ChatSession.Created": ChatSessionCreated,
+    "ChatSession.MessagesAppended": ChatSessionMessagesAppended,
+}
+
+SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}
+
+
+class Envelope(Schema):
+    """What every message on every topic carries (JSON, UTF-8)."""
+
+    event_id = fields.Str(required=True, metadata={"description": "unique: derived from aggregate id and version"})
+    type = fields.Str(required=True, metadata={"description": "`<Aggregate>.<Event>`, e.g. `ChatSession.Created`"})
+    schema_version = fields.Int(required=True)
+    occurred_at = fields.Str(required=True, metadata={"description": "ISO-8601 instant the event was recorded"})
+    team = fields.Str(required=True, metadata={"description": "slug of the team the aggregate belongs to"})
+    aggregate_type = fields.Str(required=True)
+    aggregate_id = fields.Str(required=True)
+    aggregate_version = fields.Int(required=True, metadata={"description": "1 for the creating event, +1 after"})
+    position = fields.Int(
+        required=True, metadata={"description": "position in the event store's log; increasing, gap-free"}
+    )
+    data = fields.Dict(required=True, metadata={"description": "the payload, per the type's schema below"})

@@ -1,0 +1,95 @@
+"""Marshmallow fields that validate like OCS's serializers and say so in OCS's words (SPEC §1.9)."""
+
+import uuid
+
+from marshmallow import ValidationError, fields
+
+REQUIRED = "This field is required."
+NULL = "This field may not be null."
+
+
+class DrfMixin:
+    default_error_messages = {"required": REQUIRED, "null": NULL}
+
+
+def type_name(value) -> str:
+    return {dict: "dict", list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class String(DrfMixin, fields.Field):
+    """A CharField: numbers become text, surrounding space is trimmed, blank is refused unless allowed."""
+
+    default_error_messages = {"invalid": "Not a valid string.", "blank": "This field may not be blank."}
+
+    def __init__(self, *, allow_blank: bool = False, max_length: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.allow_blank = allow_blank
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.make_error("invalid")
+        text = str(value).strip()
+        if not text and not self.allow_blank:
+            raise self.make_error("blank")
+        if self.max_length is not None and len(text) > self.max_length:
+            raise ValidationError(f"Ensure this field has no more than {self.max_length} characters.")
+        return text
+
+
+class Uuid(DrfMixin, fields.Field):
+    """A UUID whose error text is given per use: OCS words it differently on different endpoints."""
+
+    def __init__(self, *, invalid_message: str = "Must be a valid UUID.", **kwargs):
+        super().__init__(**kwargs)
+        self.invalid_message = invalid_message
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return str(uuid.UUID(str(value)))
+        except (ValueError, TypeError, AttributeError):
+            raise ValidationError(self.invalid_message.format(value=value)) from None
+
+
+class Choice(DrfMixin, fields.Field):
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = tuple(choices)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or value not in self.choices:
+            raise ValidationError(f'"{value}" is not a valid choice.')
+        return value
+
+
+class Object(DrfMixin, fields.Field):
+    """A JSON object of any content."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError(f'Expected a dictionary of items but got type "{type_name(value)}".')
+        return value
+
+
+class AnyJson(DrfMixin, fields.Raw):
+    pass
+
+
+class ListOf(DrfMixin, fields.List):
+    default_error_messages = {"invalid": "Expected a list of items."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list):
+            raise ValidationError(f'Expected a list of items but got type "{type_name(value)}".')
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class NestedObject(DrfMixin, fields.Nested):
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError(
+                {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {type_name(value)}."]}
+            )
+        return super()._deserialize(value, attr, data, partial=partial, **kwargs)

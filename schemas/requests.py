@@ -1,0 +1,37 @@
+"""Request bodies and query parameters, validated with OCS's rules and error texts."""
+
+from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
+
+from command_api.domain.chat_session import PAGE_CONTEXT_KEY
+from schemas.fields import Choice, ListOf, NestedObject, Object, String, Uuid
+
+MESSAGE_ROLES = ("system", "user", "assistant")
+RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
+
+
+class Body(Schema):
+    class Meta:
+        # Like OCS, fields a client is not allowed to set (`url`, ...) are ignored, not refused.
+        unknown = EXCLUDE
+
+
+class MessageInput(Body):
+    role = Choice(MESSAGE_ROLES, required=True)
+    content = String(required=True)
+
+
+def refuse_reserved_key(data: dict, field: str) -> None:
+    if isinstance(data.get(field), dict) and PAGE_CONTEXT_KEY in data[field]:
+        raise ValidationError({field: [RESERVED_KEY_MESSAGE]})
+
+
+class SessionCreateRequest(Body):
+    experiment = Uuid(required=True, invalid_message="“{value}” is not a valid UUID.")
+    participant = String(max_length=320, load_default=None)
+    messages = ListOf(NestedObject(MessageInput), load_default=list)
+    state = Object(load_default=dict)
+    page_context = Object(load_default=None, metadata={"description": "stored as `state.page_context`"})
+
+    @validates_schema
+    def state_has_no_reserved_key(self, data, **_):
+        refuse_reserved_key(data, "state")
