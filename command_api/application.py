@@ -6,6 +6,7 @@ from uuid import uuid5
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import CanMutateAggregate
 
+from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.event_store import event_store_environment
 from schemas.events import PAYLOADS, SCHEMA_VERSIONS, TOPICS
@@ -49,7 +50,7 @@ def to_envelope(event: CanMutateAggregate, position: int) -> dict:
         "event_id": str(uuid5(event.originator_id, str(event.originator_version))),
         "type": event_type,
         "schema_version": SCHEMA_VERSIONS[event_type],
-        "occurred_at": event.timestamp.isoformat(),
+        "occurred_at": utc_iso(event.timestamp),
         "team": event.team,
         "aggregate_type": aggregate_type,
         "aggregate_id": str(event.originator_id),

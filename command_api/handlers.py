@@ -19,6 +19,14 @@ from command_api.domain.widget_channel import AUTH_LEVELS, WidgetChannel, widget
 from infra.credentials import hash_secret, new_api_key, new_embed_key
 from schemas.errors import detail, field_errors
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a command answers, and the aggregate it changed (whose read model a caller may wait for)."""
+
+    body: dict
+    aggregate: object
+
+
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 PROVIDERS = ("openai", "echo")
 
@@ -46,17 +54,17 @@ def require_chatbot(app: OcsApplication, chatbot_id: str) -> Chatbot:
     return chatbot
 
 
-def create_team(command: commands.CreateTeam, app: OcsApplication) -> dict:
+def create_team(command: commands.CreateTeam, app: OcsApplication) -> Outcome:
     if not SLUG.match(command.slug):
         raise detail(400, f"invalid team slug {command.slug!r}: use lowercase letters, digits, '-' and '_'")
     if load(app, team_id(command.slug), Team) is not None:
         raise detail(409, f"team {command.slug!r} already exists")
     team = Team(id=team_id(command.slug), team=command.slug, name=command.name)
     app.save(team)
-    return {"slug": team.team, "name": team.name}
+    return Outcome({"slug": team.team, "name": team.name}, team)
 
 
-def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> dict:
+def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> Outcome:
     require_team(app, command.team)
     prefix, secret, key = new_api_key()
     api_key = ApiKey(
@@ -69,19 +77,19 @@ def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> dict:
         read_only=command.read_only,
     )
     app.save(api_key)
-    return {"key": key, "read_only": api_key.read_only}
+    return Outcome({"key": key, "read_only": api_key.read_only}, api_key)
 
 
-def revoke_api_key(command: commands.RevokeApiKey, app: OcsApplication) -> dict:
+def revoke_api_key(command: commands.RevokeApiKey, app: OcsApplication) -> Outcome:
     api_key = load(app, api_key_id(command.prefix), ApiKey)
     if api_key is None:
         raise detail(404, f"no API key with prefix {command.prefix!r}")
     api_key.revoke()
     app.save(api_key)
-    return {"revoked": True}
+    return Outcome({"revoked": True}, api_key)
 
 
-def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> dict:
+def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> Outcome:
     require_team(app, command.team)
     if not command.name.strip() or len(command.name) > 128:
         raise detail(400, "a chatbot name is 1 to 128 characters")
@@ -101,17 +109,19 @@ def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> dict
         },
     )
     app.save(chatbot)
-    return {"id": str(chatbot.id), "name": chatbot.name, "version_number": chatbot.version_number}
+    return Outcome({"id": str(chatbot.id), "name": chatbot.name, "version_number": chatbot.version_number}, chatbot)
 
 
-def publish_version(command: commands.PublishVersion, app: OcsApplication) -> dict:
+def publish_version(command: commands.PublishVersion, app: OcsApplication) -> Outcome:
     chatbot = require_chatbot(app, command.chatbot_id)
     version = chatbot.publish_version(str(uuid4()), command.description, command.make_default)
     app.save(chatbot)
-    return {"version_number": version["version_number"], "is_default_version": version["is_default_version"]}
+    return Outcome(
+        {"version_number": version["version_number"], "is_default_version": version["is_default_version"]}, chatbot
+    )
 
 
-def create_widget_channel(command: commands.CreateWidgetChannel, app: OcsApplication) -> dict:
+def create_widget_channel(command: commands.CreateWidgetChannel, app: OcsApplication) -> Outcome:
     chatbot = require_chatbot(app, command.chatbot_id)
     if command.auth_level not in AUTH_LEVELS:
         raise detail(400, f"unknown auth level {command.auth_level!r}: use one of {', '.join(AUTH_LEVELS)}")
@@ -124,7 +134,7 @@ def create_widget_channel(command: commands.CreateWidgetChannel, app: OcsApplica
         auth_level=command.auth_level,
     )
     app.save(channel)
-    return {"embed_key": embed_key, "channel_id": str(channel.id)}
+    return Outcome({"embed_key": embed_key, "channel_id": str(channel.id)}, channel)
 
 
 @dataclass(frozen=True)

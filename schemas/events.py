@@ -61,6 +61,7 @@ class ChatbotCreated(Payload):
 
 
 class ChatbotVersionPublished(Payload):
+    name = fields.Str(required=True, metadata={"description": "the chatbot's name when published"})
     version_id = fields.Str(required=True, metadata={"description": "the version snapshot's own public id"})
     version_number = fields.Int(required=True)
     version_description = fields.Str(required=True)

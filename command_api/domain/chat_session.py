@@ -7,7 +7,7 @@ only in the events, so snapshots of long sessions stay small.
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate, derived_id, utc_iso
 
 # The session state key that only the `page_context` parameter may set (SPEC §9.1).
 PAGE_CONTEXT_KEY = "page_context"
@@ -65,7 +65,7 @@ class ChatSession(OcsAggregate):
             {
                 "id": message_id,
                 "seq": self.message_count + offset,
-                "created_at": (at + timedelta(microseconds=offset + 1)).isoformat(),
+                "created_at": utc_iso(at + timedelta(microseconds=offset + 1)),
                 "role": message["role"],
                 "content": message["content"],
                 "metadata": message.get("metadata", {}),

@@ -16,6 +16,7 @@ class Chatbot(OcsAggregate):
         llm: dict
 
     class VersionPublished(OcsAggregate.Event):
+        name: str
         version_id: str
         version_number: int
         version_description: str
@@ -28,6 +29,7 @@ class Chatbot(OcsAggregate):
                     version["is_default_version"] = False
             chatbot.versions.append(
                 {
+                    "name": self.name,
                     "version_id": self.version_id,
                     "version_number": self.version_number,
                     "version_description": self.version_description,
@@ -51,6 +53,7 @@ class Chatbot(OcsAggregate):
     def publish_version(self, version_id: str, description: str, make_default: bool) -> dict:
         self.trigger_event(
             self.VersionPublished,
+            name=self.name,
             version_id=version_id,
             version_number=self.version_number,
             version_description=description,

@@ -1,0 +1,70 @@
+"""The command API's Flask app: parse and validate, run one command, wait for the read model, answer."""
+
+from flask import Blueprint, Flask, g
+
+from command_api import commands, documents
+from command_api.bus import CommandBus
+from command_api.domain.api_key import ApiKey, api_key_id
+from command_api.handlers import load
+from command_api.read_your_writes import ReadModelWaiter
+from infra.web import (
+    StoredKey,
+    base_url,
+    install_error_handlers,
+    json_body,
+    json_response,
+    require_team_credential,
+    validated,
+)
+from projectors.projections import SESSIONS
+from schemas import representations
+from schemas.requests import SessionCreateRequest
+
+
+def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key) -> Flask:
+    app = Flask("command_api")
+    install_error_handlers(app)
+    require_team_credential(app, lookup_key)
+    api = Blueprint("api", __name__)
+
+    @api.post("/sessions/")
+    def session_create():
+        body = validated(SessionCreateRequest(), json_body())
+        created = bus.handle(
+            commands.CreateSession(
+                team=g.caller.team,
+                caller=g.caller.user,
+                experiment=body["experiment"],
+                participant=body["participant"],
+                messages=tuple(body["messages"]),
+                state=body["state"],
+                page_context=body["page_context"],
+            )
+        )
+        session = created.session
+        waiter.wait(SESSIONS, str(session.id), session.version)
+        representation = representations.session(
+            documents.session_document(session, created.participant.identifier, created.participant.remote_id),
+            documents.chatbot_document(created.chatbot),
+            documents.team_document(created.team),
+            base_url(),
+        )
+        return json_response(representation, 201, {"Location": representation["url"]})
+
+    app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(api, url_prefix="/api/v1", name="api_v1")
+    return app
+
+
+def key_lookup(bus: CommandBus):
+    """API keys as the write model knows them: a key revoked a moment ago is refused here at once."""
+
+    def lookup(prefix: str) -> StoredKey | None:
+        key = load(bus.app, api_key_id(prefix), ApiKey)
+        if key is None:
+            return None
+        return StoredKey(
+            team=key.team, secret_hash=key.secret_hash, user=key.user, read_only=key.read_only, revoked=key.revoked
+        )
+
+    return lookup

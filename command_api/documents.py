@@ -1,0 +1,32 @@
+"""Aggregates in read-model shape, so command responses render with the same code as the query API."""
+
+from command_api.domain.base import utc_iso
+from command_api.domain.chat_session import ChatSession
+from command_api.domain.chatbot import Chatbot
+from command_api.domain.team import Team
+
+
+def team_document(team: Team) -> dict:
+    return {"team": team.team, "name": team.name}
+
+
+def chatbot_document(chatbot: Chatbot) -> dict:
+    return {
+        "_id": str(chatbot.id),
+        "name": chatbot.name,
+        "description": chatbot.description,
+        "version_number": chatbot.version_number,
+    }
+
+
+def session_document(session: ChatSession, participant_identifier: str, participant_remote_id: str) -> dict:
+    return {
+        "_id": str(session.id),
+        "participant": {"identifier": participant_identifier, "remote_id": participant_remote_id},
+        "created_at": utc_iso(session.created_on),
+        "updated_at": utc_iso(session.modified_on),
+        "status": session.status,
+        "platform": session.platform,
+        "tags": [],
+        "state": session.state,
+    }

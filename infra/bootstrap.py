@@ -1,0 +1,85 @@
+"""The composition root: the one place where configuration, clients and applications are wired."""
+
+import socket
+from functools import cached_property
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from command_api import app as command_app
+from command_api.application import OcsApplication
+from command_api.bus import CommandBus
+from command_api.read_your_writes import ReadModelWaiter
+from command_api.relay import Relay
+from infra import health
+from infra.config import Settings
+from infra.frontdoor import FrontDoor
+from infra.heartbeat import Heartbeat, component_status
+from projectors.indexes import ensure_indexes
+from projectors.runner import Projector
+from query_api import app as query_app
+
+BACKGROUND_COMPONENTS = ("relay", "projector")
+
+
+class System:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def app(self) -> OcsApplication:
+        return OcsApplication(self.settings.event_store_url)
+
+    @cached_property
+    def bus(self) -> CommandBus:
+        return CommandBus(self.app)
+
+    @cached_property
+    def mongo(self) -> MongoClient:
+        if not self.settings.mongo_url:
+            raise RuntimeError("no MongoDB configured: run `ocs up`, or set OCS_MONGO_URL")
+        return MongoClient(self.settings.mongo_url, serverSelectionTimeoutMS=5000, tz_aware=True)
+
+    @cached_property
+    def db(self) -> Database:
+        return self.mongo[self.settings.mongo_db]
+
+    @cached_property
+    def waiter(self) -> ReadModelWaiter:
+        return ReadModelWaiter(self.db, self.settings.read_your_writes_timeout)
+
+    def require_kafka(self) -> str:
+        if not self.settings.kafka_bootstrap:
+            raise RuntimeError("no Kafka configured: run `ocs up`, or set OCS_KAFKA_BOOTSTRAP")
+        return self.settings.kafka_bootstrap
+
+    def api(self) -> FrontDoor:
+        ensure_indexes(self.db)
+        checks = {
+            "event_store": lambda: (self.app.recorder.max_notification_id() or 0) >= 0,
+            "mongodb": lambda: bool(self.mongo.admin.command("ping")),
+            "kafka": self.kafka_reachable,
+        }
+        return FrontDoor(
+            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus)),
+            query_app.create_app(self.db),
+            {"/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))},
+        )
+
+    def kafka_reachable(self) -> bool:
+        host, _, port = self.require_kafka().split(",")[0].rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+
+    def relay(self) -> Relay:
+        return Relay(self.app, self.require_kafka(), self.settings.kafka_partitions, Heartbeat(self.db, "relay"))
+
+    def projector(self) -> Projector:
+        ensure_indexes(self.db)
+        return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"))
+
+    def close(self) -> None:
+        if "mongo" in self.__dict__:
+            self.mongo.close()
+        if "app" in self.__dict__:
+            self.app.close()

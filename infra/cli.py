@@ -1,0 +1,154 @@
+"""`ocs`: run the stack (`ocs up`), administer it (`ocs admin ...`), or run one of its processes (`ocs run ...`)."""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+from werkzeug.serving import make_server
+
+from command_api import commands
+from infra.bootstrap import System
+from infra.config import DEFAULT_DATA_DIR, load_settings
+from infra.stack import run_stack
+from projectors.projections import COLLECTION_OF_AGGREGATE
+from projectors.rebuild import rebuild
+from schemas.errors import ApiError
+
+# How long an admin command waits for the read model to show its change when the stack runs.
+ADMIN_READ_MODEL_WAIT_S = 5
+
+
+def data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=None, help=f"the stack's data directory (default {DEFAULT_DATA_DIR})")
+
+
+def admin_parsers(admin: argparse._SubParsersAction) -> None:
+    p = admin.add_parser("create-team", help="create a team")
+    p.add_argument("--slug", required=True)
+    p.add_argument("--name")
+    p = admin.add_parser("create-api-key", help="issue an API key for a team (read-only unless --write)")
+    p.add_argument("--team", required=True)
+    p.add_argument("--write", action="store_true")
+    p.add_argument("--name", default="")
+    p.add_argument("--user", help="the identity the key acts as (default admin@<team>)")
+    p = admin.add_parser("revoke-api-key", help="revoke an API key")
+    p.add_argument("--key-prefix", required=True)
+    p = admin.add_parser("create-chatbot", help="create a chatbot")
+    p.add_argument("--team", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--description", default="")
+    p.add_argument("--prompt", default="You are a helpful assistant.")
+    p.add_argument("--provider", default="echo", choices=("openai", "echo"))
+    p.add_argument("--model", default="gpt-4o-mini")
+    p.add_argument("--base-url")
+    p.add_argument("--api-key")
+    p = admin.add_parser("publish-version", help="snapshot a chatbot as a new version")
+    p.add_argument("--chatbot", required=True)
+    p.add_argument("--description", default="")
+    p.add_argument("--make-default", action="store_true")
+    p = admin.add_parser("create-widget", help="create an embedded-widget channel")
+    p.add_argument("--chatbot", required=True)
+    p.add_argument("--allowed-domain", action="append", default=[])
+    p.add_argument("--auth-level", default="session_token", choices=("session_token", "embed_key", "none"))
+    admin.add_parser("rebuild-read-models", help="drop every read model and replay the event store into it")
+    for parser in admin.choices.values():
+        data_dir_option(parser)
+
+
+def admin_command(args):
+    match args.admin:
+        case "create-team":
+            return commands.CreateTeam(slug=args.slug, name=args.name or args.slug)
+        case "create-api-key":
+            return commands.IssueApiKey(team=args.team, name=args.name, read_only=not args.write, user=args.user)
+        case "revoke-api-key":
+            return commands.RevokeApiKey(prefix=args.key_prefix)
+        case "create-chatbot":
+            return commands.CreateChatbot(
+                team=args.team, name=args.name, description=args.description, prompt=args.prompt,
+                provider=args.provider, model=args.model, base_url=args.base_url, llm_api_key=args.api_key,
+            )
+        case "publish-version":
+            return commands.PublishVersion(
+                chatbot_id=args.chatbot, description=args.description, make_default=args.make_default
+            )
+        case "create-widget":
+            return commands.CreateWidgetChannel(
+                chatbot_id=args.chatbot, allowed_domains=tuple(args.allowed_domain), auth_level=args.auth_level
+            )
+
+
+def run_admin(system: System, args) -> dict:
+    if args.admin == "rebuild-read-models":
+        return {"events_replayed": rebuild(system.db, system.app.all_envelopes())}
+    outcome = system.bus.handle(admin_command(args))
+    if system.settings.mongo_url:
+        aggregate = outcome.aggregate
+        system.waiter.timeout_s = ADMIN_READ_MODEL_WAIT_S
+        system.waiter.wait(COLLECTION_OF_AGGREGATE[type(aggregate).__name__], str(aggregate.id), aggregate.version)
+    return outcome.body
+
+
+def run_process(system: System, args) -> None:
+    """One of the stack's processes, in the foreground until SIGTERM or Ctrl-C."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.process == "api":
+        server = make_server(args.host, args.port, system.api(), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        stop.wait()
+        server.shutdown()
+    elif args.process == "relay":
+        system.relay().run(stop)
+    elif args.process == "projector":
+        system.projector().run(stop)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ocs", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run the whole stack on the embedded default, in the foreground")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--host", default="127.0.0.1")
+    data_dir_option(up)
+    admin = sub.add_parser("admin", help="administer teams, keys, chatbots and read models (JSON on stdout)")
+    admin_parsers(admin.add_subparsers(dest="admin", required=True))
+    run = sub.add_parser("run", help="run one process of the stack (`ocs up` starts each of them)")
+    run.add_argument("process", choices=("api", "relay", "projector"))
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--host", default="127.0.0.1")
+    data_dir_option(run)
+    return root
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    # Admin commands answer on stdout and fail with one line on stderr: no library chatter.
+    level = logging.ERROR if args.command == "admin" else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    if args.command == "up":
+        return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port)
+    system = System(load_settings(args.data_dir))
+    try:
+        if args.command == "admin":
+            try:
+                print(json.dumps(run_admin(system, args)))
+            except ApiError as exc:
+                print(f"error: {exc.message()}", file=sys.stderr)
+                return 1
+            except Exception as exc:  # one line, not a traceback, for anything the admin can fix
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+        else:
+            run_process(system, args)
+        return 0
+    finally:
+        system.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

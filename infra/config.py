@@ -1,0 +1,57 @@
+"""Configuration: a data directory for the embedded default, and environment variables for real servers.
+
+| variable | meaning | embedded default |
+|---|---|---|
+| OCS_DATA_DIR | where the embedded stack keeps its data | `./.ocs-data` (or `--data-dir`) |
+| OCS_EVENT_STORE_URL | `sqlite:///PATH` or `postgresql://user:pw@host:port/db` | SQLite file in the data dir |
+| OCS_KAFKA_BOOTSTRAP | Kafka bootstrap servers, comma-separated | the local broker `ocs up` started |
+| OCS_MONGO_URL | MongoDB connection string | the local server `ocs up` started |
+| OCS_MONGO_DB | database holding the read models | `ocs` |
+| OCS_KAFKA_PARTITIONS | partitions per topic when the relay creates topics | 8 |
+| OCS_READ_YOUR_WRITES_TIMEOUT | seconds a command waits for its read model | 5 |
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = ".ocs-data"
+STACK_FILE = "stack.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    event_store_url: str
+    kafka_bootstrap: str
+    mongo_url: str
+    mongo_db: str
+    kafka_partitions: int
+    read_your_writes_timeout: float
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+
+def local_servers(data_dir: Path) -> dict:
+    """Addresses of the servers `ocs up` started for this data dir ({} when it is not running)."""
+    try:
+        return json.loads((data_dir / STACK_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ) -> Settings:
+    root = Path(data_dir or environ.get("OCS_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    local = local_servers(root)
+    return Settings(
+        data_dir=root,
+        event_store_url=environ.get("OCS_EVENT_STORE_URL") or f"sqlite:///{root / 'events.sqlite'}",
+        kafka_bootstrap=environ.get("OCS_KAFKA_BOOTSTRAP") or local.get("kafka_bootstrap", ""),
+        mongo_url=environ.get("OCS_MONGO_URL") or local.get("mongo_url", ""),
+        mongo_db=environ.get("OCS_MONGO_DB") or "ocs",
+        kafka_partitions=int(environ.get("OCS_KAFKA_PARTITIONS") or 8),
+        read_your_writes_timeout=float(environ.get("OCS_READ_YOUR_WRITES_TIMEOUT") or 5),
+    )

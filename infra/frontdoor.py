@@ -1,0 +1,31 @@
+"""The front door: one base URL. Each request goes to the side that serves its path and method (reads to
+the query API, the rest to the command API). In production a reverse proxy does the same routing."""
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+
+class FrontDoor:
+    def __init__(self, command_app, query_app, extra_routes: dict):
+        self.command_app = command_app
+        self.query_app = query_app
+        # Paths answered by neither API side, such as /healthz.
+        self.extra_routes = extra_routes
+
+    def side_for(self, environ):
+        """The app whose routes match; for a method no side serves, the side that owns the path (405)."""
+        owners = []
+        for app in (self.command_app, self.query_app):
+            adapter = app.url_map.bind_to_environ(environ)
+            try:
+                adapter.match()
+                return app
+            except MethodNotAllowed:
+                owners.append(app)
+            except NotFound:
+                pass
+        return owners[0] if owners else self.command_app
+
+    def __call__(self, environ, start_response):
+        extra = self.extra_routes.get(environ.get("PATH_INFO", ""))
+        app = extra or self.side_for(environ)
+        return app(environ, start_response)

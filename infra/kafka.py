@@ -1,0 +1,93 @@
+"""Kafka clients as this system uses them: producers that wait for every replica, and consumers that poll
+without spinning a core."""
+
+import json
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import murmur2
+from kafka.admin import NewTopic
+
+# The local broker answers fetches at once instead of honouring fetch_max_wait_ms, so a consumer
+# polling with a timeout busy-loops. A 1 ms poll still lets the group join; then sleep when idle.
+POLL_TIMEOUT_MS = 1
+IDLE_SLEEP_S = 0.005
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition Kafka's default partitioner would pick; chosen explicitly so the relay can reason about it."""
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ocs-admin")
+    try:
+        missing = set(topics) - set(admin.list_topics())
+        if missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in sorted(missing)]
+                )
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+def make_producer(bootstrap: str) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        linger_ms=2,
+        # Retries cannot reorder one partition's messages with a single request in flight.
+        max_in_flight_requests_per_connection=1,
+        value_serializer=lambda envelope: json.dumps(envelope, separators=(",", ":")).encode(),
+    )
+
+
+def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+        value_deserializer=json.loads,
+    )
+    consumer.subscribe(list(topics))
+    return consumer
+
+
+def poll(consumer: KafkaConsumer) -> list:
+    """The next batch of records across assigned partitions, in each partition's order ([] when idle)."""
+    batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+    if not batches:
+        time.sleep(IDLE_SLEEP_S)
+        return []
+    return [record for records in batches.values() for record in records]
+
+
+def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:
+    """(the topic's partition count, the last message of each non-empty partition, decoded)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, value_deserializer=json.loads)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return 0, {}
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        wanted = {tp for tp in partitions if ends[tp] > 0}
+        for tp in wanted:
+            consumer.seek(tp, ends[tp] - 1)
+        found: dict[int, dict] = {}
+        deadline = time.monotonic() + 30
+        while len(found) < len(wanted) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=100).items():
+                if records:
+                    found[tp.partition] = records[-1].value
+        if len(found) < len(wanted):
+            raise TimeoutError(f"could not read the tail of {topic}")
+        return len(partitions), found
+    finally:
+        consumer.close()

@@ -1,0 +1,145 @@
+"""The embedded default's servers, run as child processes on loopback: noida-db speaking the Kafka
+protocol, and secantusd-py speaking the MongoDB protocol. Production points at real servers instead."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before listening")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"{process.args[0]} did not listen on {port} within {timeout_s}s")
+
+
+def executable(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        raise FileNotFoundError(f"{name} is not installed: install the project's `local` extra")
+    return found
+
+
+class LocalKafka:
+    """noida-db with only its Kafka service. Its Python wrapper starts a separate binary, which is what
+    must be stopped (its PID is in the data dir's control file)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, log_file=None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "LocalKafka":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [executable("noida-db"), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
+             "--only", "kafka", "--kafka-port", str(self.port)],
+            stdout=self.log_file or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, self.process)
+        return self
+
+    def binary_pid(self) -> int | None:
+        try:
+            return json.loads((self.data_dir / "noida.control.json").read_text())["pid"]
+        except (FileNotFoundError, ValueError, KeyError):
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (used by fault tests)."""
+        for pid in (self.binary_pid(), self.process.pid if self.process else None):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if self.process:
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        subprocess.run(
+            [executable("noida-db"), "down", "--data-dir", str(self.data_dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False,
+        )
+        terminate(self.process)
+        pid = self.binary_pid()
+        if pid:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process = None
+
+
+class LocalMongo:
+    """secantusd-py (GPL-2.0-only: run as a separate server, never imported)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, log_file=None):
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        # Without retryWrites=false this server's write rate collapses after ~10k writes.
+        return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false"
+
+    def start(self) -> "LocalMongo":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [executable("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", str(self.data_dir)],
+            stdout=self.log_file or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, self.process)
+        return self
+
+    def kill(self) -> None:
+        if self.process:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process)
+            self.process = None
+
+
+def terminate(process: subprocess.Popen, grace_s: float = 10) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,88 @@
+"""`ocs up`: the whole stack on the embedded default, in the foreground.
+
+Starts the local Kafka-protocol and MongoDB-protocol servers, then each process of the system (relay,
+projector, API on one port), restarts any that dies, and stops everything on Ctrl-C or SIGTERM.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from infra.config import STACK_FILE
+from infra.local_servers import LocalKafka, LocalMongo, terminate
+
+PROCESSES = ("relay", "projector", "api")
+RESTART_DELAY_S = 1.0
+
+
+class Stopping(Exception):
+    pass
+
+
+def run_stack(data_dir: str, host: str, port: int) -> int:
+    root = Path(data_dir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    logs = root / "logs"
+    logs.mkdir(exist_ok=True)
+
+    def stop_requested(*_):
+        raise Stopping
+
+    signal.signal(signal.SIGTERM, stop_requested)
+    signal.signal(signal.SIGINT, stop_requested)
+    kafka = LocalKafka(root / "kafka", log_file=open(logs / "kafka.log", "ab"))
+    mongo = LocalMongo(root / "mongodb", log_file=open(logs / "mongodb.log", "ab"))
+    children: dict[str, subprocess.Popen] = {}
+    try:
+        kafka.start()
+        mongo.start()
+        (root / STACK_FILE).write_text(json.dumps({"kafka_bootstrap": kafka.bootstrap, "mongo_url": mongo.url}))
+        for name in PROCESSES:
+            children[name] = start_process(name, root, host, port)
+        base_url = f"http://{host}:{port}/"
+        print(f"Open Chat Studio API at {base_url} (data in {root}, logs in {logs})", flush=True)
+        wait_until_healthy(base_url, children)
+        print(f"ready: {base_url}healthz reports every component up. Ctrl-C stops.", flush=True)
+        while True:
+            time.sleep(0.5)
+            for name, child in list(children.items()):
+                if child.poll() is not None:
+                    print(f"{name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
+                    time.sleep(RESTART_DELAY_S)
+                    children[name] = start_process(name, root, host, port)
+    except Stopping:
+        print("stopping", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for child in children.values():
+            terminate(child)
+        (root / STACK_FILE).unlink(missing_ok=True)
+        mongo.stop()
+        kafka.stop()
+
+
+def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "run", name, "--data-dir", str(root), "--host", host, "--port", str(port)],
+        stdout=open(root / "logs" / f"{name}.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_healthy(base_url: str, children: dict, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base_url}healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the stack did not become healthy within {timeout_s}s; see the logs")

@@ -1,0 +1,27 @@
+"""Indexes of the read models: every query the query API makes is served by one of these."""
+
+from pymongo import ASCENDING as UP
+from pymongo.database import Database
+
+from projectors.projections import API_KEYS, CHATBOTS, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS, WIDGET_CHANNELS
+
+INDEXES = {
+    TEAMS: [([("team", UP)], {"unique": True})],
+    API_KEYS: [([("prefix", UP)], {"unique": True})],
+    CHATBOTS: [([("team", UP), ("sort_key", UP)], {})],
+    WIDGET_CHANNELS: [([("chatbot_id", UP)], {})],
+    PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {})],
+    SESSIONS: [
+        ([("team", UP), ("sort_key", UP)], {}),
+        ([("team", UP), ("experiment_id", UP), ("sort_key", UP)], {}),
+        ([("team", UP), ("tags", UP)], {}),
+        ([("team", UP), ("version_tags", UP)], {}),
+    ],
+    MESSAGES: [([("session_id", UP), ("seq", UP)], {})],
+}
+
+
+def ensure_indexes(db: Database) -> None:
+    for collection, indexes in INDEXES.items():
+        for keys, options in indexes:
+            db[collection].create_index(keys, **options)

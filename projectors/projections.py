@@ -1,0 +1,234 @@
+"""Projections: how each event changes the MongoDB read models, as pure functions from an envelope to writes.
+
+Idempotency: a creating event inserts its document only if absent; every later event of an aggregate
+applies only to the document at exactly the previous version. A redelivered or replayed event
+therefore changes nothing, and events are applied in their aggregate's order or not at all.
+Message documents are keyed by message id and only ever inserted.
+"""
+
+from collections.abc import Callable
+
+from pymongo import UpdateOne
+
+from schemas.events import PAYLOADS
+
+# Collections, in the order a batch's writes are applied: a session document's version moves last,
+# so whoever waits for it (read-your-writes) also sees the messages written with it.
+TEAMS = "teams"
+API_KEYS = "api_keys"
+CHATBOTS = "chatbots"
+WIDGET_CHANNELS = "widget_channels"
+PARTICIPANTS = "participants"
+MESSAGES = "messages"
+SESSIONS = "sessions"
+COLLECTIONS = (TEAMS, API_KEYS, CHATBOTS, WIDGET_CHANNELS, PARTICIPANTS, MESSAGES, SESSIONS)
+# Each aggregate's own document, keyed by aggregate id and carrying its version.
+COLLECTION_OF_AGGREGATE = {
+    "Team": TEAMS,
+    "ApiKey": API_KEYS,
+    "Chatbot": CHATBOTS,
+    "WidgetChannel": WIDGET_CHANNELS,
+    "Participant": PARTICIPANTS,
+    "ChatSession": SESSIONS,
+}
+
+Write = tuple[str, UpdateOne]
+
+
+def sort_key(created_at: str, doc_id: str) -> str:
+    """Creation order with the id as tie-breaker, as one indexed, cursor-friendly string."""
+    return f"{created_at}|{doc_id}"
+
+
+def create(collection: str, envelope: dict, doc: dict) -> Write:
+    return collection, UpdateOne(
+        {"_id": envelope["aggregate_id"]},
+        {"$setOnInsert": {**doc, "team": envelope["team"], "version": envelope["aggregate_version"]}},
+        upsert=True,
+    )
+
+
+def change(collection: str, envelope: dict, update: dict) -> Write:
+    version = envelope["aggregate_version"]
+    update = {**update, "$set": {**update.get("$set", {}), "version": version}}
+    return collection, UpdateOne({"_id": envelope["aggregate_id"], "version": version - 1}, update)
+
+
+def team_created(envelope: dict, data: dict) -> list[Write]:
+    return [create(TEAMS, envelope, {"name": data["name"]})]
+
+
+def api_key_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            API_KEYS,
+            envelope,
+            {
+                "prefix": data["prefix"],
+                "secret_hash": data["secret_hash"],
+                "name": data["name"],
+                "user": data["user"],
+                "read_only": data["read_only"],
+                "revoked": False,
+            },
+        )
+    ]
+
+
+def api_key_revoked(envelope: dict, data: dict) -> list[Write]:
+    return [change(API_KEYS, envelope, {"$set": {"revoked": True}})]
+
+
+def chatbot_created(envelope: dict, data: dict) -> list[Write]:
+    created_at = envelope["occurred_at"]
+    return [
+        create(
+            CHATBOTS,
+            envelope,
+            {
+                "name": data["name"],
+                "description": data["description"],
+                "created_at": created_at,
+                "sort_key": sort_key(created_at, envelope["aggregate_id"]),
+                "version_number": 1,
+                "versions": [],
+                "default_version_number": None,
+                "archived": False,
+            },
+        )
+    ]
+
+
+def chatbot_version_published(envelope: dict, data: dict) -> list[Write]:
+    version = {
+        "version_id": data["version_id"],
+        "name": data["name"],
+        "version_number": data["version_number"],
+        "version_description": data["version_description"],
+        "archived": False,
+    }
+    update = {"$push": {"versions": version}, "$set": {"version_number": data["version_number"] + 1}}
+    if data["is_default_version"]:
+        # One scalar names the default, so moving it never rewrites the other versions.
+        update["$set"]["default_version_number"] = data["version_number"]
+    return [change(CHATBOTS, envelope, update)]
+
+
+def widget_channel_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            WIDGET_CHANNELS,
+            envelope,
+            {
+                "chatbot_id": data["chatbot_id"],
+                "allowed_domains": data["allowed_domains"],
+                "auth_level": data["auth_level"],
+            },
+        )
+    ]
+
+
+def participant_created(envelope: dict, data: dict) -> list[Write]:
+    created_at = envelope["occurred_at"]
+    return [
+        create(
+            PARTICIPANTS,
+            envelope,
+            {
+                "identifier": data["identifier"],
+                "platform": data["platform"],
+                "name": data["name"],
+                "remote_id": data["remote_id"],
+                "created_at": created_at,
+                "sort_key": sort_key(created_at, envelope["aggregate_id"]),
+            },
+        )
+    ]
+
+
+def chat_session_created(envelope: dict, data: dict) -> list[Write]:
+    created_at = envelope["occurred_at"]
+    return [
+        create(
+            SESSIONS,
+            envelope,
+            {
+                "experiment_id": data["chatbot_id"],
+                "participant_id": data["participant_id"],
+                "participant": {
+                    "identifier": data["participant_identifier"],
+                    "remote_id": data["participant_remote_id"],
+                },
+                "channel_id": data["channel_id"],
+                "platform": data["platform"],
+                "status": data["status"],
+                "state": data["state"],
+                "tags": [],
+                "version_tags": [],
+                "created_at": created_at,
+                "updated_at": created_at,
+                "sort_key": sort_key(created_at, envelope["aggregate_id"]),
+            },
+        )
+    ]
+
+
+def chat_session_messages_appended(envelope: dict, data: dict) -> list[Write]:
+    session_id = envelope["aggregate_id"]
+    writes: list[Write] = [
+        (
+            MESSAGES,
+            UpdateOne(
+                {"_id": message["id"]},
+                {
+                    "$setOnInsert": {
+                        "session_id": session_id,
+                        "team": envelope["team"],
+                        "seq": message["seq"],
+                        "created_at": message["created_at"],
+                        "role": message["role"],
+                        "content": message["content"],
+                        "metadata": message["metadata"],
+                        "tags": message["tags"],
+                        "attachments": [],
+                    }
+                },
+                upsert=True,
+            ),
+        )
+        for message in data["messages"]
+    ]
+    version_tags = sorted({tag for message in data["messages"] for tag in message["tags"] if is_version_tag(tag)})
+    update: dict = {"$set": {"updated_at": envelope["occurred_at"]}}
+    if version_tags:
+        update["$addToSet"] = {"version_tags": {"$each": version_tags}}
+    writes.append(change(SESSIONS, envelope, update))
+    return writes
+
+
+def is_version_tag(tag: str) -> bool:
+    """`v3` (a published version answered) or `v3-unreleased` (the working version answered)."""
+    number = tag[1:].removesuffix("-unreleased")
+    return tag.startswith("v") and number.isdigit()
+
+
+PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
+    "Team.Created": team_created,
+    "ApiKey.Created": api_key_created,
+    "ApiKey.Revoked": api_key_revoked,
+    "Chatbot.Created": chatbot_created,
+    "Chatbot.VersionPublished": chatbot_version_published,
+    "WidgetChannel.Created": widget_channel_created,
+    "Participant.Created": participant_created,
+    "ChatSession.Created": chat_session_created,
+    "ChatSession.MessagesAppended": chat_session_messages_appended,
+}
+
+
+def writes_for(envelope: dict) -> list[Write]:
+    """The read-model writes for one event; events of types this version does not know change nothing."""
+    project = PROJECTIONS.get(envelope["type"])
+    if project is None:
+        return []
+    data = PAYLOADS[envelope["type"]]().load(envelope["data"])
+    return project(envelope, data)

@@ -1,0 +1,70 @@
+"""Cursor pagination as OCS does it (SPEC §1.7): opaque cursors holding a position on the ordering key,
+so inserts between pages neither duplicate nor skip rows; `count` on the first page only."""
+
+import base64
+import json
+from urllib.parse import urlencode
+
+from flask import request
+from pymongo.collection import Collection
+
+from schemas.errors import detail
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1500
+
+
+def page_size() -> int:
+    try:
+        size = int(request.args.get("page_size", ""))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return min(size, MAX_PAGE_SIZE) if size > 0 else DEFAULT_PAGE_SIZE
+
+
+def encode_cursor(listing: str, position: str, reverse: bool) -> str:
+    raw = json.dumps({"l": listing, "p": position, "r": reverse}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(listing: str, cursor: str) -> tuple[str, bool]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if decoded["l"] == listing and isinstance(decoded["p"], str) and isinstance(decoded["r"], bool):
+            return decoded["p"], decoded["r"]
+    except (ValueError, TypeError, KeyError):
+        pass
+    raise detail(404, "Invalid cursor")
+
+
+def page_url(cursor: str) -> str:
+    args = {key: value for key, value in request.args.items(multi=True) if key != "cursor"}
+    return f"{request.base_url}?{urlencode({**args, 'cursor': cursor})}"
+
+
+def paginate(collection: Collection, query: dict, listing: str, ascending: bool) -> tuple[list[dict], dict]:
+    """(this page's documents, the page's `next`/`previous`/`count`), ordered by `sort_key`."""
+    size = page_size()
+    cursor = request.args.get("cursor")
+    position, reverse = decode_cursor(listing, cursor) if cursor else (None, False)
+    # Walking backwards (a `previous` link) reads the opposite way, then turns the page around.
+    forward_up = ascending != reverse
+    selector = dict(query)
+    if position is not None:
+        selector["sort_key"] = {"$gt" if forward_up else "$lt": position}
+    docs = list(collection.find(selector).sort("sort_key", 1 if forward_up else -1).limit(size + 1))
+    more = len(docs) > size
+    docs = docs[:size]
+    if reverse:
+        docs.reverse()
+    first_key = docs[0]["sort_key"] if docs else position
+    last_key = docs[-1]["sort_key"] if docs else position
+    has_next = reverse or more
+    has_previous = (more if reverse else cursor is not None) and first_key is not None
+    links = {
+        "next": page_url(encode_cursor(listing, last_key, False)) if has_next and last_key else None,
+        "previous": page_url(encode_cursor(listing, first_key, True)) if has_previous else None,
+    }
+    if cursor is None:
+        links["count"] = collection.count_documents(query)
+    return docs, links

@@ -1,0 +1,85 @@
+"""Read-model queries behind the GET endpoints, and the API-key lookup the query side authenticates with."""
+
+import uuid
+
+from flask import request
+from pymongo.database import Database
+
+from infra.web import StoredKey
+from projectors.projections import API_KEYS, CHATBOTS, MESSAGES, SESSIONS, TEAMS
+from query_api.pagination import paginate
+from schemas import representations
+from schemas.errors import detail, field_errors
+
+
+def stored_key(db: Database, prefix: str) -> StoredKey | None:
+    doc = db[API_KEYS].find_one({"prefix": prefix})
+    if doc is None:
+        return None
+    return StoredKey(
+        team=doc["team"], secret_hash=doc["secret_hash"], user=doc["user"], read_only=doc["read_only"],
+        revoked=doc["revoked"],
+    )
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def comma_separated(name: str) -> list[str]:
+    return [part.strip() for part in request.args.get(name, "").split(",") if part.strip()]
+
+
+def list_experiments(db: Database, team: str, base_url: str) -> dict:
+    docs, links = paginate(db[CHATBOTS], {"team": team, "archived": False}, "experiments", ascending=False)
+    return {**links, "results": [representations.experiment(doc, base_url) for doc in docs]}
+
+
+def retrieve_experiment(db: Database, team: str, chatbot_id: str, base_url: str) -> dict:
+    if not is_uuid(chatbot_id):
+        raise detail(404, "Not found.")
+    doc = db[CHATBOTS].find_one({"_id": str(uuid.UUID(chatbot_id)), "team": team, "archived": False})
+    if doc is None:
+        raise detail(404, "No Experiment matches the given query.")
+    return representations.experiment(doc, base_url)
+
+
+def session_filter(team: str) -> dict:
+    query: dict = {"team": team}
+    experiment = request.args.get("experiment", "").strip()
+    if experiment:
+        if not is_uuid(experiment):
+            raise field_errors({"experiment": [f'"{experiment}" is not a valid UUID.']})
+        query["experiment_id"] = str(uuid.UUID(experiment))
+    if tags := comma_separated("tags"):
+        query["tags"] = {"$in": tags}
+    if versions := comma_separated("versions"):
+        query["version_tags"] = {"$in": versions}
+    return query
+
+
+def list_sessions(db: Database, team: str, base_url: str) -> dict:
+    ascending = request.args.get("ordering") == "created_at"
+    docs, links = paginate(db[SESSIONS], session_filter(team), "sessions", ascending=ascending)
+    chatbots = {doc["_id"]: doc for doc in db[CHATBOTS].find({"_id": {"$in": list({d["experiment_id"] for d in docs})}})}
+    team_doc = db[TEAMS].find_one({"team": team})
+    return {
+        **links,
+        "results": [
+            representations.session(doc, chatbots[doc["experiment_id"]], team_doc, base_url) for doc in docs
+        ],
+    }
+
+
+def retrieve_session(db: Database, team: str, session_id: str, base_url: str) -> dict:
+    doc = db[SESSIONS].find_one({"_id": session_id, "team": team})
+    if doc is None:
+        raise detail(404, "No ExperimentSession matches the given query.")
+    messages = list(db[MESSAGES].find({"session_id": session_id}).sort("seq", 1))
+    chatbot = db[CHATBOTS].find_one({"_id": doc["experiment_id"]})
+    team_doc = db[TEAMS].find_one({"team": team})
+    return representations.session_with_messages(doc, chatbot, team_doc, messages, base_url)

@@ -1,0 +1,77 @@
+"""Response bodies (SPEC §2), rendered from read-model-shaped documents.
+
+The query API renders MongoDB documents; the command API renders the same shapes built from the write
+model, so a `POST` answers exactly what a `GET` of the same object shows.
+"""
+
+
+def experiment_url(base_url: str, chatbot_id: str) -> str:
+    return f"{base_url}api/experiments/{chatbot_id}/"
+
+
+def session_url(base_url: str, session_id: str) -> str:
+    return f"{base_url}api/sessions/{session_id}/"
+
+
+def experiment(chatbot: dict, base_url: str) -> dict:
+    default = chatbot.get("default_version_number")
+    return {
+        "id": chatbot["_id"],
+        "name": chatbot["name"],
+        "url": experiment_url(base_url, chatbot["_id"]),
+        "version_number": chatbot["version_number"],
+        "versions": [
+            {
+                "name": version["name"],
+                "version_number": version["version_number"],
+                "is_default_version": version["version_number"] == default,
+                "version_description": version["version_description"],
+            }
+            for version in sorted(chatbot["versions"], key=lambda v: v["version_number"])
+            if not version.get("archived")
+        ],
+    }
+
+
+def experiment_stub(chatbot: dict, base_url: str) -> dict:
+    return {
+        "id": chatbot["_id"],
+        "name": chatbot["name"],
+        "description": chatbot["description"],
+        "url": experiment_url(base_url, chatbot["_id"]),
+        "version_number": chatbot["version_number"],
+    }
+
+
+def session(doc: dict, chatbot: dict, team: dict, base_url: str) -> dict:
+    return {
+        "url": session_url(base_url, doc["_id"]),
+        "id": doc["_id"],
+        "team": {"name": team["name"], "slug": team["team"]},
+        "experiment": experiment_stub(chatbot, base_url),
+        "participant": {"identifier": doc["participant"]["identifier"], "remote_id": doc["participant"]["remote_id"]},
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+        "status": doc["status"],
+        "platform": doc["platform"],
+        "tags": doc["tags"],
+        "state": doc["state"],
+    }
+
+
+def message(doc: dict) -> dict:
+    return {
+        "created_at": doc["created_at"],
+        "role": doc["role"],
+        "content": doc["content"],
+        "metadata": doc["metadata"],
+        "tags": doc["tags"],
+        "attachments": doc["attachments"],
+    }
+
+
+NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
+
+
+def session_with_messages(doc: dict, chatbot: dict, team: dict, messages: list[dict], base_url: str) -> dict:
+    return {**session(doc, chatbot, team, base_url), "messages": [message(m) for m in messages], "usage": NO_USAGE}
