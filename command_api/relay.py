@@ -65,7 +65,14 @@ class Relay:
         return len(batch)
 
     def run(self, stop: threading.Event) -> None:
-        self.resume()
+        try:
+            self.resume()
+            self.publish_until(stop)
+        finally:
+            if self.producer is not None:
+                self.producer.close()
+
+    def publish_until(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 published = self.publish_once()

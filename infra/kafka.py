@@ -6,13 +6,24 @@ import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import TopicAlreadyExistsError
-from kafka.partitioner.default import murmur2
 from kafka.admin import NewTopic
+from kafka.partitioner.default import murmur2
+from kafka.serializer import Deserializer, Serializer
 
 # The local broker answers fetches at once instead of honouring fetch_max_wait_ms, so a consumer
 # polling with a timeout busy-loops. A 1 ms poll still lets the group join; then sleep when idle.
 POLL_TIMEOUT_MS = 1
 IDLE_SLEEP_S = 0.005
+
+
+class EnvelopeJson(Serializer, Deserializer):
+    """Envelopes travel as compact UTF-8 JSON."""
+
+    def serialize(self, topic, headers, data):
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    def deserialize(self, topic, headers, data):
+        return json.loads(data)
 
 
 def partition_for(key: bytes, partitions: int) -> int:
@@ -42,7 +53,7 @@ def make_producer(bootstrap: str) -> KafkaProducer:
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.
         max_in_flight_requests_per_connection=1,
-        value_serializer=lambda envelope: json.dumps(envelope, separators=(",", ":")).encode(),
+        value_serializer=EnvelopeJson(),
     )
 
 
@@ -53,7 +64,7 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
-        value_deserializer=json.loads,
+        value_deserializer=EnvelopeJson(),
     )
     consumer.subscribe(list(topics))
     return consumer
@@ -70,7 +81,7 @@ def poll(consumer: KafkaConsumer) -> list:
 
 def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:
     """(the topic's partition count, the last message of each non-empty partition, decoded)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, value_deserializer=json.loads)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, value_deserializer=EnvelopeJson())
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:

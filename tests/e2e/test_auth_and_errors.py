@@ -1,0 +1,91 @@
+"""Admission and framework errors on the team endpoints (SPEC §0.3, §1.2, §1.9, §6 items 1-4)."""
+
+import pytest
+
+from tests.stack import Client
+
+TEAM_GETS = ["/api/experiments/", "/api/sessions/"]
+
+
+@pytest.mark.parametrize("path", TEAM_GETS)
+def test_no_credentials_is_401_with_www_authenticate(stack, path):
+    response = Client(stack.base_url, None).get(path)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize("headers", [{"X-api-key": "garbage"}, {"Authorization": "Bearer garbage"}, {"X-api-key": "abc.def"}])
+def test_bad_keys_are_invalid_tokens(stack, headers):
+    response = Client(stack.base_url, None).get("/api/sessions/", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
+def test_a_key_works_as_bearer(stack, tenant):
+    response = Client(stack.base_url, None).get("/api/sessions/", headers={"Authorization": f"Bearer {tenant.key}"})
+    assert response.status_code == 200
+
+
+def test_revoked_key_is_refused_on_both_sides(stack, tenant):
+    stack.admin(f"revoke-api-key --key-prefix {tenant.key.split('.')[0]}")
+    client = tenant.client()
+    assert client.get("/api/sessions/").json() == {"detail": "Invalid token."}
+    assert client.post("/api/sessions/", json={"experiment": tenant.chatbot_id}).status_code == 401
+
+
+def test_wrong_secret_with_a_real_prefix_is_refused(stack, tenant):
+    prefix = tenant.key.split(".")[0]
+    response = Client(stack.base_url, f"{prefix}.not-the-secret").get("/api/sessions/")
+    assert response.status_code == 401
+
+
+def test_malformed_json_is_400(tenant):
+    response = tenant.client().post(
+        "/api/sessions/", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")
+
+
+def test_wrong_content_type_is_415(tenant):
+    response = tenant.client().post("/api/sessions/", data="experiment=x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json() == {"detail": 'Unsupported media type "text/plain" in request.'}
+
+
+@pytest.mark.parametrize("body", ["[]", "3", "null", '"x"'])
+def test_non_object_json_is_400(tenant, body):
+    response = tenant.client().post("/api/sessions/", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+def test_unrouted_method_is_405_after_authentication(stack, tenant):
+    assert Client(stack.base_url, None).put("/api/sessions/").status_code == 401
+    response = tenant.client().put("/api/sessions/", json={})
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "PUT" not allowed.'}
+    assert tenant.client().post("/api/experiments/", json={}).status_code == 405
+
+
+def test_unknown_paths_are_404_json(tenant):
+    for path in ("/api/nothing/", "/api/v2/sessions/", "/api/v7/sessions/"):
+        response = tenant.client().get(path)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_healthz_reports_each_component(stack):
+    response = Client(stack.base_url, None).get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "components": {
+            "event_store": "ok",
+            "mongodb": "ok",
+            "kafka": "ok",
+            "relay": "ok",
+            "projector": "ok",
+        },
+    }

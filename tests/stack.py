@@ -1,0 +1,126 @@
+"""A whole stack for tests: its own local Kafka-protocol and MongoDB-protocol servers on free ports with
+fresh data directories, a fresh event store, and the relay, projector and API running in this process."""
+
+import itertools
+import shlex
+import threading
+import time
+from pathlib import Path
+
+import requests
+from werkzeug.serving import make_server
+
+from infra.bootstrap import System
+from infra.cli import parser, run_admin
+from infra.config import Settings
+from infra.local_servers import LocalKafka, LocalMongo, free_port
+
+_names = itertools.count(1)
+
+
+class Stack:
+    def __init__(self, root: Path, partitions: int = 4):
+        self.root = root
+        self.kafka = LocalKafka(root / "kafka")
+        self.mongo = LocalMongo(root / "mongodb")
+        self.partitions = partitions
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.server = None
+
+    def settings(self) -> Settings:
+        return Settings(
+            data_dir=self.root,
+            event_store_url=f"sqlite:///{self.root / 'events.sqlite'}",
+            kafka_bootstrap=self.kafka.bootstrap,
+            mongo_url=self.mongo.url,
+            mongo_db="ocs",
+            kafka_partitions=self.partitions,
+            read_your_writes_timeout=10,
+        )
+
+    def start_servers(self) -> "Stack":
+        self.kafka.start()
+        self.mongo.start()
+        self.system = System(self.settings())
+        return self
+
+    def start(self) -> "Stack":
+        self.start_servers()
+        self.start_background("relay", self.system.relay())
+        self.start_background("projector", self.system.projector())
+        self.server = make_server("127.0.0.1", free_port(), self.system.api(), threaded=True)
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.threads.append(threading.Thread(target=self.server.serve_forever, name="api", daemon=True))
+        self.threads[-1].start()
+        return self
+
+    def start_background(self, name: str, component) -> None:
+        thread = threading.Thread(target=component.run, args=(self.stop_event,), name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.server is not None:
+            self.server.shutdown()
+        for thread in self.threads:
+            thread.join(30)
+        if hasattr(self, "system"):
+            self.system.close()
+        self.mongo.stop()
+        self.kafka.stop()
+
+    def admin(self, command_line: str) -> dict:
+        """An `ocs admin` command, run as the CLI runs it, against this stack."""
+        args = parser().parse_args(["admin", *shlex.split(command_line)])
+        return run_admin(self.system, args)
+
+    def new_tenant(self, **chatbot_options) -> "Tenant":
+        return Tenant(self, f"team-{next(_names)}", **chatbot_options)
+
+
+class Tenant:
+    """A team with a writable key, a read-only key and one chatbot."""
+
+    def __init__(self, stack: Stack, slug: str, chatbot_name: str = "Support Bot"):
+        self.stack = stack
+        self.slug = slug
+        stack.admin(f"create-team --slug {slug} --name 'Team {slug}'")
+        self.key = stack.admin(f"create-api-key --team {slug} --write")["key"]
+        self.read_only_key = stack.admin(f"create-api-key --team {slug}")["key"]
+        self.chatbot_id = self.new_chatbot(chatbot_name)
+
+    def new_chatbot(self, name: str = "Bot") -> str:
+        return self.stack.admin(f"create-chatbot --team {self.slug} --name '{name}' --description 'About {name}'")["id"]
+
+    def client(self, key: str | None = None) -> "Client":
+        return Client(self.stack.base_url, key or self.key)
+
+    def create_session(self, **body) -> dict:
+        response = self.client().post("/api/sessions/", json={"experiment": self.chatbot_id, **body})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+class Client(requests.Session):
+    """HTTP to the stack's one base URL, authenticated with an API key in `X-api-key`."""
+
+    def __init__(self, base_url: str, key: str | None):
+        super().__init__()
+        self.base_url = base_url
+        if key:
+            self.headers["X-api-key"] = key
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, url if url.startswith("http") else self.base_url + url, *args, **kwargs)
+
+
+def eventually(check, timeout_s: float = 10, interval_s: float = 0.02):
+    """The first truthy result of `check()`, retried until the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(interval_s)
