@@ -1,0 +1,42 @@
+import threading
+
+import pytest
+
+from command_api import commands
+from tests.stack import Stack
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """Fresh local Kafka-protocol and MongoDB-protocol servers and event store, with nothing running on them."""
+    stack = Stack(tmp_path_factory.mktemp("servers")).start_servers()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def stop():
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def record_workload(system, sessions: int = 5, messages_per_session: int = 3) -> list[str]:
+    """A team, a key, a chatbot and sessions with history, recorded on the write model only."""
+    slug = f"team-{len(system.app.recorder.select_notifications(start=1, limit=100000))}"
+    system.bus.handle(commands.CreateTeam(slug=slug, name=slug))
+    system.bus.handle(commands.IssueApiKey(team=slug, name="k", read_only=False))
+    chatbot_id = system.bus.handle(
+        commands.CreateChatbot(team=slug, name="Bot", description="", prompt="p", provider="echo", model="m",
+                               base_url=None, llm_api_key=None)
+    ).body["id"]
+    system.bus.handle(commands.PublishVersion(chatbot_id=chatbot_id, description="v1", make_default=False))
+    session_ids = []
+    for n in range(sessions):
+        history = tuple({"role": "user", "content": f"message {n}.{m}"} for m in range(messages_per_session))
+        created = system.bus.handle(
+            commands.CreateSession(team=slug, caller="admin", experiment=chatbot_id, participant=f"p{n % 2}",
+                                   messages=history, state={"n": n}, page_context={"page": n})
+        )
+        session_ids.append(str(created.session.id))
+    return session_ids
