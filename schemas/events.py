@@ -78,22 +78,28 @@ class WidgetChannelCreated(Payload):
 
 
 class ParticipantCreated(Payload):
+    """One person on one platform of one team."""
+
     identifier = fields.Str(required=True)
-    platform = fields.Str(required=True)
+    platform = fields.Str(required=True, metadata={"description": "`api`, `web`, `embedded_widget`, ..."})
     name = fields.Str(required=True)
     remote_id = fields.Str(required=True)
     user = fields.Str(allow_none=True, required=True)
 
 
 class ChatSessionCreated(Payload):
-    chatbot_id = fields.Str(required=True)
+    """The aggregate id is the session id clients see."""
+
+    chatbot_id = fields.Str(required=True, metadata={"description": "the chatbot's own id (never a version's)"})
     participant_id = fields.Str(required=True)
-    participant_identifier = fields.Str(required=True)
+    participant_identifier = fields.Str(required=True, metadata={"description": "email, phone, `anon:<uuid>`, ..."})
     participant_remote_id = fields.Str(required=True)
-    channel_id = fields.Str(required=True)
-    platform = fields.Str(allow_none=True, required=True)
-    status = fields.Str(required=True)
-    state = fields.Dict(required=True)
+    channel_id = fields.Str(required=True, metadata={"description": "the team's API channel or a widget channel"})
+    platform = fields.Str(allow_none=True, required=True, metadata={"description": "null for API-created sessions"})
+    status = fields.Str(required=True, metadata={"description": "`setup`, `pending`, `active`, `pending-review`, ..."})
+    state = fields.Dict(
+        required=True, metadata={"description": "session state; `page_context` holds the client's page context"}
+    )
     session_token_required = fields.Bool(required=True)
 
 
@@ -132,13 +138,13 @@ class Envelope(Schema):
 
     event_id = fields.Str(required=True, metadata={"description": "unique: derived from aggregate id and version"})
     type = fields.Str(required=True, metadata={"description": "`<Aggregate>.<Event>`, e.g. `ChatSession.Created`"})
-    schema_version = fields.Int(required=True)
+    schema_version = fields.Int(required=True, metadata={"description": "version of this type's payload schema"})
     occurred_at = fields.Str(required=True, metadata={"description": "ISO-8601 instant the event was recorded"})
     team = fields.Str(required=True, metadata={"description": "slug of the team the aggregate belongs to"})
-    aggregate_type = fields.Str(required=True)
-    aggregate_id = fields.Str(required=True)
+    aggregate_type = fields.Str(required=True, metadata={"description": "`Team`, `ApiKey`, `Chatbot`, ...; names the topic"})
+    aggregate_id = fields.Str(required=True, metadata={"description": "UUID; also the message key"})
     aggregate_version = fields.Int(required=True, metadata={"description": "1 for the creating event, +1 after"})
     position = fields.Int(
-        required=True, metadata={"description": "position in the event store's log; increasing, gap-free"}
+        required=True, metadata={"description": "position in the event store's log, increasing (a replay re-sends the same one)"}
     )
     data = fields.Dict(required=True, metadata={"description": "the payload, per the type's schema below"})

@@ -1,0 +1,87 @@
+"""Renders docs/events.md, the event contract for subscribers, from `schemas.events`.
+
+Run `python -m schemas.event_docs > docs/events.md`; a test fails when the file is out of date.
+"""
+
+from marshmallow import Schema, fields
+
+from schemas.events import PAYLOADS, SCHEMA_VERSIONS, TOPICS, Envelope
+
+INTRO = """# Events: the contract for subscribers
+
+Every change to the system is an event, recorded first in the event store and then published to Kafka
+by the relay. Subscribers read these topics with their own consumer group. Delivery is at least once:
+use `event_id` (or `aggregate_id` + `aggregate_version`) to ignore an event you have already handled.
+Within one aggregate, events arrive in `aggregate_version` order, because the message key is the
+aggregate id and one key stays on one partition.
+
+Compatibility: a field may be added to a payload within the same `schema_version`; renaming or
+removing one raises the type's `schema_version`. Ignore fields you do not know.
+
+This file is generated from `schemas/events.py` by `python -m schemas.event_docs > docs/events.md`.
+"""
+
+
+def field_type(field: fields.Field) -> str:
+    if isinstance(field, fields.Nested):
+        return f"object ({type(field.schema).__name__})"
+    if isinstance(field, fields.List):
+        return f"list of {field_type(field.inner)}"
+    return {
+        fields.Str: "string",
+        fields.Int: "integer",
+        fields.Bool: "boolean",
+        fields.Dict: "object",
+    }.get(type(field), type(field).__name__)
+
+
+def field_rows(schema: Schema) -> list[str]:
+    rows = []
+    for name, field in schema.fields.items():
+        nullable = " or null" if field.allow_none else ""
+        description = field.metadata.get("description", "")
+        rows.append(f"| `{name}` | {field_type(field)}{nullable} | {description} |")
+    return rows
+
+
+def nested_schemas(schema: Schema) -> list[Schema]:
+    found = []
+    for field in schema.fields.values():
+        inner = field.inner if isinstance(field, fields.List) else field
+        if isinstance(inner, fields.Nested):
+            found.append(inner.schema)
+    return found
+
+
+def table(schema: Schema) -> list[str]:
+    if not schema.fields:
+        return ["No fields.", ""]
+    return ["| field | type | meaning |", "|---|---|---|", *field_rows(schema), ""]
+
+
+def render() -> str:
+    lines = [INTRO, "## Topics", "", "| aggregate | topic |", "|---|---|"]
+    lines += [f"| {aggregate} | `{topic}` |" for aggregate, topic in TOPICS.items()]
+    lines += ["", "## The envelope", "", "Every message value is this JSON object.", "", *table(Envelope())]
+    lines += ["## Event types", ""]
+    shared = {}
+    for event_type, payload in PAYLOADS.items():
+        schema = payload()
+        topic = TOPICS[event_type.split(".")[0]]
+        lines += [f"### `{event_type}` (schema version {SCHEMA_VERSIONS[event_type]}, topic `{topic}`)", ""]
+        if "__doc__" in vars(payload) and payload.__doc__:
+            lines += [payload.__doc__.strip(), ""]
+        lines += table(schema)
+        for nested in nested_schemas(schema):
+            shared[type(nested).__name__] = nested
+    lines += ["## Shared objects", ""]
+    for name, schema in shared.items():
+        lines += [f"### {name}", ""]
+        if type(schema).__doc__:
+            lines += [type(schema).__doc__.strip(), ""]
+        lines += table(schema)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -1,0 +1,96 @@
+"""The README's way in: `ocs up` runs the stack, `ocs admin` sets it up, the API answers, Ctrl-C stops all."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from infra.local_servers import free_port
+
+
+def ocs(*args: str, data_dir) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def admin(*args: str, data_dir) -> dict:
+    done = ocs("admin", *args, data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def running_stack(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 120
+    lines = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        if line.startswith("ready:"):
+            break
+        if process.poll() is not None:
+            pytest.fail("ocs up exited:\n" + "".join(lines))
+    yield f"http://127.0.0.1:{port}", tmp_path, process
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def processes_using(data_dir) -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines() if str(data_dir) in line and "ps -eo" not in line]
+
+
+def test_ocs_up_serves_the_readme_flow_and_stops_everything(running_stack):
+    base_url, data_dir, process = running_stack
+    assert requests.get(f"{base_url}/healthz").json()["status"] == "ok"
+
+    assert admin("create-team", "--slug", "acme", "--name", "Acme Inc", data_dir=data_dir) == {
+        "slug": "acme", "name": "Acme Inc"
+    }
+    key = admin("create-api-key", "--team", "acme", "--write", data_dir=data_dir)
+    assert key["read_only"] is False and len(key["key"].split(".")) == 2
+    assert admin("create-api-key", "--team", "acme", data_dir=data_dir)["read_only"] is True
+    chatbot = admin("create-chatbot", "--team", "acme", "--name", "Support Bot", "--prompt", "Help with {session_state.page_context.product_name}", data_dir=data_dir)
+    assert chatbot["name"] == "Support Bot" and chatbot["version_number"] == 1
+    assert admin("publish-version", "--chatbot", chatbot["id"], "--make-default", data_dir=data_dir) == {
+        "version_number": 1, "is_default_version": True
+    }
+    widget = admin("create-widget", "--chatbot", chatbot["id"], "--allowed-domain", "example.com", "--auth-level", "embed_key", data_dir=data_dir)
+    assert set(widget) == {"embed_key", "channel_id"}
+
+    headers = {"X-api-key": key["key"]}
+    session = requests.post(
+        f"{base_url}/api/sessions/", headers=headers,
+        json={"experiment": chatbot["id"], "participant": "jane@example.com", "page_context": {"product_name": "Widget X"}},
+    )
+    assert session.status_code == 201
+    fetched = requests.get(f"{base_url}/api/sessions/{session.json()['id']}/", headers=headers).json()
+    assert fetched["state"] == {"page_context": {"product_name": "Widget X"}}
+    assert requests.get(f"{base_url}/api/experiments/", headers=headers).json()["results"][0]["version_number"] == 2
+
+    assert admin("rebuild-read-models", data_dir=data_dir)["events_replayed"] >= 8
+    assert requests.get(f"{base_url}/api/sessions/{session.json()['id']}/", headers=headers).json() == fetched
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
+    time.sleep(0.5)
+    assert processes_using(data_dir) == []
+
+
+def test_admin_errors_are_one_line_on_stderr(tmp_path):
+    done = ocs("admin", "create-api-key", "--team", "nope", data_dir=tmp_path)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.strip().count("\n") == 0 and "nope" in done.stderr
