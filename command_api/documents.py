@@ -1,6 +1,7 @@
 """Aggregates in read-model shape, so command responses render with the same code as the query API."""
 
 from command_api.domain.base import utc_iso
+from projectors.projections import stored_json
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.team import Team
@@ -28,5 +29,5 @@ def session_document(session: ChatSession, participant_identifier: str, particip
         "status": session.status,
         "platform": session.platform,
         "tags": [],
-        "state": session.state,
+        "state": stored_json(session.state),
     }

@@ -49,9 +49,33 @@ def json_body():
     if request.mimetype != "application/json":
         raise detail(415, f'Unsupported media type "{request.content_type or ""}" in request.')
     try:
-        return json.loads(request.get_data(as_text=True) or "{}")
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = json.loads(request.get_data(as_text=True), parse_constant=refuse_constant)
+    except (ValueError, RecursionError) as exc:
         raise detail(400, f"JSON parse error - {exc}") from None
+    if nesting_depth(body) > MAX_JSON_DEPTH:
+        raise detail(400, f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels")
+    return body
+
+
+# Deeper documents serve no client purpose and only risk recursion limits further down the pipeline.
+MAX_JSON_DEPTH = 64
+
+
+def nesting_depth(value) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [
+            child
+            for item in level
+            if isinstance(item, (dict, list))
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return depth - 1 if depth else 0
+
+
+def refuse_constant(name: str):
+    raise ValueError(f"Out of range float values are not JSON compliant: {name}")
 
 
 def validated(schema: Schema, data) -> dict:

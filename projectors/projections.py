@@ -4,7 +4,12 @@ Idempotency: a creating event inserts its document only if absent; every later e
 applies only to the document at exactly the previous version. A redelivered or replayed event
 therefore changes nothing, and events are applied in their aggregate's order or not at all.
 Message documents are keyed by message id and only ever inserted.
+
+Free-form client JSON (session state) is stored as JSON text: MongoDB restricts field names (no NUL,
+`$` and `.` only in some places), and a client must not be able to write an event no projection can store.
 """
+
+import json
 
 from collections.abc import Callable
 
@@ -33,6 +38,10 @@ COLLECTION_OF_AGGREGATE = {
 }
 
 Write = tuple[str, UpdateOne]
+
+
+def stored_json(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def sort_key(created_at: str, doc_id: str) -> str:
@@ -162,7 +171,7 @@ def chat_session_created(envelope: dict, data: dict) -> list[Write]:
                 "channel_id": data["channel_id"],
                 "platform": data["platform"],
                 "status": data["status"],
-                "state": data["state"],
+                "state": stored_json(data["state"]),
                 "tags": [],
                 "version_tags": [],
                 "created_at": created_at,

@@ -62,16 +62,29 @@ def session_filter(team: str) -> dict:
     return query
 
 
+def chatbots_by_id(db: Database, chatbot_ids: set[str]) -> dict[str, dict]:
+    """Chatbot documents of sessions. Topics are consumed in parallel, so a session can be projected a
+    moment before its chatbot; until then it shows a stub rather than failing."""
+    found = {doc["_id"]: doc for doc in db[CHATBOTS].find({"_id": {"$in": list(chatbot_ids)}})}
+    return {
+        chatbot_id: found.get(chatbot_id)
+        or {"_id": chatbot_id, "name": "", "description": None, "version_number": 1}
+        for chatbot_id in chatbot_ids
+    }
+
+
+def team_document(db: Database, team: str) -> dict:
+    return db[TEAMS].find_one({"team": team}) or {"team": team, "name": ""}
+
+
 def list_sessions(db: Database, team: str, base_url: str) -> dict:
     ascending = request.args.get("ordering") == "created_at"
     docs, links = paginate(db[SESSIONS], session_filter(team), "sessions", ascending=ascending)
-    chatbots = {doc["_id"]: doc for doc in db[CHATBOTS].find({"_id": {"$in": list({d["experiment_id"] for d in docs})}})}
-    team_doc = db[TEAMS].find_one({"team": team})
+    chatbots = chatbots_by_id(db, {doc["experiment_id"] for doc in docs})
+    team_doc = team_document(db, team)
     return {
         **links,
-        "results": [
-            representations.session(doc, chatbots[doc["experiment_id"]], team_doc, base_url) for doc in docs
-        ],
+        "results": [representations.session(doc, chatbots[doc["experiment_id"]], team_doc, base_url) for doc in docs],
     }
 
 
@@ -80,6 +93,5 @@ def retrieve_session(db: Database, team: str, session_id: str, base_url: str) ->
     if doc is None:
         raise detail(404, "No ExperimentSession matches the given query.")
     messages = list(db[MESSAGES].find({"session_id": session_id}).sort("seq", 1))
-    chatbot = db[CHATBOTS].find_one({"_id": doc["experiment_id"]})
-    team_doc = db[TEAMS].find_one({"team": team})
-    return representations.session_with_messages(doc, chatbot, team_doc, messages, base_url)
+    chatbot = chatbots_by_id(db, {doc["experiment_id"]})[doc["experiment_id"]]
+    return representations.session_with_messages(doc, chatbot, team_document(db, team), messages, base_url)

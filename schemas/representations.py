@@ -4,6 +4,8 @@ The query API renders MongoDB documents; the command API renders the same shapes
 model, so a `POST` answers exactly what a `GET` of the same object shows.
 """
 
+import json
+
 
 def experiment_url(base_url: str, chatbot_id: str) -> str:
     return f"{base_url}api/experiments/{chatbot_id}/"
@@ -55,7 +57,7 @@ def session(doc: dict, chatbot: dict, team: dict, base_url: str) -> dict:
         "status": doc["status"],
         "platform": doc["platform"],
         "tags": doc["tags"],
-        "state": doc["state"],
+        "state": json.loads(doc["state"]),
     }
 
 

@@ -89,3 +89,20 @@ def test_healthz_reports_each_component(stack):
             "projector": "ok",
         },
     }
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"experiment": NaN}', '{"a": Infinity}', "[" * 100_000, '{"state": ' + '{"a": ' * 70 + "1" + "}" * 71],
+)
+def test_hostile_json_is_a_clean_400(tenant, raw):
+    response = tenant.client().post("/api/sessions/", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")
+
+
+def test_any_json_state_round_trips(tenant):
+    state = {"$set": {"a.b": 1}, "": None, "nul\u0000key": "\u0000", "deep": [[{"x": [1.5, True]}]], "ü": "✓"}
+    created = tenant.create_session(state=state)
+    assert created["state"] == state
+    assert tenant.client().get(f"/api/sessions/{created['id']}/").json()["state"] == state
