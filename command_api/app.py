@@ -4,9 +4,11 @@ from flask import Blueprint, Flask, g
 
 from command_api import commands, documents
 from command_api.bus import CommandBus
+from command_api.chat import chat_blueprint
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
+from infra.session_tokens import SessionTokens
 from infra.web import (
     StoredKey,
     base_url,
@@ -21,7 +23,7 @@ from schemas import representations
 from schemas.requests import SessionCreateRequest
 
 
-def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key) -> Flask:
+def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens) -> Flask:
     app = Flask("command_api")
     install_error_handlers(app)
     require_team_credential(app, lookup_key)
@@ -51,8 +53,11 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key) -> Flask:
         )
         return json_response(representation, 201, {"Location": representation["url"]})
 
-    app.register_blueprint(api, url_prefix="/api")
-    app.register_blueprint(api, url_prefix="/api/v1", name="api_v1")
+    chat = chat_blueprint(bus, waiter, tokens)
+    # Every /api/ path is also served under /api/v1/ (SPEC §0.2).
+    for prefix, suffix in (("/api", ""), ("/api/v1", "_v1")):
+        app.register_blueprint(api, url_prefix=prefix, name=f"api{suffix}")
+        app.register_blueprint(chat, url_prefix=prefix, name=f"chat{suffix}")
     return app
 
 

@@ -1,6 +1,7 @@
 """The write model's application: aggregates stored in the event store, and its log read as envelopes."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -9,17 +10,21 @@ from eventsourcing.domain import CanMutateAggregate
 from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.event_store import event_store_environment
+from infra.file_store import FileStore
 from schemas.events import PAYLOADS, SCHEMA_VERSIONS, TOPICS
 
 __all__ = ["AggregateNotFoundError", "OcsApplication", "to_envelope"]
 
 
 class OcsApplication(Application):
+    """The write model: events in the event store, and the bytes of uploaded files beside them."""
+
     name = "ocs"
     # Long chat sessions are loaded from a snapshot plus the events after it.
     snapshotting_intervals = {ChatSession: 50}
 
-    def __init__(self, event_store_url: str):
+    def __init__(self, event_store_url: str, files_dir: Path):
+        self.files = FileStore(files_dir)
         super().__init__(
             env={
                 **event_store_environment(event_store_url),

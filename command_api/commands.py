@@ -59,3 +59,62 @@ class CreateSession:
     messages: tuple[dict, ...] = ()
     state: dict = field(default_factory=dict)
     page_context: dict | None = None
+
+
+@dataclass(frozen=True)
+class SetWidgetEnabled:
+    channel_id: str
+    enabled: bool
+    disabled_message: str = ""
+
+
+@dataclass(frozen=True)
+class StartChatSession:
+    """POST /api/chat/start/ by an anonymous or embed-key caller (the widget already admitted)."""
+
+    chatbot_id: str
+    widget_channel_id: str | None
+    version_number: int | None
+    participant_remote_id: str
+    participant_name: str | None
+    page_context: dict | None
+
+
+@dataclass(frozen=True)
+class UploadedContent:
+    name: str
+    claimed_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class UploadChatFiles:
+    session_id: str
+    files: tuple[UploadedContent, ...]
+    participant_remote_id: str
+    participant_name: str
+
+
+@dataclass(frozen=True)
+class SubmitChatMessage:
+    session_id: str
+    text: str
+    context: dict | None
+    attachment_ids: tuple[int, ...]
+    version_number: int | None
+
+
+@dataclass(frozen=True)
+class RecordReply:
+    session_id: str
+    task_id: str
+    text: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordReplyFailure:
+    session_id: str
+    task_id: str
+    error: str
+    user_facing: bool

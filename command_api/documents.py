@@ -17,6 +17,8 @@ def chatbot_document(chatbot: Chatbot) -> dict:
         "name": chatbot.name,
         "description": chatbot.description,
         "version_number": chatbot.version_number,
+        "versions": chatbot.versions,
+        "default_version_number": chatbot.default_version_number,
     }
 
 

@@ -15,6 +15,7 @@ from infra import health
 from infra.config import Settings
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
+from infra.session_tokens import SessionTokens
 from projectors.indexes import ensure_indexes
 from projectors.runner import Projector
 from query_api import app as query_app
@@ -28,7 +29,7 @@ class System:
 
     @cached_property
     def app(self) -> OcsApplication:
-        return OcsApplication(self.settings.event_store_url)
+        return OcsApplication(self.settings.event_store_url, self.settings.files_dir)
 
     @cached_property
     def bus(self) -> CommandBus:
@@ -60,9 +61,10 @@ class System:
             "mongodb": lambda: bool(self.mongo.admin.command("ping")),
             "kafka": self.kafka_reachable,
         }
+        tokens = SessionTokens(self.settings.secret_key)
         return FrontDoor(
-            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus)),
-            query_app.create_app(self.db),
+            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), tokens),
+            query_app.create_app(self.db, tokens, self.app.files),
             {"/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))},
         )
 

@@ -9,10 +9,16 @@
 | OCS_MONGO_DB | database holding the read models | `ocs` |
 | OCS_KAFKA_PARTITIONS | partitions per topic when the relay creates topics | 8 |
 | OCS_READ_YOUR_WRITES_TIMEOUT | seconds a command waits for its read model | 5 |
+| OCS_SECRET_KEY | signs chat session tokens; every API process must share it | generated once into the data dir |
+| OCS_FILES_DIR | where uploaded files' bytes are kept; shared by every API process | `files/` in the data dir |
+| OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
+| OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
+| OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
 """
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +35,11 @@ class Settings:
     mongo_db: str
     kafka_partitions: int
     read_your_writes_timeout: float
-
-    @property
-    def files_dir(self) -> Path:
-        return self.data_dir / "files"
+    secret_key: str
+    files_dir: Path
+    llm_timeout: float
+    llm_attempts: int
+    worker_concurrency: int
 
 
 def local_servers(data_dir: Path) -> dict:
@@ -41,6 +48,16 @@ def local_servers(data_dir: Path) -> dict:
         return json.loads((data_dir / STACK_FILE).read_text())
     except (FileNotFoundError, ValueError):
         return {}
+
+
+def generated_secret(data_dir: Path) -> str:
+    """The data dir's own secret, made on first use (for the embedded default only)."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ) -> Settings:
@@ -54,4 +71,9 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         mongo_db=environ.get("OCS_MONGO_DB") or "ocs",
         kafka_partitions=int(environ.get("OCS_KAFKA_PARTITIONS") or 8),
         read_your_writes_timeout=float(environ.get("OCS_READ_YOUR_WRITES_TIMEOUT") or 5),
+        secret_key=environ.get("OCS_SECRET_KEY") or generated_secret(root),
+        files_dir=Path(environ.get("OCS_FILES_DIR") or root / "files"),
+        llm_timeout=float(environ.get("OCS_LLM_TIMEOUT") or 60),
+        llm_attempts=int(environ.get("OCS_LLM_ATTEMPTS") or 3),
+        worker_concurrency=int(environ.get("OCS_WORKER_CONCURRENCY") or 64),
     )

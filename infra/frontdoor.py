@@ -3,6 +3,8 @@ the query API, the rest to the command API). In production a reverse proxy does 
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from infra.cors import ChatCors
+
 
 class FrontDoor:
     def __init__(self, command_app, query_app, extra_routes: dict):
@@ -10,6 +12,7 @@ class FrontDoor:
         self.query_app = query_app
         # Paths answered by neither API side, such as /healthz.
         self.extra_routes = extra_routes
+        self.cors = ChatCors(self.route)
 
     def side_for(self, environ):
         """The app whose routes match; for a method no side serves, the side that owns the path (405)."""
@@ -26,6 +29,9 @@ class FrontDoor:
         return owners[0] if owners else self.command_app
 
     def __call__(self, environ, start_response):
+        return self.cors(environ, start_response)
+
+    def route(self, environ, start_response):
         extra = self.extra_routes.get(environ.get("PATH_INFO", ""))
         app = extra or self.side_for(environ)
         return app(environ, start_response)

@@ -3,7 +3,17 @@
 from pymongo import ASCENDING as UP
 from pymongo.database import Database
 
-from projectors.projections import API_KEYS, CHATBOTS, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS, WIDGET_CHANNELS
+from projectors.projections import (
+    API_KEYS,
+    CHATBOTS,
+    FILES,
+    MESSAGES,
+    PARTICIPANTS,
+    SESSIONS,
+    TASKS,
+    TEAMS,
+    WIDGET_CHANNELS,
+)
 
 INDEXES = {
     TEAMS: [([("team", UP)], {"unique": True})],
@@ -17,7 +27,9 @@ INDEXES = {
         ([("team", UP), ("tags", UP)], {}),
         ([("team", UP), ("version_tags", UP)], {}),
     ],
-    MESSAGES: [([("session_id", UP), ("seq", UP)], {})],
+    FILES: [([("file_id", UP)], {"unique": True})],
+    MESSAGES: [([("session_id", UP), ("seq", UP)], {}), ([("session_id", UP), ("created_at", UP)], {})],
+    TASKS: [([("session_id", UP)], {})],
 }
 
 

@@ -24,9 +24,11 @@ API_KEYS = "api_keys"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 PARTICIPANTS = "participants"
+FILES = "files"
 MESSAGES = "messages"
+TASKS = "tasks"
 SESSIONS = "sessions"
-COLLECTIONS = (TEAMS, API_KEYS, CHATBOTS, WIDGET_CHANNELS, PARTICIPANTS, MESSAGES, SESSIONS)
+COLLECTIONS = (TEAMS, API_KEYS, CHATBOTS, WIDGET_CHANNELS, PARTICIPANTS, FILES, MESSAGES, TASKS, SESSIONS)
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {
     "Team": TEAMS,
@@ -35,6 +37,7 @@ COLLECTION_OF_AGGREGATE = {
     "WidgetChannel": WIDGET_CHANNELS,
     "Participant": PARTICIPANTS,
     "ChatSession": SESSIONS,
+    "File": FILES,
 }
 
 Write = tuple[str, UpdateOne]
@@ -132,9 +135,19 @@ def widget_channel_created(envelope: dict, data: dict) -> list[Write]:
                 "chatbot_id": data["chatbot_id"],
                 "allowed_domains": data["allowed_domains"],
                 "auth_level": data["auth_level"],
+                "enabled": True,
+                "disabled_message": "",
             },
         )
     ]
+
+
+def widget_channel_disabled(envelope: dict, data: dict) -> list[Write]:
+    return [change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": False, "disabled_message": data["disabled_message"]}})]
+
+
+def widget_channel_enabled(envelope: dict, data: dict) -> list[Write]:
+    return [change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": True}})]
 
 
 def participant_created(envelope: dict, data: dict) -> list[Write]:
@@ -148,11 +161,16 @@ def participant_created(envelope: dict, data: dict) -> list[Write]:
                 "platform": data["platform"],
                 "name": data["name"],
                 "remote_id": data["remote_id"],
+                "data": {},
                 "created_at": created_at,
                 "sort_key": sort_key(created_at, envelope["aggregate_id"]),
             },
         )
     ]
+
+
+def participant_data_changed(envelope: dict, data: dict) -> list[Write]:
+    return [change(PARTICIPANTS, envelope, {"$set": {f"data.{data['chatbot_id']}": stored_json(data["data"])}})]
 
 
 def chat_session_created(envelope: dict, data: dict) -> list[Write]:
@@ -169,6 +187,7 @@ def chat_session_created(envelope: dict, data: dict) -> list[Write]:
                     "remote_id": data["participant_remote_id"],
                 },
                 "channel_id": data["channel_id"],
+                "session_token_required": data["session_token_required"],
                 "platform": data["platform"],
                 "status": data["status"],
                 "state": stored_json(data["state"]),
@@ -182,37 +201,111 @@ def chat_session_created(envelope: dict, data: dict) -> list[Write]:
     ]
 
 
-def chat_session_messages_appended(envelope: dict, data: dict) -> list[Write]:
-    session_id = envelope["aggregate_id"]
-    writes: list[Write] = [
-        (
-            MESSAGES,
-            UpdateOne(
-                {"_id": message["id"]},
-                {
-                    "$setOnInsert": {
-                        "session_id": session_id,
-                        "team": envelope["team"],
-                        "seq": message["seq"],
-                        "created_at": message["created_at"],
-                        "role": message["role"],
-                        "content": message["content"],
-                        "metadata": message["metadata"],
-                        "tags": message["tags"],
-                        "attachments": [],
-                    }
-                },
-                upsert=True,
-            ),
-        )
-        for message in data["messages"]
-    ]
-    version_tags = sorted({tag for message in data["messages"] for tag in message["tags"] if is_version_tag(tag)})
+def message_insert(envelope: dict, message: dict) -> Write:
+    return (
+        MESSAGES,
+        UpdateOne(
+            {"_id": message["id"]},
+            {
+                "$setOnInsert": {
+                    "session_id": envelope["aggregate_id"],
+                    "team": envelope["team"],
+                    "seq": message["seq"],
+                    "created_at": message["created_at"],
+                    "role": message["role"],
+                    "content": message["content"],
+                    "metadata": stored_json(message["metadata"]),
+                    "tags": message["tags"],
+                    "attachments": message["attachments"],
+                }
+            },
+            upsert=True,
+        ),
+    )
+
+
+def session_gets_messages(envelope: dict, messages: list[dict]) -> Write:
+    version_tags = sorted({tag for message in messages for tag in message["tags"] if is_version_tag(tag)})
     update: dict = {"$set": {"updated_at": envelope["occurred_at"]}}
     if version_tags:
         update["$addToSet"] = {"version_tags": {"$each": version_tags}}
-    writes.append(change(SESSIONS, envelope, update))
-    return writes
+    return change(SESSIONS, envelope, update)
+
+
+def chat_session_messages_appended(envelope: dict, data: dict) -> list[Write]:
+    messages = data["messages"]
+    return [*(message_insert(envelope, m) for m in messages), session_gets_messages(envelope, messages)]
+
+
+def task_update(task_id: str, update: dict) -> Write:
+    return TASKS, UpdateOne({"_id": task_id}, update, upsert=True)
+
+
+def chat_session_user_message_submitted(envelope: dict, data: dict) -> list[Write]:
+    message = data["message"]
+    return [
+        message_insert(envelope, message),
+        task_update(
+            data["task_id"],
+            {"$setOnInsert": {"session_id": envelope["aggregate_id"], "status": "processing", "message_id": None}},
+        ),
+        session_gets_messages(envelope, [message]),
+    ]
+
+
+def chat_session_reply_recorded(envelope: dict, data: dict) -> list[Write]:
+    message = data["message"]
+    return [
+        message_insert(envelope, message),
+        task_update(
+            data["task_id"],
+            {"$set": {"session_id": envelope["aggregate_id"], "status": "complete", "message_id": message["id"]}},
+        ),
+        session_gets_messages(envelope, [message]),
+    ]
+
+
+def chat_session_reply_failed(envelope: dict, data: dict) -> list[Write]:
+    return [
+        task_update(
+            data["task_id"],
+            {
+                "$set": {
+                    "session_id": envelope["aggregate_id"],
+                    "status": "error",
+                    "error": data["error"],
+                    "user_facing": data["user_facing"],
+                }
+            },
+        ),
+        change(SESSIONS, envelope, {"$set": {"updated_at": envelope["occurred_at"]}}),
+    ]
+
+
+def chat_session_state_changed(envelope: dict, data: dict) -> list[Write]:
+    return [change(SESSIONS, envelope, {"$set": {"state": stored_json(data["state"]), "updated_at": envelope["occurred_at"]}})]
+
+
+def file_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            FILES,
+            envelope,
+            {
+                "file_id": data["file_id"],
+                "session_id": data["session_id"],
+                "name": data["name"],
+                "content_type": data["content_type"],
+                "size": data["size"],
+                "purpose": data["purpose"],
+                "expires_at": data["expires_at"],
+            },
+        )
+    ]
+
+
+def file_attached(envelope: dict, data: dict) -> list[Write]:
+    return [change(FILES, envelope, {"$set": {"expires_at": None, "message_id": data["message_id"]}})]
 
 
 def is_version_tag(tag: str) -> bool:
@@ -228,9 +321,18 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "Chatbot.Created": chatbot_created,
     "Chatbot.VersionPublished": chatbot_version_published,
     "WidgetChannel.Created": widget_channel_created,
+    "WidgetChannel.Disabled": widget_channel_disabled,
+    "WidgetChannel.Enabled": widget_channel_enabled,
     "Participant.Created": participant_created,
+    "Participant.DataChanged": participant_data_changed,
     "ChatSession.Created": chat_session_created,
     "ChatSession.MessagesAppended": chat_session_messages_appended,
+    "ChatSession.UserMessageSubmitted": chat_session_user_message_submitted,
+    "ChatSession.ReplyRecorded": chat_session_reply_recorded,
+    "ChatSession.ReplyFailed": chat_session_reply_failed,
+    "ChatSession.StateChanged": chat_session_state_changed,
+    "File.Created": file_created,
+    "File.Attached": file_attached,
 }
 
 

@@ -1,13 +1,21 @@
 """The query API's Flask app: thin views over `query_api.views`."""
 
-from flask import Blueprint, Flask, g
+import mimetypes
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, g
 from pymongo.database import Database
+
+from infra.file_store import FileStore
+from infra.session_tokens import SessionTokens
+from query_api.chat import chat_blueprint
+from schemas.errors import detail
 
 from infra.web import base_url, install_error_handlers, json_response, require_team_credential
 from query_api import views
 
 
-def create_app(db: Database) -> Flask:
+def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:
     app = Flask("query_api")
     install_error_handlers(app)
     require_team_credential(app, lambda prefix: views.stored_key(db, prefix))
@@ -29,7 +37,21 @@ def create_app(db: Database) -> Flask:
     def session_retrieve(session_id):
         return json_response(views.retrieve_session(db, g.caller.team, session_id, base_url()))
 
+    @api.get("/files/<int:file_id>/content")
+    def file_content(file_id):
+        doc = views.team_file(db, g.caller.team, file_id)
+        content = files.read(file_id)
+        if content is None:
+            raise detail(404, "Not found.")
+        return Response(
+            content,
+            mimetype=mimetypes.guess_type(doc["name"])[0] or doc["content_type"] or "application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{quote(doc["name"])}"'},
+        )
+
+    chat = chat_blueprint(db, tokens)
     # Every /api/ path is also served under /api/v1/ (SPEC §0.2).
-    app.register_blueprint(api, url_prefix="/api")
-    app.register_blueprint(api, url_prefix="/api/v1", name="api_v1")
+    for prefix, suffix in (("/api", ""), ("/api/v1", "_v1")):
+        app.register_blueprint(api, url_prefix=prefix, name=f"api{suffix}")
+        app.register_blueprint(chat, url_prefix=prefix, name=f"chat{suffix}")
     return app

@@ -6,7 +6,7 @@ from flask import request
 from pymongo.database import Database
 
 from infra.web import StoredKey
-from projectors.projections import API_KEYS, CHATBOTS, MESSAGES, SESSIONS, TEAMS
+from projectors.projections import API_KEYS, CHATBOTS, FILES, MESSAGES, SESSIONS, TEAMS
 from query_api.pagination import paginate
 from schemas import representations
 from schemas.errors import detail, field_errors
@@ -95,3 +95,10 @@ def retrieve_session(db: Database, team: str, session_id: str, base_url: str) ->
     messages = list(db[MESSAGES].find({"session_id": session_id}).sort("seq", 1))
     chatbot = chatbots_by_id(db, {doc["experiment_id"]})[doc["experiment_id"]]
     return representations.session_with_messages(doc, chatbot, team_document(db, team), messages, base_url)
+
+
+def team_file(db: Database, team: str, file_id: int) -> dict:
+    doc = db[FILES].find_one({"file_id": file_id, "team": team})
+    if doc is None:
+        raise detail(404, "Not found.")
+    return doc

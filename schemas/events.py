@@ -16,6 +16,7 @@ TOPICS = {
     "WidgetChannel": "ocs.channels",
     "Participant": "ocs.participants",
     "ChatSession": "ocs.sessions",
+    "File": "ocs.files",
 }
 
 
@@ -103,6 +104,13 @@ class ChatSessionCreated(Payload):
     session_token_required = fields.Bool(required=True)
 
 
+class Attachment(Schema):
+    id = fields.Int(required=True, metadata={"description": "the file's id, as in `/api/files/{id}/content`"})
+    name = fields.Str(required=True)
+    content_type = fields.Str(required=True)
+    size = fields.Int(required=True, metadata={"description": "bytes"})
+
+
 class AppendedMessage(Schema):
     id = fields.Str(required=True)
     seq = fields.Int(required=True, metadata={"description": "position in the session, from 0"})
@@ -111,10 +119,73 @@ class AppendedMessage(Schema):
     content = fields.Str(required=True)
     metadata = fields.Dict(required=True)
     tags = fields.List(fields.Str(), required=True)
+    attachments = fields.List(fields.Nested(Attachment), load_default=list, dump_default=list)
 
 
 class ChatSessionMessagesAppended(Payload):
+    """History added in one go (`POST /api/sessions/` with `messages`)."""
+
     messages = fields.List(fields.Nested(AppendedMessage), required=True)
+
+
+class ChatSessionUserMessageSubmitted(Payload):
+    """A chat user's message, accepted: a reply is now being produced for task `task_id`."""
+
+    task_id = fields.Str(required=True)
+    message = fields.Nested(AppendedMessage, required=True)
+
+
+class ChatSessionStateChanged(Payload):
+    """The session's whole state after the change (a message's `context` lands in `remote_context`)."""
+
+    state = fields.Dict(required=True)
+
+
+class ChatSessionReplyRecorded(Payload):
+    """The bot's reply to task `task_id`; its `tags` name the version that answered (`v3`, `v4-unreleased`)."""
+
+    task_id = fields.Str(required=True)
+    message = fields.Nested(AppendedMessage, required=True)
+
+
+class ChatSessionReplyFailed(Payload):
+    """No reply could be produced for task `task_id`."""
+
+    task_id = fields.Str(required=True)
+    error = fields.Str(required=True)
+    user_facing = fields.Bool(required=True, metadata={"description": "true: `error` is meant for the chat user"})
+
+
+class ParticipantDataChanged(Payload):
+    """The participant's whole data for one chatbot, as it now is."""
+
+    chatbot_id = fields.Str(required=True)
+    data = fields.Dict(required=True)
+
+
+class WidgetChannelDisabled(Payload):
+    disabled_message = fields.Str(required=True, metadata={"description": "shown to users; empty for the default"})
+
+
+class WidgetChannelEnabled(Payload):
+    pass
+
+
+class FileCreated(Payload):
+    """A file uploaded to a chat session; its bytes are in the file store under `file_id`."""
+
+    file_id = fields.Int(required=True)
+    session_id = fields.Str(required=True)
+    name = fields.Str(required=True)
+    content_type = fields.Str(required=True)
+    size = fields.Int(required=True)
+    purpose = fields.Str(required=True, metadata={"description": "`message_media` for chat uploads"})
+    expires_at = fields.Str(allow_none=True, required=True, metadata={"description": "null once attached"})
+    metadata = fields.Dict(required=True)
+
+
+class FileAttached(Payload):
+    message_id = fields.Str(required=True)
 
 
 # Event type (`<Aggregate>.<Event>`) -> payload schema.
@@ -128,6 +199,15 @@ PAYLOADS: dict[str, type[Payload]] = {
     "Participant.Created": ParticipantCreated,
     "ChatSession.Created": ChatSessionCreated,
     "ChatSession.MessagesAppended": ChatSessionMessagesAppended,
+    "ChatSession.UserMessageSubmitted": ChatSessionUserMessageSubmitted,
+    "ChatSession.StateChanged": ChatSessionStateChanged,
+    "ChatSession.ReplyRecorded": ChatSessionReplyRecorded,
+    "ChatSession.ReplyFailed": ChatSessionReplyFailed,
+    "Participant.DataChanged": ParticipantDataChanged,
+    "WidgetChannel.Disabled": WidgetChannelDisabled,
+    "WidgetChannel.Enabled": WidgetChannelEnabled,
+    "File.Created": FileCreated,
+    "File.Attached": FileAttached,
 }
 
 SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}

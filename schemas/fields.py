@@ -53,6 +53,21 @@ class Uuid(DrfMixin, fields.Field):
             raise ValidationError(self.invalid_message.format(value=value)) from None
 
 
+class Integer(DrfMixin, fields.Field):
+    """An IntegerField: integral numbers and digit strings; not booleans or fractions."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("A valid integer is required.")
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
+            return int(value)
+        raise ValidationError("A valid integer is required.")
+
+
 class Choice(DrfMixin, fields.Field):
     def __init__(self, choices, **kwargs):
         super().__init__(**kwargs)

@@ -61,14 +61,26 @@ def session(doc: dict, chatbot: dict, team: dict, base_url: str) -> dict:
     }
 
 
-def message(doc: dict) -> dict:
+def file_url(base_url: str, file_id: int) -> str:
+    return f"{base_url}api/files/{file_id}/content"
+
+
+def message(doc: dict, base_url: str) -> dict:
     return {
         "created_at": doc["created_at"],
         "role": doc["role"],
         "content": doc["content"],
-        "metadata": doc["metadata"],
+        "metadata": json.loads(doc["metadata"]),
         "tags": doc["tags"],
-        "attachments": doc["attachments"],
+        "attachments": [
+            {
+                "name": attachment["name"],
+                "content_type": attachment["content_type"],
+                "size": attachment["size"],
+                "content_url": file_url(base_url, attachment["id"]),
+            }
+            for attachment in doc["attachments"]
+        ],
     }
 
 
@@ -76,4 +88,4 @@ NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
 
 
 def session_with_messages(doc: dict, chatbot: dict, team: dict, messages: list[dict], base_url: str) -> dict:
-    return {**session(doc, chatbot, team, base_url), "messages": [message(m) for m in messages], "usage": NO_USAGE}
+    return {**session(doc, chatbot, team, base_url), "messages": [message(m, base_url) for m in messages], "usage": NO_USAGE}

@@ -3,7 +3,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
 from command_api.domain.chat_session import PAGE_CONTEXT_KEY
-from schemas.fields import Choice, ListOf, NestedObject, Object, String, Uuid
+from schemas.fields import Choice, Integer, ListOf, NestedObject, Object, String, Uuid
 
 MESSAGE_ROLES = ("system", "user", "assistant")
 RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
@@ -35,3 +35,23 @@ class SessionCreateRequest(Body):
     @validates_schema
     def state_has_no_reserved_key(self, data, **_):
         refuse_reserved_key(data, "state")
+
+
+class ChatStartRequest(Body):
+    chatbot_id = Uuid(required=True)
+    version_number = Integer(allow_none=True, load_default=None)
+    session_data = Object(load_default=dict)
+    participant_remote_id = String(max_length=255, load_default="")
+    participant_name = String(max_length=320, load_default=None)
+    page_context = Object(load_default=None, metadata={"description": "stored as `state.page_context`"})
+
+    @validates_schema
+    def session_data_has_no_reserved_key(self, data, **_):
+        refuse_reserved_key(data, "session_data")
+
+
+class ChatMessageRequest(Body):
+    message = String(required=True)
+    context = Object(load_default=None, metadata={"description": "stored as `state.remote_context`"})
+    attachment_ids = ListOf(Integer(), load_default=list)
+    version_number = Integer(allow_none=True, load_default=None)

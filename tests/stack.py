@@ -37,6 +37,11 @@ class Stack:
             mongo_db="ocs",
             kafka_partitions=self.partitions,
             read_your_writes_timeout=10,
+            secret_key="test-secret",
+            files_dir=self.root / "files",
+            llm_timeout=10,
+            llm_attempts=2,
+            worker_concurrency=32,
         )
 
     def start_servers(self) -> "Stack":

@@ -11,6 +11,12 @@ from command_api.domain.base import OcsAggregate, derived_id, utc_iso
 
 # The session state key that only the `page_context` parameter may set (SPEC §9.1).
 PAGE_CONTEXT_KEY = "page_context"
+# The session state key a chat message's `context` replaces (SPEC §3.17).
+REMOTE_CONTEXT_KEY = "remote_context"
+# Statuses a processed message moves to `active` (SPEC §4.2, activation).
+NOT_YET_ACTIVE = ("setup", "pending")
+# The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).
+CHAT_ENDED = "complete"
 
 
 class ChatSession(OcsAggregate):
@@ -29,8 +35,44 @@ class ChatSession(OcsAggregate):
         messages: list
 
         def apply(self, session: "ChatSession") -> None:
-            session.message_count += len(self.messages)
-            session.last_message_at = datetime.fromisoformat(self.messages[-1]["created_at"])
+            for message in self.messages:
+                session.count_message(message)
+
+    class UserMessageSubmitted(OcsAggregate.Event):
+        """A chat user's message, accepted for a reply: the task `task_id` is now processing."""
+
+        task_id: str
+        message: dict
+
+        def apply(self, session: "ChatSession") -> None:
+            session.count_message(self.message)
+            session.tasks[self.task_id] = "processing"
+            if session.status in NOT_YET_ACTIVE:
+                session.status = "active"
+
+    class StateChanged(OcsAggregate.Event):
+        """The whole new state (subscribers and projections need no earlier state to apply it)."""
+
+        state: dict
+
+        def apply(self, session: "ChatSession") -> None:
+            session.state = self.state
+
+    class ReplyRecorded(OcsAggregate.Event):
+        task_id: str
+        message: dict
+
+        def apply(self, session: "ChatSession") -> None:
+            session.count_message(self.message)
+            session.tasks[self.task_id] = "complete"
+
+    class ReplyFailed(OcsAggregate.Event):
+        task_id: str
+        error: str
+        user_facing: bool
+
+        def apply(self, session: "ChatSession") -> None:
+            session.tasks[self.task_id] = "error"
 
     def __init__(
         self,
@@ -56,24 +98,55 @@ class ChatSession(OcsAggregate):
         self.session_token_required = session_token_required
         self.message_count = 0
         self.last_message_at = datetime.min.replace(tzinfo=timezone.utc)
+        self.tasks: dict[str, str] = {}
 
-    def append_messages(self, messages: list[dict], message_ids: list[str]) -> None:
-        """Append messages ({role, content, metadata?, tags?}) in order, each with its own instant."""
+    def count_message(self, message: dict) -> None:
+        self.message_count += 1
+        self.last_message_at = datetime.fromisoformat(message["created_at"])
+
+    def new_messages(self, messages: list[dict]) -> list[dict]:
+        """Messages ({id, role, content, metadata?, tags?, attachments?}) numbered and timed as the next in this session."""
         # Distinct instants, increasing within the session, keep `since`-style polling exact.
         at = max(datetime.now(timezone.utc), self.last_message_at)
-        appended = [
+        return [
             {
-                "id": message_id,
+                "id": message["id"],
                 "seq": self.message_count + offset,
                 "created_at": utc_iso(at + timedelta(microseconds=offset + 1)),
                 "role": message["role"],
                 "content": message["content"],
                 "metadata": message.get("metadata", {}),
                 "tags": message.get("tags", []),
+                "attachments": message.get("attachments", []),
             }
-            for offset, (message, message_id) in enumerate(zip(messages, message_ids, strict=True))
+            for offset, message in enumerate(messages)
         ]
-        self.trigger_event(self.MessagesAppended, messages=appended)
+
+    def append_messages(self, messages: list[dict]) -> None:
+        """Append history ({id, role, content, metadata?, tags?}) in order."""
+        self.trigger_event(self.MessagesAppended, messages=self.new_messages(messages))
+
+    def set_remote_context(self, context: dict) -> None:
+        """A chat message's `context` replaces only `remote_context`; `page_context` stays (SPEC §9.1)."""
+        self.trigger_event(self.StateChanged, state={**self.state, REMOTE_CONTEXT_KEY: context})
+
+    def submit_user_message(self, task_id: str, message_id: str, text: str, attachments: list[dict]) -> dict:
+        metadata = {"ocs_attachment_file_ids": [a["id"] for a in attachments]} if attachments else {}
+        (message,) = self.new_messages(
+            [{"id": message_id, "role": "user", "content": text, "metadata": metadata, "attachments": attachments}]
+        )
+        self.trigger_event(self.UserMessageSubmitted, task_id=task_id, message=message)
+        return message
+
+    def is_answered(self, task_id: str) -> bool:
+        return self.tasks.get(task_id) in ("complete", "error")
+
+    def record_reply(self, task_id: str, message_id: str, text: str, tags: list[str]) -> None:
+        (message,) = self.new_messages([{"id": message_id, "role": "assistant", "content": text, "tags": tags}])
+        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message)
+
+    def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
+        self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)
 
 
 def api_channel_id(team: str) -> str:

@@ -50,6 +50,10 @@ class Chatbot(OcsAggregate):
         """The working version's number: one more than the highest published snapshot."""
         return len(self.versions) + 1
 
+    @property
+    def default_version_number(self) -> int | None:
+        return next((v["version_number"] for v in self.versions if v["is_default_version"]), None)
+
     def publish_version(self, version_id: str, description: str, make_default: bool) -> dict:
         self.trigger_event(
             self.VersionPublished,

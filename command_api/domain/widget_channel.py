@@ -5,6 +5,8 @@ from uuid import UUID
 from command_api.domain.base import OcsAggregate, derived_id
 
 AUTH_LEVELS = ("none", "embed_key", "session_token")
+PLATFORM = "embedded_widget"
+DEFAULT_DISABLED_MESSAGE = "This chatbot is currently unavailable."
 
 
 class WidgetChannel(OcsAggregate):
@@ -13,11 +15,35 @@ class WidgetChannel(OcsAggregate):
         allowed_domains: list
         auth_level: str
 
+    class Disabled(OcsAggregate.Event):
+        disabled_message: str
+
+        def apply(self, channel: "WidgetChannel") -> None:
+            channel.enabled = False
+            channel.disabled_message = self.disabled_message
+
+    class Enabled(OcsAggregate.Event):
+        def apply(self, channel: "WidgetChannel") -> None:
+            channel.enabled = True
+
     def __init__(self, id: UUID, team: str, chatbot_id: str, allowed_domains: list, auth_level: str):
         self.team = team
         self.chatbot_id = chatbot_id
         self.allowed_domains = allowed_domains
         self.auth_level = auth_level
+        self.enabled = True
+        self.disabled_message = ""
+
+    @property
+    def issues_session_tokens(self) -> bool:
+        return self.auth_level == "session_token"
+
+    def disable(self, message: str) -> None:
+        self.trigger_event(self.Disabled, disabled_message=message)
+
+    def enable(self) -> None:
+        if not self.enabled:
+            self.trigger_event(self.Enabled)
 
 
 def widget_channel_id(embed_key: str) -> UUID:

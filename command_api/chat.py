@@ -1,0 +1,129 @@
+"""The chat endpoints that write (SPEC §3.15-3.17): start a session, upload files, send a message."""
+
+import uuid
+
+from flask import Blueprint, request
+
+from command_api import commands, documents
+from command_api.bus import CommandBus
+from command_api.chat_access import WriteModelChatAccess
+from command_api.domain.chatbot import Chatbot
+from command_api.handlers import load
+from command_api.read_your_writes import ReadModelWaiter
+from infra.chat_access import admit_chat_caller, admit_widget, embed_key
+from infra.session_tokens import SessionTokens
+from infra.web import base_url, json_body, json_response, validated
+from projectors.projections import FILES, SESSIONS
+from schemas import representations
+from schemas.errors import ApiError, detail, error
+from schemas.requests import ChatMessageRequest, ChatStartRequest
+
+CHAT_ACCESS_DENIED = {"error": "Authentication required to chat with this chatbot", "code": "chat_access_denied"}
+
+
+def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionTokens) -> Blueprint:
+    chat = Blueprint("chat", __name__)
+    access = WriteModelChatAccess(bus.app)
+
+    def admit(session_id: str) -> str:
+        admit_chat_caller(access.session(session_id), access.widget_by_key, access.widget_by_id, tokens)
+        return session_id
+
+    @chat.post("/chat/start/")
+    def chat_start():
+        raw = json_body()
+        widget_channel_id = admit_start(raw)
+        body = validated(ChatStartRequest(), raw)
+        started = bus.handle(
+            commands.StartChatSession(
+                chatbot_id=body["chatbot_id"],
+                widget_channel_id=widget_channel_id,
+                version_number=body["version_number"],
+                participant_remote_id=body["participant_remote_id"],
+                participant_name=body["participant_name"],
+                page_context=body["page_context"],
+            )
+        )
+        session = started.session
+        waiter.wait(SESSIONS, str(session.id), session.version)
+        return json_response(
+            {
+                "session_id": str(session.id),
+                "session_token": tokens.mint(str(session.id)) if session.session_token_required else None,
+                "chatbot": representations.experiment(documents.chatbot_document(started.chatbot), base_url()),
+                "participant": {
+                    "identifier": started.participant.identifier,
+                    "remote_id": started.participant.remote_id,
+                },
+            },
+            201,
+        )
+
+    def admit_start(raw) -> str | None:
+        """Admission of a start (SPEC §3.15 a, c): the admitted widget channel's id, or None (keyless)."""
+        chatbot_id = raw.get("chatbot_id") if isinstance(raw, dict) else None
+        key = embed_key()
+        has_authorization = "Authorization" in request.headers
+        if (key or has_authorization) and chatbot_id is not None and not is_uuid(chatbot_id):
+            raise detail(400, "chatbot_id must be a valid UUID")
+        if has_authorization and chatbot_id and load(bus.app, chatbot_id, Chatbot) is not None:
+            # No chatbot has an OAuth-mode widget channel yet, so every authorised start is refused.
+            raise ApiError(401, CHAT_ACCESS_DENIED)
+        if not key:
+            return None
+        if not chatbot_id:
+            raise detail(400, "Experiment ID required for embedded widget authentication")
+        return admit_widget(access.widget_by_key(key), str(uuid.UUID(chatbot_id)), 401).channel_id
+
+    @chat.post("/chat/<uuid:session_id>/message/")
+    def chat_send_message(session_id):
+        session_id = admit(str(session_id))
+        body = validated(ChatMessageRequest(), json_body())
+        submitted = bus.handle(
+            commands.SubmitChatMessage(
+                session_id=session_id,
+                text=body["message"],
+                context=body["context"],
+                attachment_ids=tuple(body["attachment_ids"]),
+                version_number=body["version_number"],
+            )
+        )
+        return json_response({"task_id": submitted.task_id, "status": "processing"}, 202)
+
+    @chat.post("/chat/<uuid:session_id>/upload/")
+    def chat_upload_file(session_id):
+        session_id = admit(str(session_id))
+        if request.mimetype != "multipart/form-data":
+            raise detail(415, f'Unsupported media type "{request.content_type or ""}" in request.')
+        uploaded = bus.handle(
+            commands.UploadChatFiles(
+                session_id=session_id,
+                files=tuple(
+                    commands.UploadedContent(part.filename or "file", part.mimetype or "", part.read())
+                    for part in request.files.getlist("files")
+                ),
+                participant_remote_id=request.form.get("participant_remote_id", ""),
+                participant_name=request.form.get("participant_name", ""),
+            )
+        )
+        for file in uploaded:
+            waiter.wait(FILES, str(file.id), file.version)
+        return json_response(
+            {
+                "files": [
+                    {"id": f.file_id, "name": f.name, "size": f.size, "content_type": f.content_type}
+                    for f in uploaded
+                ]
+            },
+            201,
+        )
+
+    return chat
+
+
+def is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,158 @@
+"""The chat endpoints that read (SPEC §3.18-3.19), and the message stream beyond OCS, from MongoDB."""
+
+import json
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, request, stream_with_context
+from pymongo.database import Database
+
+from command_api.domain.widget_channel import widget_channel_id
+from infra.chat_access import SessionAccess, WidgetAccess, admit_chat_caller
+from infra.session_tokens import SessionTokens
+from infra.web import base_url, json_response
+from projectors.projections import MESSAGES, SESSIONS, TASKS, WIDGET_CHANNELS
+from schemas import representations
+from schemas.errors import ApiError, detail, error
+
+DEFAULT_POLL_LIMIT = 50
+GENERIC_FAILURE = (
+    "Sorry something went wrong. This was likely an intermittent error related to load."
+    "Please try again, and wait a few minutes if this keeps happening."
+)
+STREAM_POLL_S = 0.05
+STREAM_KEEPALIVE_S = 15
+# A stream ends after this long; EventSource clients reconnect by themselves with Last-Event-ID.
+STREAM_MAX_S = 300
+
+
+def widget_access(doc: dict | None) -> WidgetAccess | None:
+    if doc is None:
+        return None
+    return WidgetAccess(
+        channel_id=doc["_id"],
+        chatbot_id=doc["chatbot_id"],
+        allowed_domains=tuple(doc["allowed_domains"]),
+        auth_level=doc["auth_level"],
+        enabled=doc["enabled"],
+        disabled_message=doc["disabled_message"],
+    )
+
+
+def session_access(doc: dict | None) -> SessionAccess | None:
+    if doc is None:
+        return None
+    return SessionAccess(
+        session_id=doc["_id"],
+        chatbot_id=doc["experiment_id"],
+        channel_id=doc["channel_id"],
+        session_token_required=doc["session_token_required"],
+        created_at=parse_instant(doc["created_at"]).timestamp(),
+    )
+
+
+def parse_instant(text: str) -> datetime:
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+
+
+def canonical(instant: datetime) -> str:
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def since_param() -> str | None:
+    raw = request.args.get("since")
+    if raw is None:
+        return None
+    try:
+        return canonical(parse_instant(raw.strip().replace(" ", "+")))
+    except ValueError:
+        raise error(400, "Invalid 'since' parameter format. Use ISO format.") from None
+
+
+def limit_param() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_POLL_LIMIT
+    if not raw.strip().isdigit() or len(raw) > 9:
+        raise error(400, "Invalid 'limit' parameter. Use a non-negative integer.")
+    return int(raw)
+
+
+def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
+    chat = Blueprint("chat", __name__)
+
+    def widget_by_key(key: str):
+        return widget_access(db[WIDGET_CHANNELS].find_one({"_id": str(widget_channel_id(key))}))
+
+    def widget_by_id(channel_id: str):
+        return widget_access(db[WIDGET_CHANNELS].find_one({"_id": channel_id}))
+
+    def admitted_session(session_id) -> dict:
+        doc = db[SESSIONS].find_one({"_id": str(session_id)})
+        admit_chat_caller(session_access(doc), widget_by_key, widget_by_id, tokens)
+        return doc
+
+    @chat.get("/chat/<uuid:session_id>/poll/")
+    def chat_poll_response(session_id):
+        session = admitted_session(session_id)
+        since, limit = since_param(), limit_param()
+        query: dict = {"session_id": session["_id"]}
+        if since:
+            query["created_at"] = {"$gt": since}
+        docs = list(db[MESSAGES].find(query).sort("created_at", 1).limit(limit + 1))
+        return json_response(
+            {
+                "messages": [representations.message(doc, base_url()) for doc in docs[:limit]],
+                "has_more": len(docs) > limit,
+                "session_status": "ended" if session["status"] == "complete" else "active",
+            }
+        )
+
+    @chat.get("/chat/<uuid:session_id>/<task_id>/poll/")
+    def chat_poll_task_response(session_id, task_id):
+        session = admitted_session(session_id)
+        task = db[TASKS].find_one({"_id": task_id})
+        if task is not None and task["session_id"] != session["_id"]:
+            raise detail(404, "Not found.")
+        if task is None or task["status"] == "processing":
+            return json_response({"message": None, "status": "processing"})
+        if task["status"] == "error":
+            if task.get("user_facing"):
+                raise ApiError(400, {"error": task["error"], "status": "error"})
+            raise ApiError(500, {"error": GENERIC_FAILURE, "status": "error"})
+        message = db[MESSAGES].find_one({"_id": task["message_id"]})
+        return json_response({"message": representations.message(message, base_url()), "status": "complete"})
+
+    @chat.get("/chat/<uuid:session_id>/stream/")
+    def chat_stream(session_id):
+        """Server-sent events: each message of the session as it is projected (`id` = its `created_at`)."""
+        session = admitted_session(session_id)
+        since = request.headers.get("Last-Event-ID") or since_param()
+        url = base_url()
+
+        def events():
+            last = since
+            started = keepalive = time.monotonic()
+            while time.monotonic() - started < STREAM_MAX_S:
+                query: dict = {"session_id": session["_id"]}
+                if last:
+                    query["created_at"] = {"$gt": last}
+                docs = list(db[MESSAGES].find(query).sort("created_at", 1).limit(100))
+                for doc in docs:
+                    last = doc["created_at"]
+                    payload = json.dumps(representations.message(doc, url))
+                    yield f"id: {last}\nevent: message\ndata: {payload}\n\n"
+                if not docs:
+                    if time.monotonic() - keepalive > STREAM_KEEPALIVE_S:
+                        keepalive = time.monotonic()
+                        yield ": keepalive\n\n"
+                    time.sleep(STREAM_POLL_S)
+
+        return Response(
+            stream_with_context(events()),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return chat
