@@ -37,7 +37,7 @@ class Outcome:
     aggregate: object
 
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 PROVIDERS = ("openai", "echo")
 
 
@@ -65,7 +65,7 @@ def require_chatbot(app: OcsApplication, chatbot_id: str) -> Chatbot:
 
 
 def create_team(command: commands.CreateTeam, app: OcsApplication) -> Outcome:
-    if not SLUG.match(command.slug):
+    if not SLUG.fullmatch(command.slug):
         raise detail(400, f"invalid team slug {command.slug!r}: use lowercase letters, digits, '-' and '_'")
     if load(app, team_id(command.slug), Team) is not None:
         raise detail(409, f"team {command.slug!r} already exists")

@@ -311,7 +311,7 @@ def file_attached(envelope: dict, data: dict) -> list[Write]:
 def is_version_tag(tag: str) -> bool:
     """`v3` (a published version answered) or `v3-unreleased` (the working version answered)."""
     number = tag[1:].removesuffix("-unreleased")
-    return tag.startswith("v") and number.isdigit()
+    return tag.startswith("v") and number.isascii() and number.isdigit()
 
 
 PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {

@@ -1,0 +1,68 @@
+"""Cursor pagination (SPEC §1.7): opaque cursors that round-trip, and 404 for any cursor not made for this listing."""
+
+import base64
+import json
+
+import pytest
+from flask import Flask
+
+from query_api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
+from schemas.errors import ApiError
+
+
+def raw_cursor(value) -> str:
+    """A cursor with arbitrary JSON inside, encoded the way real ones are."""
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("position", ["2030-01-01T00:00:00.000001Z|4f1c", "", "ünïcode|ÿ", "a" * 500])
+def test_a_cursor_decodes_to_the_position_and_direction_it_was_made_with(position, reverse):
+    assert decode_cursor("sessions", encode_cursor("sessions", position, reverse)) == (position, reverse)
+
+
+def test_a_cursor_is_url_safe_text_without_padding():
+    cursor = encode_cursor("sessions", "?&=/+" * 7, False)
+
+    assert set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param(encode_cursor("experiments", "x", False), id="another listing's cursor"),
+        pytest.param("", id="empty"),
+        pytest.param("!!!", id="not base64"),
+        pytest.param("é", id="not ascii"),
+        pytest.param("abcde", id="bad base64 length"),
+        pytest.param(base64.urlsafe_b64encode(b"\xff\xfe").decode(), id="not utf-8"),
+        pytest.param(raw_cursor("text"), id="json string"),
+        pytest.param(raw_cursor(["sessions", "x", False]), id="json list"),
+        pytest.param(raw_cursor(None), id="json null"),
+        pytest.param(raw_cursor({"l": "sessions", "p": "x"}), id="missing direction"),
+        pytest.param(raw_cursor({"l": "sessions", "p": 5, "r": False}), id="position not text"),
+        pytest.param(raw_cursor({"l": "sessions", "p": "x", "r": 0}), id="direction not boolean"),
+    ],
+)
+def test_a_foreign_or_malformed_cursor_is_an_invalid_cursor_404(cursor):
+    with pytest.raises(ApiError) as raised:
+        decode_cursor("sessions", cursor)
+
+    assert (raised.value.status, raised.value.body) == (404, {"detail": "Invalid cursor"})
+
+
+@pytest.mark.parametrize(
+    "query, size",
+    [
+        ("", DEFAULT_PAGE_SIZE),
+        ("page_size=5", 5),
+        ("page_size=0", DEFAULT_PAGE_SIZE),
+        ("page_size=-3", DEFAULT_PAGE_SIZE),
+        ("page_size=abc", DEFAULT_PAGE_SIZE),
+        ("page_size=5000", MAX_PAGE_SIZE),
+    ],
+)
+def test_page_size_falls_back_to_100_and_caps_at_1500(query, size):
+    # A request context only: no server, no database.
+    with Flask(__name__).test_request_context(f"/api/sessions/?{query}"):
+        assert page_size() == size
