@@ -19,8 +19,11 @@ from infra.session_tokens import SessionTokens
 from projectors.indexes import ensure_indexes
 from projectors.runner import Projector
 from query_api import app as query_app
+from workers.llm import LlmClients
+from workers.replies import ReplyProducer
+from workers.runner import Worker
 
-BACKGROUND_COMPONENTS = ("relay", "projector")
+BACKGROUND_COMPONENTS = ("relay", "projector", "worker")
 
 
 class System:
@@ -79,6 +82,11 @@ class System:
     def projector(self) -> Projector:
         ensure_indexes(self.db)
         return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"))
+
+    def worker(self) -> Worker:
+        settings = self.settings
+        replies = ReplyProducer(self.app, self.bus, LlmClients(settings.llm_timeout, settings.llm_attempts))
+        return Worker(self.require_kafka(), replies.handle, settings.worker_concurrency, Heartbeat(self.db, "worker"))
 
     def close(self) -> None:
         if "mongo" in self.__dict__:

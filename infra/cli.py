@@ -53,6 +53,11 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--chatbot", required=True)
     p.add_argument("--allowed-domain", action="append", default=[])
     p.add_argument("--auth-level", default="session_token", choices=("session_token", "embed_key", "none"))
+    p = admin.add_parser("disable-widget", help="turn a widget channel off; starts get the message instead")
+    p.add_argument("--channel", required=True)
+    p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
+    p = admin.add_parser("enable-widget", help="turn a widget channel back on")
+    p.add_argument("--channel", required=True)
     admin.add_parser("rebuild-read-models", help="drop every read model and replay the event store into it")
     for parser in admin.choices.values():
         data_dir_option(parser)
@@ -79,6 +84,10 @@ def admin_command(args):
             return commands.CreateWidgetChannel(
                 chatbot_id=args.chatbot, allowed_domains=tuple(args.allowed_domain), auth_level=args.auth_level
             )
+        case "disable-widget":
+            return commands.SetWidgetEnabled(channel_id=args.channel, enabled=False, disabled_message=args.message)
+        case "enable-widget":
+            return commands.SetWidgetEnabled(channel_id=args.channel, enabled=True)
 
 
 def run_admin(system: System, args) -> dict:
@@ -106,6 +115,8 @@ def run_process(system: System, args) -> None:
         system.relay().run(stop)
     elif args.process == "projector":
         system.projector().run(stop)
+    elif args.process == "worker":
+        system.worker().run(stop)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -118,7 +129,7 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="administer teams, keys, chatbots and read models (JSON on stdout)")
     admin_parsers(admin.add_subparsers(dest="admin", required=True))
     run = sub.add_parser("run", help="run one process of the stack (`ocs up` starts each of them)")
-    run.add_argument("process", choices=("api", "relay", "projector"))
+    run.add_argument("process", choices=("api", "relay", "projector", "worker"))
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--host", default="127.0.0.1")
     data_dir_option(run)

@@ -15,7 +15,7 @@ from pathlib import Path
 from infra.config import STACK_FILE
 from infra.local_servers import LocalKafka, LocalMongo, terminate
 
-PROCESSES = ("relay", "projector", "api")
+PROCESSES = ("relay", "projector", "worker", "api")
 RESTART_DELAY_S = 1.0
 
 

@@ -54,6 +54,7 @@ class Stack:
         self.start_servers()
         self.start_background("relay", self.system.relay())
         self.start_background("projector", self.system.projector())
+        self.start_background("worker", self.system.worker())
         self.server = make_server("127.0.0.1", free_port(), self.system.api(), threaded=True)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.threads.append(threading.Thread(target=self.server.serve_forever, name="api", daemon=True))
@@ -88,16 +89,25 @@ class Stack:
 class Tenant:
     """A team with a writable key, a read-only key and one chatbot."""
 
-    def __init__(self, stack: Stack, slug: str, chatbot_name: str = "Support Bot"):
+    def __init__(self, stack: Stack, slug: str, chatbot_name: str = "Support Bot", **chatbot_options):
         self.stack = stack
         self.slug = slug
         stack.admin(f"create-team --slug {slug} --name 'Team {slug}'")
         self.key = stack.admin(f"create-api-key --team {slug} --write")["key"]
         self.read_only_key = stack.admin(f"create-api-key --team {slug}")["key"]
-        self.chatbot_id = self.new_chatbot(chatbot_name)
+        self.chatbot_id = self.new_chatbot(chatbot_name, **chatbot_options)
 
-    def new_chatbot(self, name: str = "Bot") -> str:
-        return self.stack.admin(f"create-chatbot --team {self.slug} --name '{name}' --description 'About {name}'")["id"]
+    def new_chatbot(self, name: str = "Bot", prompt: str | None = None, llm_base_url: str | None = None) -> str:
+        command = f"create-chatbot --team {self.slug} --name {shlex.quote(name)} --description 'About {name}'"
+        if prompt is not None:
+            command += f" --prompt {shlex.quote(prompt)}"
+        if llm_base_url:
+            command += f" --provider openai --base-url {llm_base_url} --api-key fake-key --model fake-model"
+        return self.stack.admin(command)["id"]
+
+    def widget(self, auth_level: str = "embed_key", domains=("example.com",)) -> dict:
+        allowed = " ".join(f"--allowed-domain {shlex.quote(d)}" for d in domains)
+        return self.stack.admin(f"create-widget --chatbot {self.chatbot_id} --auth-level {auth_level} {allowed}")
 
     def client(self, key: str | None = None) -> "Client":
         return Client(self.stack.base_url, key or self.key)
@@ -105,6 +115,47 @@ class Tenant:
     def create_session(self, **body) -> dict:
         response = self.client().post("/api/sessions/", json={"experiment": self.chatbot_id, **body})
         assert response.status_code == 201, response.text
+        return response.json()
+
+
+class ChatClient(requests.Session):
+    """A chat widget's view of the API: start a session, send messages, poll for replies."""
+
+    def __init__(self, base_url: str, headers: dict | None = None):
+        super().__init__()
+        self.base_url = base_url
+        self.headers.update(headers or {})
+        self.session_id = None
+
+    def request(self, method, url, *args, **kwargs):
+        return super().request(method, url if url.startswith("http") else self.base_url + url, *args, **kwargs)
+
+    def start(self, chatbot_id: str, **body) -> dict:
+        response = self.post("/api/chat/start/", json={"chatbot_id": chatbot_id, **body})
+        assert response.status_code == 201, response.text
+        started = response.json()
+        self.session_id = started["session_id"]
+        if started["session_token"]:
+            self.headers["X-Session-Token"] = started["session_token"]
+        return started
+
+    def say(self, text: str, **body) -> str:
+        response = self.post(f"/api/chat/{self.session_id}/message/", json={"message": text, **body})
+        assert response.status_code == 202, response.text
+        return response.json()["task_id"]
+
+    def task(self, task_id: str):
+        return self.get(f"/api/chat/{self.session_id}/{task_id}/poll/")
+
+    def reply_to(self, task_id: str, timeout_s: float = 20) -> dict:
+        """The task poll's final answer (complete or error), polling every 20 ms."""
+        answer = eventually(lambda: (r := self.task(task_id)).json().get("status") != "processing" and r, timeout_s)
+        assert answer, f"task {task_id} still processing after {timeout_s}s"
+        return answer.json()
+
+    def poll(self, **params) -> dict:
+        response = self.get(f"/api/chat/{self.session_id}/poll/", params=params)
+        assert response.status_code == 200, response.text
         return response.json()
 
 

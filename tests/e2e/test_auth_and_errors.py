@@ -87,6 +87,7 @@ def test_healthz_reports_each_component(stack):
             "kafka": "ok",
             "relay": "ok",
             "projector": "ok",
+            "worker": "ok",
         },
     }
 

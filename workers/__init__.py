@@ -1,0 +1,1 @@
+"""LLM workers: consume chat message events, ask the chatbot's LLM, and record replies on the write model."""

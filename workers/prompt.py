@@ -1,0 +1,39 @@
+"""Prompt templates: `{session_state.<path>}` and `{participant_data.<path>}` placeholders, any depth.
+
+A missing key renders as an empty string, never an error; other braces are left as they are, so prompts
+may contain JSON or code.
+"""
+
+import json
+import re
+
+PLACEHOLDER = re.compile(r"\{(session_state|participant_data)((?:\.[^.{}\s]+)*)\}")
+
+
+def lookup(root, path: str):
+    value = root
+    for part in path.split(".")[1:] if path else []:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render(template: str, session_state: dict, participant_data: dict) -> str:
+    roots = {"session_state": session_state, "participant_data": participant_data}
+    return PLACEHOLDER.sub(lambda match: as_text(lookup(roots[match.group(1)], match.group(2))), template)

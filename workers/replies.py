@@ -1,0 +1,93 @@
+"""Producing the bot's reply to one chat message (SPEC §4.2), from the write model's current state.
+
+Redelivery is harmless: a task already answered is skipped before the LLM is called, and recording a
+reply is refused for a task answered in the meantime, so each message gets exactly one reply.
+"""
+
+import logging
+from uuid import UUID
+
+from command_api import commands
+from command_api.application import OcsApplication
+from command_api.bus import CommandBus
+from command_api.domain.chat_session import ChatSession
+from command_api.domain.chatbot import Chatbot
+from command_api.domain.participant import Participant
+from command_api.handlers import load
+from workers.llm import LlmCall, LlmClients, LlmFailure
+from workers.prompt import render
+
+log = logging.getLogger(__name__)
+
+HISTORY_MESSAGES = 50
+MESSAGE_EVENTS_SCANNED = 4 * HISTORY_MESSAGES
+ANSWERED_TYPE = "ChatSession.UserMessageSubmitted"
+
+
+def answering_version(chatbot: Chatbot) -> tuple[dict, str]:
+    """(the LLM configuration that answers, the version tag of replies): the published default version,
+    else the working version (SPEC §4.3)."""
+    default = chatbot.default_version_number
+    if default is not None:
+        version = next(v for v in chatbot.versions if v["version_number"] == default)
+        return version["llm"], f"v{default}"
+    return chatbot.llm, f"v{chatbot.version_number}-unreleased"
+
+
+def messages_of(event) -> list[dict]:
+    if isinstance(event, ChatSession.MessagesAppended):
+        return list(event.messages)
+    if isinstance(event, (ChatSession.UserMessageSubmitted, ChatSession.ReplyRecorded)):
+        return [event.message]
+    return []
+
+
+class ReplyProducer:
+    def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients):
+        self.app = app
+        self.bus = bus
+        self.llm = llm
+
+    def handle(self, envelope: dict) -> None:
+        if envelope["type"] != ANSWERED_TYPE:
+            return
+        session_id, task_id = envelope["aggregate_id"], envelope["data"]["task_id"]
+        session = load(self.app, session_id, ChatSession)
+        if session is None or session.is_answered(task_id):
+            return
+        chatbot = load(self.app, session.chatbot_id, Chatbot)
+        participant = load(self.app, session.participant_id, Participant)
+        config, version_tag = answering_version(chatbot)
+        message = envelope["data"]["message"]
+        system_prompt = render(
+            config["prompt"], session.state, participant.data_for(str(chatbot.id)) if participant else {}
+        )
+        call = LlmCall(
+            provider=config["provider"],
+            model=config["model"],
+            base_url=config["base_url"],
+            api_key=config.get("api_key"),
+            messages=[
+                {"role": "system", "content": system_prompt},
+                *self.history(session_id, before_seq=message["seq"]),
+                {"role": "user", "content": message["content"]},
+            ],
+        )
+        try:
+            text = self.llm.reply(call)
+        except LlmFailure as exc:
+            log.warning("no reply for task %s of session %s: %s", task_id, session_id, exc)
+            self.bus.handle(commands.RecordReplyFailure(session_id, task_id, str(exc), user_facing=False))
+            return
+        self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
+
+    def history(self, session_id: str, before_seq: int) -> list[dict]:
+        """The session's last messages before this one, oldest first, as the LLM reads them."""
+        earlier = []
+        for event in self.app.events.get(UUID(session_id), desc=True, limit=MESSAGE_EVENTS_SCANNED):
+            for message in reversed(messages_of(event)):
+                if message["seq"] < before_seq:
+                    earlier.append({"role": message["role"], "content": message["content"]})
+            if len(earlier) >= HISTORY_MESSAGES:
+                break
+        return earlier[:HISTORY_MESSAGES][::-1]

@@ -1,0 +1,133 @@
+"""The worker process: consumes session events and runs many LLM calls at once, while one session's
+messages are answered strictly in order.
+
+An offset is committed only when every earlier record of its partition has been handled, so a crash
+means re-handling (harmless, see `workers.replies`), never skipping.
+"""
+
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+
+from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
+
+from infra.heartbeat import Heartbeat
+from infra.kafka import make_consumer, poll
+from schemas.events import TOPICS
+
+log = logging.getLogger(__name__)
+
+GROUP = "ocs-workers"
+TOPIC = TOPICS["ChatSession"]
+ATTEMPTS = 5
+RETRY_SLEEP_S = 0.5
+
+
+class PartitionProgress:
+    """Which offsets of one partition are handled; the committable offset is the first one still open."""
+
+    def __init__(self):
+        self.open: dict[int, bool] = {}
+        self.next_offset: int | None = None
+
+    def add(self, offset: int) -> None:
+        self.open[offset] = False
+        self.next_offset = offset + 1
+
+    def done(self, offset: int) -> None:
+        self.open[offset] = True
+
+    def committable(self) -> int | None:
+        while self.open:
+            first = min(self.open)
+            if not self.open[first]:
+                return first
+            del self.open[first]
+        return self.next_offset
+
+
+class Worker:
+    def __init__(self, bootstrap: str, handle, concurrency: int, heartbeat: Heartbeat):
+        self.consumer = make_consumer(bootstrap, GROUP, [TOPIC])
+        self.handle = handle
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
+        self.max_in_flight = concurrency * 4
+        self.heartbeat = heartbeat
+        self.lock = threading.Lock()
+        self.waiting: dict[bytes, deque] = defaultdict(deque)
+        self.busy_keys: set[bytes] = set()
+        self.progress: dict[TopicPartition, PartitionProgress] = defaultdict(PartitionProgress)
+        self.in_flight = 0
+        self.handled = 0
+        self.committed: dict[TopicPartition, int] = {}
+
+    def run(self, stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                if self.in_flight >= self.max_in_flight:
+                    time.sleep(0.005)
+                else:
+                    for record in poll(self.consumer):
+                        self.dispatch(record)
+                self.commit()
+                self.heartbeat.beat(handled=self.handled, in_flight=self.in_flight)
+        finally:
+            self.pool.shutdown(wait=True)
+            self.commit()
+            self.consumer.close()
+
+    def dispatch(self, record) -> None:
+        partition = TopicPartition(record.topic, record.partition)
+        with self.lock:
+            self.progress[partition].add(record.offset)
+            self.in_flight += 1
+            if record.key in self.busy_keys:
+                self.waiting[record.key].append(record)
+                return
+            self.busy_keys.add(record.key)
+        self.pool.submit(self.work, record)
+
+    def work(self, record) -> None:
+        while record is not None:
+            self.handle_with_retries(record)
+            with self.lock:
+                self.progress[TopicPartition(record.topic, record.partition)].done(record.offset)
+                self.in_flight -= 1
+                self.handled += 1
+                queue = self.waiting.get(record.key)
+                if queue:
+                    record = queue.popleft()
+                else:
+                    self.waiting.pop(record.key, None)
+                    self.busy_keys.discard(record.key)
+                    record = None
+
+    def handle_with_retries(self, record) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                self.handle(record.value)
+                return
+            except Exception:
+                log.exception("handling %s failed (attempt %d of %d)", record.value.get("event_id"), attempt, ATTEMPTS)
+                time.sleep(RETRY_SLEEP_S * attempt)
+
+    def commit(self) -> None:
+        assigned = self.consumer.assignment()
+        with self.lock:
+            offsets = {
+                partition: offset
+                for partition, progress in self.progress.items()
+                if partition in assigned
+                and (offset := progress.committable()) is not None
+                and self.committed.get(partition) != offset
+            }
+        if not offsets:
+            return
+        try:
+            self.consumer.commit({p: OffsetAndMetadata(o, "", -1) for p, o in offsets.items()})
+            self.committed.update(offsets)
+        except Exception as exc:  # e.g. a rebalance took the partition: its new owner re-handles, harmlessly
+            log.warning("offset commit failed: %s", exc)
