@@ -20,7 +20,7 @@ from workers.prompt import render
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
-MESSAGE_EVENTS_SCANNED = 4 * HISTORY_MESSAGES
+EVENTS_SCANNED = 4 * HISTORY_MESSAGES
 ANSWERED_TYPE = "ChatSession.UserMessageSubmitted"
 
 
@@ -32,14 +32,6 @@ def answering_version(chatbot: Chatbot) -> tuple[dict, str]:
         version = next(v for v in chatbot.versions if v["version_number"] == default)
         return version["llm"], f"v{default}"
     return chatbot.llm, f"v{chatbot.version_number}-unreleased"
-
-
-def messages_of(event) -> list[dict]:
-    if isinstance(event, ChatSession.MessagesAppended):
-        return list(event.messages)
-    if isinstance(event, (ChatSession.UserMessageSubmitted, ChatSession.ReplyRecorded)):
-        return [event.message]
-    return []
 
 
 class ReplyProducer:
@@ -69,7 +61,7 @@ class ReplyProducer:
             api_key=config.get("api_key"),
             messages=[
                 {"role": "system", "content": system_prompt},
-                *self.history(session_id, before_seq=message["seq"]),
+                *self.history(session_id, task_id),
                 {"role": "user", "content": message["content"]},
             ],
         )
@@ -81,13 +73,19 @@ class ReplyProducer:
             return
         self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
 
-    def history(self, session_id: str, before_seq: int) -> list[dict]:
-        """The session's last messages before this one, oldest first, as the LLM reads them."""
-        earlier = []
-        for event in self.app.events.get(UUID(session_id), desc=True, limit=MESSAGE_EVENTS_SCANNED):
-            for message in reversed(messages_of(event)):
-                if message["seq"] < before_seq:
-                    earlier.append({"role": message["role"], "content": message["content"]})
-            if len(earlier) >= HISTORY_MESSAGES:
-                break
-        return earlier[:HISTORY_MESSAGES][::-1]
+    def history(self, session_id: str, task_id: str) -> list[dict]:
+        """The conversation before this task's message, oldest first, each earlier message followed by
+        its reply (users may send several messages before the first is answered)."""
+        events = list(self.app.events.get(UUID(session_id), desc=True, limit=EVENTS_SCANNED))[::-1]
+        replies = {e.task_id: e.message for e in events if isinstance(e, ChatSession.ReplyRecorded)}
+        conversation = []
+        for event in events:
+            if isinstance(event, ChatSession.MessagesAppended):
+                conversation.extend(event.messages)
+            elif isinstance(event, ChatSession.UserMessageSubmitted):
+                if event.task_id == task_id:
+                    break
+                conversation.append(event.message)
+                if event.task_id in replies:
+                    conversation.append(replies[event.task_id])
+        return [{"role": m["role"], "content": m["content"]} for m in conversation[-HISTORY_MESSAGES:]]
