@@ -1,0 +1,70 @@
+"""The LLM worker's reply to a message is recorded exactly once, however often the event is delivered."""
+
+import threading
+
+import pytest
+
+from command_api import commands
+from tests.fake_llm import FakeLlm
+from workers.llm import LlmClients
+from workers.replies import ReplyProducer
+
+
+@pytest.fixture
+def fake_llm():
+    server = FakeLlm(delay_s=0.05).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def submitted(servers, fake_llm):
+    """A chat message on the write model, and the event the worker consumes for it."""
+    system = servers.system
+    bus = system.bus
+    slug = f"worker-{threading.get_ident()}-{len(list(system.app.all_envelopes()))}"
+    bus.handle(commands.CreateTeam(slug=slug, name=slug))
+    chatbot_id = bus.handle(
+        commands.CreateChatbot(team=slug, name="Bot", description="", prompt="Be {session_state.mood}.",
+                               provider="openai", model="m", base_url=fake_llm.base_url, llm_api_key="k")
+    ).body["id"]
+    started = bus.handle(commands.StartChatSession(chatbot_id, None, None, "", None, None))
+    session_id = str(started.session.id)
+    bus.handle(commands.SubmitChatMessage(session_id, "hello", None, (), None))
+    (envelope,) = [
+        e for e in system.app.all_envelopes()
+        if e["aggregate_id"] == session_id and e["type"] == "ChatSession.UserMessageSubmitted"
+    ]
+    return system, envelope
+
+
+def replies(system, session_id: str) -> list[dict]:
+    return [
+        e for e in system.app.all_envelopes()
+        if e["aggregate_id"] == session_id and e["type"] == "ChatSession.ReplyRecorded"
+    ]
+
+
+def producer(system) -> ReplyProducer:
+    return ReplyProducer(system.app, system.bus, LlmClients(timeout_s=5, attempts=2))
+
+
+def test_a_redelivered_message_is_answered_once_and_the_llm_called_once(submitted, fake_llm):
+    system, envelope = submitted
+    worker = producer(system)
+    worker.handle(envelope)
+    worker.handle(envelope)
+    assert len(replies(system, envelope["aggregate_id"])) == 1
+    assert len(fake_llm.requests_containing("hello")) == 1
+
+
+def test_two_workers_racing_on_one_message_record_one_reply(submitted, fake_llm):
+    system, envelope = submitted
+    racers = [threading.Thread(target=producer(system).handle, args=(envelope,)) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(10)
+    (reply,) = replies(system, envelope["aggregate_id"])
+    assert reply["data"]["message"]["content"] == "echo: hello"
+    assert reply["data"]["task_id"] == envelope["data"]["task_id"]
