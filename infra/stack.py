@@ -5,6 +5,7 @@ projector, API on one port), restarts any that dies, and stops everything on Ctr
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -34,13 +35,20 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
 
     signal.signal(signal.SIGTERM, stop_requested)
     signal.signal(signal.SIGINT, stop_requested)
-    kafka = LocalKafka(root / "kafka", log_file=open(logs / "kafka.log", "ab"))
-    mongo = LocalMongo(root / "mongodb", log_file=open(logs / "mongodb.log", "ab"))
+    # A server named by the environment is used as it is; only the others are started here.
+    kafka = mongo = None
+    if not os.environ.get("OCS_KAFKA_BOOTSTRAP"):
+        kafka = LocalKafka(root / "kafka", log_file=open(logs / "kafka.log", "ab"))
+    if not os.environ.get("OCS_MONGO_URL"):
+        mongo = LocalMongo(root / "mongodb", log_file=open(logs / "mongodb.log", "ab"))
     children: dict[str, subprocess.Popen] = {}
     try:
-        kafka.start()
-        mongo.start()
-        (root / STACK_FILE).write_text(json.dumps({"kafka_bootstrap": kafka.bootstrap, "mongo_url": mongo.url}))
+        local = {}
+        if kafka:
+            local["kafka_bootstrap"] = kafka.start().bootstrap
+        if mongo:
+            local["mongo_url"] = mongo.start().url
+        (root / STACK_FILE).write_text(json.dumps(local))
         for name in PROCESSES:
             children[name] = start_process(name, root, host, port)
         base_url = f"http://{host}:{port}/"
@@ -63,8 +71,9 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
         for child in children.values():
             terminate(child)
         (root / STACK_FILE).unlink(missing_ok=True)
-        mongo.stop()
-        kafka.stop()
+        for server in (mongo, kafka):
+            if server:
+                server.stop()
 
 
 def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Popen:
