@@ -39,11 +39,18 @@ def token_error(text: str, code: str) -> ApiError:
     return ApiError(403, {"error": text, "code": code})
 
 
+def hostname(url: str) -> str | None:
+    try:
+        return (urlparse(url).hostname or "").lower() or None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+
+
 def request_host() -> str | None:
     for header in ("Origin", "Referer"):
         value = request.headers.get(header)
         if value:
-            return (urlparse(value).hostname or "").lower() or None
+            return hostname(value)
     return None
 
 
@@ -51,8 +58,8 @@ def host_allowed(allowed_domains, host: str | None) -> bool:
     if not host:
         return False
     for entry in allowed_domains:
-        entry = (urlparse(entry).hostname if "://" in entry else entry.split(":")[0]).lower()
-        if entry == "*" or entry == host or (entry.startswith("*.") and host.endswith(entry[1:])):
+        entry = hostname(entry) if "://" in entry else entry.split(":")[0].lower()
+        if entry and (entry == "*" or entry == host or (entry.startswith("*.") and host.endswith(entry[1:]))):
             return True
     return False
 

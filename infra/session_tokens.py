@@ -21,4 +21,7 @@ class SessionTokens:
 
     def is_valid_for(self, token: str, session_id: str) -> bool:
         bound_to, _, signature = token.rpartition(".")
-        return hmac.compare_digest(bound_to, session_id) and hmac.compare_digest(signature, self.signature(session_id))
+        # Bytes, because compare_digest refuses non-ASCII text, and a header may carry any.
+        return hmac.compare_digest(bound_to.encode(), session_id.encode()) and hmac.compare_digest(
+            signature.encode(), self.signature(session_id).encode()
+        )

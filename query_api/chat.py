@@ -66,7 +66,7 @@ def since_param() -> str | None:
         return None
     try:
         return canonical(parse_instant(raw.strip().replace(" ", "+")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise error(400, "Invalid 'since' parameter format. Use ISO format.") from None
 
 

@@ -326,3 +326,14 @@ def test_ended_session_is_api_end_only_pending_review(chat, tenant):
     # The chat API counts only `complete` as ended (quirk Q1 mirrored); API-created sessions are `setup`.
     chat.start(tenant.chatbot_id)
     assert chat.poll()["session_status"] == "active"
+
+
+def test_hostile_headers_and_params_are_refused_cleanly(stack, chat, tenant):
+    chat.start(tenant.chatbot_id)
+    path = f"/api/chat/{chat.session_id}/poll/"
+    odd_token = ChatClient(stack.base_url, {"X-Session-Token": "é.é".encode().decode("latin-1")}).get(path)
+    assert odd_token.json()["code"] == "session_token_invalid"
+    widget = tenant.widget("embed_key")
+    bad_origin = ChatClient(stack.base_url, {"X-Embed-Key": widget["embed_key"], "Origin": "http://[::1"})
+    assert bad_origin.post("/api/chat/start/", json={"chatbot_id": tenant.chatbot_id}).status_code == 403
+    assert chat.get(path, params={"since": "0001-01-01T00:00:00+01:00"}).status_code == 400
