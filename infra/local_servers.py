@@ -1,6 +1,8 @@
 """The embedded default's servers, run as child processes on loopback: noida-db speaking the Kafka
 protocol, and secantusd-py speaking the MongoDB protocol. Production points at real servers instead."""
 
+import ctypes
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +32,27 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 60) -
     raise TimeoutError(f"{process.args[0]} did not listen on {port} within {timeout_s}s")
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent() -> None:
+    """In a child process: be sent SIGTERM when the process (thread) that started it dies, even by
+    SIGKILL, so a crashed `ocs up` or test run leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def noida_binary() -> str:
+    """noida-db's real server binary: its `noida-db` command only runs it as a child, which would outlive
+    a killed wrapper. Located without importing the package."""
+    spec = importlib.util.find_spec("noida_db")
+    if spec and spec.submodule_search_locations:
+        binary = Path(list(spec.submodule_search_locations)[0]) / "noida-db"
+        if binary.exists():
+            return str(binary)
+    return executable("noida-db")
+
+
 def executable(name: str) -> str:
     beside_python = Path(sys.executable).parent / name
     found = str(beside_python) if beside_python.exists() else shutil.which(name)
@@ -39,8 +62,8 @@ def executable(name: str) -> str:
 
 
 class LocalKafka:
-    """noida-db with only its Kafka service. Its Python wrapper starts a separate binary, which is what
-    must be stopped (its PID is in the data dir's control file)."""
+    """noida-db with only its Kafka service, run as its binary directly so that stopping or killing this
+    child stops the server itself."""
 
     def __init__(self, data_dir: Path, port: int | None = None, log_file=None):
         self.data_dir = data_dir
@@ -55,47 +78,26 @@ class LocalKafka:
     def start(self) -> "LocalKafka":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [executable("noida-db"), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
+            [noida_binary(), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
              "--only", "kafka", "--kafka-port", str(self.port)],
             stdout=self.log_file or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=end_with_parent,
         )
         wait_for_port(self.port, self.process)
         return self
 
-    def binary_pid(self) -> int | None:
-        try:
-            return json.loads((self.data_dir / "noida.control.json").read_text())["pid"]
-        except (FileNotFoundError, ValueError, KeyError):
-            return None
-
     def kill(self) -> None:
         """SIGKILL, as a crash would (used by fault tests)."""
-        for pid in (self.binary_pid(), self.process.pid if self.process else None):
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         if self.process:
+            self.process.kill()
             self.process.wait()
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        subprocess.run(
-            [executable("noida-db"), "down", "--data-dir", str(self.data_dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30, check=False,
-        )
-        terminate(self.process)
-        pid = self.binary_pid()
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process = None
+        if self.process is not None:
+            terminate(self.process)
+            self.process = None
 
 
 class LocalMongo:
@@ -120,6 +122,7 @@ class LocalMongo:
             stdout=self.log_file or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=end_with_parent,
         )
         wait_for_port(self.port, self.process)
         return self

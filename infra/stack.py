@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from infra.config import STACK_FILE
-from infra.local_servers import LocalKafka, LocalMongo, terminate
+from infra.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
 PROCESSES = ("relay", "projector", "worker", "api")
 RESTART_DELAY_S = 1.0
@@ -81,6 +81,7 @@ def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Pop
         [sys.executable, "-m", "infra.cli", "run", name, "--data-dir", str(root), "--host", host, "--port", str(port)],
         stdout=open(root / "logs" / f"{name}.log", "ab"),
         stderr=subprocess.STDOUT,
+        preexec_fn=end_with_parent,
     )
 
 

@@ -13,7 +13,7 @@ from kafka import TopicPartition
 from pymongo.database import Database
 
 from infra.heartbeat import Heartbeat
-from infra.kafka import make_consumer, poll
+from infra.kafka import Poller, make_consumer
 from projectors.projections import COLLECTIONS, writes_for
 from schemas.events import TOPICS
 
@@ -38,13 +38,14 @@ class Projector:
     def __init__(self, db: Database, bootstrap: str, heartbeat: Heartbeat):
         self.db = db
         self.consumer = make_consumer(bootstrap, GROUP, TOPICS.values())
+        self.poller = Poller(self.consumer)
         self.heartbeat = heartbeat
         self.applied = 0
 
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                records = poll(self.consumer)
+                records = self.poller.poll()
                 if records:
                     self.project(records)
                 self.heartbeat.beat(applied=self.applied)

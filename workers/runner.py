@@ -15,7 +15,7 @@ from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from infra.heartbeat import Heartbeat
-from infra.kafka import make_consumer, poll
+from infra.kafka import Poller, make_consumer
 from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class PartitionProgress:
 class Worker:
     def __init__(self, bootstrap: str, handle, concurrency: int, heartbeat: Heartbeat):
         self.consumer = make_consumer(bootstrap, GROUP, [TOPIC])
+        self.poller = Poller(self.consumer)
         self.handle = handle
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
         self.max_in_flight = concurrency * 4
@@ -70,7 +71,7 @@ class Worker:
                 if self.in_flight >= self.max_in_flight:
                     time.sleep(0.005)
                 else:
-                    for record in poll(self.consumer):
+                    for record in self.poller.poll():
                         self.dispatch(record)
                 self.commit()
                 self.heartbeat.beat(handled=self.handled, in_flight=self.in_flight)

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from infra.local_servers import free_port
+from tests.stack import eventually
 
 
 def ocs(*args: str, data_dir) -> subprocess.CompletedProcess:
@@ -44,13 +45,17 @@ def running_stack(tmp_path):
             pytest.fail("ocs up exited:\n" + "".join(lines))
     yield f"http://127.0.0.1:{port}", tmp_path, process
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def processes_using(data_dir) -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in ps.splitlines() if str(data_dir) in line and "ps -eo" not in line]
+    ps = subprocess.run(["ps", "-eww", "-o", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines() if str(data_dir) in line and "ps -eww" not in line]
 
 
 def test_ocs_up_serves_the_readme_flow_and_stops_everything(running_stack):
@@ -94,3 +99,12 @@ def test_admin_errors_are_one_line_on_stderr(tmp_path):
     done = ocs("admin", "create-api-key", "--team", "nope", data_dir=tmp_path)
     assert done.returncode != 0 and done.stdout == ""
     assert done.stderr.strip().count("\n") == 0 and "nope" in done.stderr
+
+
+def test_killing_ocs_up_leaves_no_process_behind(running_stack):
+    _, data_dir, process = running_stack
+    assert len(processes_using(data_dir)) >= 6  # ocs up, two servers, relay, projector, worker, api
+    process.kill()
+    process.wait()
+    gone = eventually(lambda: processes_using(data_dir) == [], timeout_s=20)
+    assert gone, processes_using(data_dir)
