@@ -329,9 +329,10 @@ def submit_chat_message(command: commands.SubmitChatMessage, app: OcsApplication
     if command.version_number is not None:
         raise error(403, VERSION_NEEDS_LOGIN)
     attachments = [load(app, file_aggregate_id(file_id), File) for file_id in command.attachment_ids]
+    now = utc_iso(datetime.now(timezone.utc))
     valid = all(
         file is not None and file.team == session.team and file.purpose == "message_media"
-        and file.session_id == str(session.id)
+        and file.session_id == str(session.id) and not file.expired(now)
         for file in attachments
     )
     if not valid or len(set(command.attachment_ids)) != len(command.attachment_ids):

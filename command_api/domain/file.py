@@ -54,6 +54,9 @@ class File(OcsAggregate):
         self.metadata = metadata
         self.message_id: str | None = None
 
+    def expired(self, now_iso: str) -> bool:
+        return self.expires_at is not None and self.expires_at <= now_iso
+
     def attach(self, message_id: str) -> None:
         self.trigger_event(self.Attached, message_id=message_id)
 
