@@ -15,7 +15,7 @@ from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_body, json_response, validated
 from projectors.projections import FILES, SESSIONS
 from schemas import representations
-from schemas.errors import ApiError, detail, error
+from schemas.errors import ApiError, detail
 from schemas.requests import ChatMessageRequest, ChatStartRequest
 
 CHAT_ACCESS_DENIED = {"error": "Authentication required to chat with this chatbot", "code": "chat_access_denied"}

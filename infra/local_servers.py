@@ -3,8 +3,6 @@ protocol, and secantusd-py speaking the MongoDB protocol. Production points at r
 
 import ctypes
 import importlib.util
-import json
-import os
 import shutil
 import signal
 import socket
@@ -61,9 +59,8 @@ def executable(name: str) -> str:
     return found
 
 
-class LocalKafka:
-    """noida-db with only its Kafka service, run as its binary directly so that stopping or killing this
-    child stops the server itself."""
+class LocalServer:
+    """A server run as a child process on a loopback port, with its data in its own directory."""
 
     def __init__(self, data_dir: Path, port: int | None = None, log_file=None):
         self.data_dir = data_dir
@@ -71,18 +68,16 @@ class LocalKafka:
         self.log_file = log_file
         self.process: subprocess.Popen | None = None
 
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def start(self) -> "LocalKafka":
+    def start(self):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [noida_binary(), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-             "--only", "kafka", "--kafka-port", str(self.port)],
+            self.command(),
             stdout=self.log_file or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True,  # a Ctrl-C meant for `ocs up` must not reach it before its clients stop
             preexec_fn=end_with_parent,
         )
         wait_for_port(self.port, self.process)
@@ -100,42 +95,30 @@ class LocalKafka:
             self.process = None
 
 
-class LocalMongo:
-    """secantusd-py (GPL-2.0-only: run as a separate server, never imported)."""
+class LocalKafka(LocalServer):
+    """noida-db with only its Kafka service, run as its binary directly so that stopping or killing this
+    child stops the server itself."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, log_file=None):
-        self.data_dir = data_dir
-        self.port = port or free_port()
-        self.log_file = log_file
-        self.process: subprocess.Popen | None = None
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [noida_binary(), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
+                "--only", "kafka", "--kafka-port", str(self.port)]
+
+
+class LocalMongo(LocalServer):
+    """secantusd-py (GPL-2.0-only: run as a separate server, never imported)."""
 
     @property
     def url(self) -> str:
         # Without retryWrites=false this server's write rate collapses after ~10k writes.
         return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false"
 
-    def start(self) -> "LocalMongo":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [executable("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(self.data_dir)],
-            stdout=self.log_file or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=end_with_parent,
-        )
-        wait_for_port(self.port, self.process)
-        return self
-
-    def kill(self) -> None:
-        if self.process:
-            self.process.kill()
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process)
-            self.process = None
+    def command(self) -> list[str]:
+        return [executable("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.port),
+                "--storage-path", str(self.data_dir)]
 
 
 def terminate(process: subprocess.Popen, grace_s: float = 10) -> None:

@@ -20,7 +20,7 @@ def test_200_messages_across_20_sessions_get_one_reply_each_in_order(stack, bot_
         chats = list(pool.map(converse, range(SESSIONS)))
 
     for n, chat in enumerate(chats):
-        assert eventually(lambda: len(chat.poll()["messages"]) >= 2 * MESSAGES_PER_SESSION, timeout_s=60)
+        assert eventually(lambda c=chat: len(c.poll()["messages"]) >= 2 * MESSAGES_PER_SESSION, timeout_s=60)
         messages = chat.poll()["messages"]
         replies = [m["content"] for m in messages if m["role"] == "assistant"]
         assert replies == [f"echo: s{n}-m{m}" for m in range(MESSAGES_PER_SESSION)]

@@ -1,7 +1,6 @@
 """The README's way in: `ocs up` runs the stack, `ocs admin` sets it up, the API answers, Ctrl-C stops all."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -17,9 +17,9 @@ def session(created_at: float | None = None, token_required: bool = True, channe
     return SessionAccess("s-1", "bot-1", channel_id, token_required, created_at or time.time())
 
 
-def refusal(access: SessionAccess | None, headers: dict, widgets=(WIDGET,)) -> ApiError | None:
-    by_key = {"key-1": w for w in widgets}
-    by_id = {w.channel_id: w for w in widgets}
+def refusal(access: SessionAccess | None, headers: dict) -> ApiError | None:
+    by_key = {"key-1": WIDGET}
+    by_id = {WIDGET.channel_id: WIDGET}
     with Flask(__name__).test_request_context(headers=headers):
         try:
             admit_chat_caller(access, by_key.get, by_id.get, TOKENS)
