@@ -1,6 +1,6 @@
 """The command API's Flask app: parse and validate, run one command, wait for the read model, answer."""
 
-from flask import Blueprint, Flask, g
+from flask import Blueprint, Flask, Response, g, request
 
 from command_api import commands, documents
 from command_api.bus import CommandBus
@@ -20,7 +20,7 @@ from infra.web import (
 )
 from projectors.projections import SESSIONS
 from schemas import representations
-from schemas.requests import SessionCreateRequest
+from schemas.requests import SessionCreateRequest, replacement_state, tag_names
 
 
 def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens) -> Flask:
@@ -28,6 +28,10 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: Ses
     install_error_handlers(app)
     require_team_credential(app, lookup_key)
     api = Blueprint("api", __name__)
+
+    def settled(session) -> None:
+        """Answer only once the read model shows the change (read-your-writes)."""
+        waiter.wait(SESSIONS, str(session.id), session.version)
 
     @api.post("/sessions/")
     def session_create():
@@ -44,7 +48,7 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: Ses
             )
         )
         session = created.session
-        waiter.wait(SESSIONS, str(session.id), session.version)
+        settled(session)
         representation = representations.session(
             documents.session_document(session, created.participant.identifier, created.participant.remote_id),
             documents.chatbot_document(created.chatbot),
@@ -52,6 +56,27 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: Ses
             base_url(),
         )
         return json_response(representation, 201, {"Location": representation["url"]})
+
+    @api.post("/sessions/<session_id>/end_experiment_session/")
+    def session_end(session_id):
+        settled(bus.handle(commands.EndSession(g.caller.team, session_id)))
+        return Response(status=200)
+
+    @api.route("/sessions/<session_id>/tags/", methods=["POST", "DELETE"])
+    def session_tags(session_id):
+        tags = tuple(tag_names(json_body()))
+        session = bus.handle(
+            commands.TagSession(g.caller.team, session_id, tags, remove=request.method == "DELETE")
+        )
+        settled(session)
+        return json_response({"tags": session.tags})
+
+    @api.patch("/sessions/<session_id>/update_state/")
+    def session_update_state(session_id):
+        state = replacement_state(json_body())
+        session = bus.handle(commands.ReplaceSessionState(g.caller.team, session_id, state))
+        settled(session)
+        return json_response({"success": True, "state": session.state})
 
     chat = chat_blueprint(bus, waiter, tokens)
     # Every /api/ path is also served under /api/v1/ (SPEC §0.2).

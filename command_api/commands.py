@@ -118,3 +118,26 @@ class RecordReplyFailure:
     task_id: str
     error: str
     user_facing: bool
+
+
+@dataclass(frozen=True)
+class EndSession:
+    team: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class TagSession:
+    """Add (or, with `remove`, take off) user tags."""
+
+    team: str
+    session_id: str
+    tags: tuple[str, ...]
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class ReplaceSessionState:
+    team: str
+    session_id: str
+    state: dict

@@ -370,6 +370,38 @@ def record_reply_failure(command: commands.RecordReplyFailure, app: OcsApplicati
     return session
 
 
+def team_session(app: OcsApplication, team: str, session_id: str, missing_text: str) -> ChatSession:
+    session = load(app, session_id, ChatSession)
+    if session is None or session.team != team:
+        raise error(404, missing_text)
+    return session
+
+
+def end_session(command: commands.EndSession, app: OcsApplication) -> ChatSession:
+    # OCS's text has a literal `{id}` (quirk Q2, mirrored).
+    session = team_session(app, command.team, command.session_id, "Session not found:{id}")
+    session.end(via="api")
+    app.save(session)
+    return session
+
+
+def tag_session(command: commands.TagSession, app: OcsApplication) -> ChatSession:
+    session = team_session(app, command.team, command.session_id, f"Session not found: {command.session_id}")
+    if command.remove:
+        session.remove_tags(list(command.tags))
+    else:
+        session.add_tags(list(command.tags))
+    app.save(session)
+    return session
+
+
+def replace_session_state(command: commands.ReplaceSessionState, app: OcsApplication) -> ChatSession:
+    session = team_session(app, command.team, command.session_id, f"Session not found: {command.session_id}")
+    session.replace_state(command.state)
+    app.save(session)
+    return session
+
+
 HANDLERS = {
     commands.CreateTeam: create_team,
     commands.IssueApiKey: issue_api_key,
@@ -384,4 +416,7 @@ HANDLERS = {
     commands.SubmitChatMessage: submit_chat_message,
     commands.RecordReply: record_reply,
     commands.RecordReplyFailure: record_reply_failure,
+    commands.EndSession: end_session,
+    commands.TagSession: tag_session,
+    commands.ReplaceSessionState: replace_session_state,
 }

@@ -286,6 +286,21 @@ def chat_session_state_changed(envelope: dict, data: dict) -> list[Write]:
     return [change(SESSIONS, envelope, {"$set": {"state": stored_json(data["state"]), "updated_at": envelope["occurred_at"]}})]
 
 
+def chat_session_ended(envelope: dict, data: dict) -> list[Write]:
+    at = envelope["occurred_at"]
+    return [change(SESSIONS, envelope, {"$set": {"status": "pending-review", "ended_at": at, "updated_at": at}})]
+
+
+def chat_session_tagged(envelope: dict, data: dict) -> list[Write]:
+    update = {"$addToSet": {"tags": {"$each": data["tags"]}}, "$set": {"updated_at": envelope["occurred_at"]}}
+    return [change(SESSIONS, envelope, update)]
+
+
+def chat_session_untagged(envelope: dict, data: dict) -> list[Write]:
+    update = {"$pullAll": {"tags": data["tags"]}, "$set": {"updated_at": envelope["occurred_at"]}}
+    return [change(SESSIONS, envelope, update)]
+
+
 def file_created(envelope: dict, data: dict) -> list[Write]:
     return [
         create(
@@ -331,6 +346,9 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "ChatSession.ReplyRecorded": chat_session_reply_recorded,
     "ChatSession.ReplyFailed": chat_session_reply_failed,
     "ChatSession.StateChanged": chat_session_state_changed,
+    "ChatSession.Ended": chat_session_ended,
+    "ChatSession.Tagged": chat_session_tagged,
+    "ChatSession.Untagged": chat_session_untagged,
     "File.Created": file_created,
     "File.Attached": file_attached,
 }

@@ -135,6 +135,24 @@ class ChatSessionUserMessageSubmitted(Payload):
     message = fields.Nested(AppendedMessage, required=True)
 
 
+class ChatSessionEnded(Payload):
+    """Ended (`via`: `api`, `user`, ...): status `pending-review`."""
+
+    via = fields.Str(required=True)
+
+
+class ChatSessionTagged(Payload):
+    """User tags newly on the session."""
+
+    tags = fields.List(fields.Str(), required=True)
+
+
+class ChatSessionUntagged(Payload):
+    """User tags taken off the session."""
+
+    tags = fields.List(fields.Str(), required=True)
+
+
 class ChatSessionStateChanged(Payload):
     """The session's whole state after the change (a message's `context` lands in `remote_context`)."""
 
@@ -201,6 +219,9 @@ PAYLOADS: dict[str, type[Payload]] = {
     "ChatSession.MessagesAppended": ChatSessionMessagesAppended,
     "ChatSession.UserMessageSubmitted": ChatSessionUserMessageSubmitted,
     "ChatSession.StateChanged": ChatSessionStateChanged,
+    "ChatSession.Ended": ChatSessionEnded,
+    "ChatSession.Tagged": ChatSessionTagged,
+    "ChatSession.Untagged": ChatSessionUntagged,
     "ChatSession.ReplyRecorded": ChatSessionReplyRecorded,
     "ChatSession.ReplyFailed": ChatSessionReplyFailed,
     "Participant.DataChanged": ParticipantDataChanged,

@@ -3,7 +3,8 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
 from command_api.domain.chat_session import PAGE_CONTEXT_KEY
-from schemas.fields import Choice, Integer, ListOf, NestedObject, Object, String, Uuid
+from schemas.errors import error, field_errors
+from schemas.fields import Choice, Integer, ListOf, NestedObject, Object, String, Uuid, type_name
 
 MESSAGE_ROLES = ("system", "user", "assistant")
 RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
@@ -55,3 +56,27 @@ class ChatMessageRequest(Body):
     context = Object(load_default=None, metadata={"description": "stored as `state.remote_context`"})
     attachment_ids = ListOf(Integer(), load_default=list)
     version_number = Integer(allow_none=True, load_default=None)
+
+
+def tag_names(body) -> list[str]:
+    """`{"tags": [...]}` of the session tag endpoints, checked as OCS checks it (E3 bodies)."""
+    tags = body.get("tags") if isinstance(body, dict) else None
+    if tags is None or tags == []:
+        raise error(400, "Missing 'tags' in request")
+    if not isinstance(tags, list):
+        raise error(400, "'tags' must be a list")
+    if not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        raise error(400, "'tags' must be a list of non-empty strings")
+    return tags
+
+
+def replacement_state(body) -> dict:
+    """`{"state": {...}}` of update_state: present and truthy (E3), an object without the reserved key (E2)."""
+    state = body.get("state") if isinstance(body, dict) else None
+    if not state:
+        raise error(400, "Missing 'state' in request")
+    if not isinstance(state, dict):
+        raise field_errors({"state": [f'Expected a dictionary of items but got type "{type_name(state)}".']})
+    if PAGE_CONTEXT_KEY in state:
+        raise field_errors({"state": [RESERVED_KEY_MESSAGE]})
+    return state

@@ -50,6 +50,30 @@ class ChatSession(OcsAggregate):
             if session.status in NOT_YET_ACTIVE:
                 session.status = "active"
 
+    class Ended(OcsAggregate.Event):
+        """Ended through the API (or by the user): status `pending-review`."""
+
+        via: str
+
+        def apply(self, session: "ChatSession") -> None:
+            session.status = "pending-review"
+
+    class Tagged(OcsAggregate.Event):
+        """User tags newly on the session."""
+
+        tags: list
+
+        def apply(self, session: "ChatSession") -> None:
+            session.user_tags = [*session.user_tags, *self.tags]
+
+    class Untagged(OcsAggregate.Event):
+        """User tags taken off the session."""
+
+        tags: list
+
+        def apply(self, session: "ChatSession") -> None:
+            session.user_tags = [tag for tag in session.user_tags if tag not in self.tags]
+
     class StateChanged(OcsAggregate.Event):
         """The whole new state (subscribers and projections need no earlier state to apply it)."""
 
@@ -99,6 +123,32 @@ class ChatSession(OcsAggregate):
         self.message_count = 0
         self.last_message_at = datetime.min.replace(tzinfo=timezone.utc)
         self.tasks: dict[str, str] = {}
+        self.user_tags: list[str] = []
+
+    @property
+    def tags(self) -> list[str]:
+        """Every tag name on the session (system tags, such as version tags, live on messages)."""
+        return list(self.user_tags)
+
+    def end(self, via: str) -> None:
+        # Ending a `complete` session again would downgrade it (SPEC §3.5 quirk, not mirrored).
+        if self.status != CHAT_ENDED:
+            self.trigger_event(self.Ended, via=via)
+
+    def add_tags(self, names: list[str]) -> None:
+        new = [name for name in dict.fromkeys(names) if name not in self.user_tags]
+        if new:
+            self.trigger_event(self.Tagged, tags=new)
+
+    def remove_tags(self, names: list[str]) -> None:
+        present = [name for name in dict.fromkeys(names) if name in self.user_tags]
+        if present:
+            self.trigger_event(self.Untagged, tags=present)
+
+    def replace_state(self, state: dict) -> None:
+        """A client's new state replaces every key but `page_context`, which only its parameter sets."""
+        kept = {PAGE_CONTEXT_KEY: self.state[PAGE_CONTEXT_KEY]} if PAGE_CONTEXT_KEY in self.state else {}
+        self.trigger_event(self.StateChanged, state={**state, **kept})
 
     def count_message(self, message: dict) -> None:
         self.message_count += 1
