@@ -18,9 +18,9 @@ from infra.web import (
     require_team_credential,
     validated,
 )
-from projectors.projections import SESSIONS
+from projectors.projections import PARTICIPANTS, SESSIONS
 from schemas import representations
-from schemas.requests import SessionCreateRequest, replacement_state, tag_names
+from schemas.requests import ParticipantUpsertRequest, SessionCreateRequest, replacement_state, tag_names
 
 
 def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens) -> Flask:
@@ -77,6 +77,30 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: Ses
         session = bus.handle(commands.ReplaceSessionState(g.caller.team, session_id, state))
         settled(session)
         return json_response({"success": True, "state": session.state})
+
+    @api.post("/participants")
+    @api.post("/participants/", endpoint="update_participant_data_alias")
+    def update_participant_data():
+        body = validated(ParticipantUpsertRequest(), json_body())
+        upserted = bus.handle(
+            commands.UpsertParticipant(
+                team=g.caller.team,
+                caller=g.caller.user,
+                identifier=body["identifier"],
+                platform=body["platform"],
+                name=body["name"],
+                entries=tuple(
+                    commands.ParticipantEntry(entry["experiment"], entry["data"], tuple(entry["schedules"]))
+                    for entry in body["data"]
+                ),
+            )
+        )
+        participant = upserted.participant
+        waiter.wait(PARTICIPANTS, str(participant.id), participant.version)
+        chatbots = {cid: documents.chatbot_document(chatbot) for cid, chatbot in upserted.chatbots.items() if chatbot}
+        return json_response(
+            representations.participant_detail(documents.participant_document(participant), chatbots)
+        )
 
     chat = chat_blueprint(bus, waiter, tokens)
     # Every /api/ path is also served under /api/v1/ (SPEC §0.2).

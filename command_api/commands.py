@@ -141,3 +141,22 @@ class ReplaceSessionState:
     team: str
     session_id: str
     state: dict
+
+
+@dataclass(frozen=True)
+class ParticipantEntry:
+    """One chatbot's part of a participant upsert."""
+
+    chatbot_id: str
+    data: dict | None
+    schedules: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class UpsertParticipant:
+    team: str
+    caller: str | None
+    identifier: str
+    platform: str
+    name: str | None
+    entries: tuple[ParticipantEntry, ...]

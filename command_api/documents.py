@@ -4,6 +4,7 @@ from command_api.domain.base import utc_iso
 from projectors.projections import stored_json
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
+from command_api.domain.participant import Participant
 from command_api.domain.team import Team
 
 
@@ -32,4 +33,15 @@ def session_document(session: ChatSession, participant_identifier: str, particip
         "platform": session.platform,
         "tags": [],
         "state": stored_json(session.state),
+    }
+
+
+def participant_document(participant: Participant) -> dict:
+    return {
+        "_id": str(participant.id),
+        "identifier": participant.identifier,
+        "name": participant.name,
+        "platform": participant.platform,
+        "remote_id": participant.remote_id,
+        "data": {chatbot_id: stored_json(data) for chatbot_id, data in participant.data.items()},
     }

@@ -16,7 +16,7 @@ from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.file import UNATTACHED_LIFETIME_S, File, file_aggregate_id, new_file_id
-from command_api.domain.participant import Participant, participant_id
+from command_api.domain.participant import Participant, derived_schedule_id, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import (
     AUTH_LEVELS,
@@ -27,7 +27,7 @@ from command_api.domain.widget_channel import (
 )
 from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
 from infra.credentials import hash_secret, new_api_key, new_embed_key
-from schemas.errors import detail, error, field_errors
+from schemas.errors import ApiError, detail, error, field_errors
 
 @dataclass(frozen=True)
 class Outcome:
@@ -402,6 +402,42 @@ def replace_session_state(command: commands.ReplaceSessionState, app: OcsApplica
     return session
 
 
+@dataclass(frozen=True)
+class ParticipantUpserted:
+    participant: Participant
+    chatbots: dict[str, Chatbot]
+
+
+def upsert_participant(command: commands.UpsertParticipant, app: OcsApplication) -> ParticipantUpserted:
+    # Every chatbot is checked before anything is written (SPEC §3.8b quirk Q4, not mirrored).
+    chatbots = {entry.chatbot_id: load(app, entry.chatbot_id, Chatbot) for entry in command.entries}
+    missing = [cid for cid, chatbot in chatbots.items() if chatbot is None or chatbot.team != command.team]
+    if missing:
+        raise ApiError(404, {"errors": [{"message": f"Experiment {cid} not found"} for cid in missing]})
+    identifier = command.identifier.lower() if command.platform == "commcare_connect" else command.identifier
+    participant, _ = participant_on_platform(app, command.team, command.platform, identifier, command.caller)
+    if command.name is not None:
+        participant.rename(command.name)
+    for entry in command.entries:
+        if entry.data:
+            participant.replace_data(entry.chatbot_id, entry.data)
+        elif entry.chatbot_id not in participant.data:
+            participant.replace_data(entry.chatbot_id, {})
+        for schedule in entry.schedules:
+            if schedule["delete"]:
+                participant.cancel_schedule(entry.chatbot_id, schedule["id"], command.caller)
+            else:
+                schedule_id = schedule.get("id") or derived_schedule_id(
+                    schedule["name"], entry.chatbot_id, participant.id
+                )
+                participant.set_schedule(
+                    entry.chatbot_id, schedule_id, schedule["name"], schedule["prompt"], schedule["date"]
+                )
+    app.save(participant)
+    all_chatbots = {cid: chatbots.get(cid) or load(app, cid, Chatbot) for cid in participant.data}
+    return ParticipantUpserted(participant, all_chatbots)
+
+
 HANDLERS = {
     commands.CreateTeam: create_team,
     commands.IssueApiKey: issue_api_key,
@@ -419,4 +455,5 @@ HANDLERS = {
     commands.EndSession: end_session,
     commands.TagSession: tag_session,
     commands.ReplaceSessionState: replace_session_state,
+    commands.UpsertParticipant: upsert_participant,
 }

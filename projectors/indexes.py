@@ -20,7 +20,7 @@ INDEXES = {
     API_KEYS: [([("prefix", UP)], {"unique": True})],
     CHATBOTS: [([("team", UP), ("sort_key", UP)], {})],
     WIDGET_CHANNELS: [([("chatbot_id", UP)], {})],
-    PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {})],
+    PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {}), ([("team", UP), ("identifier", UP)], {})],
     SESSIONS: [
         ([("team", UP), ("sort_key", UP)], {}),
         ([("team", UP), ("experiment_id", UP), ("sort_key", UP)], {}),

@@ -173,6 +173,15 @@ def participant_data_changed(envelope: dict, data: dict) -> list[Write]:
     return [change(PARTICIPANTS, envelope, {"$set": {f"data.{data['chatbot_id']}": stored_json(data["data"])}})]
 
 
+def participant_renamed(envelope: dict, data: dict) -> list[Write]:
+    return [change(PARTICIPANTS, envelope, {"$set": {"name": data["name"]}})]
+
+
+def participant_schedule_changed(envelope: dict, data: dict) -> list[Write]:
+    """Schedules are not part of any read model yet; the participant's version still moves."""
+    return [change(PARTICIPANTS, envelope, {})]
+
+
 def chat_session_created(envelope: dict, data: dict) -> list[Write]:
     created_at = envelope["occurred_at"]
     return [
@@ -340,6 +349,9 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "WidgetChannel.Enabled": widget_channel_enabled,
     "Participant.Created": participant_created,
     "Participant.DataChanged": participant_data_changed,
+    "Participant.Renamed": participant_renamed,
+    "Participant.ScheduleSet": participant_schedule_changed,
+    "Participant.ScheduleCancelled": participant_schedule_changed,
     "ChatSession.Created": chat_session_created,
     "ChatSession.MessagesAppended": chat_session_messages_appended,
     "ChatSession.UserMessageSubmitted": chat_session_user_message_submitted,

@@ -37,6 +37,11 @@ def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:
     def session_retrieve(session_id):
         return json_response(views.retrieve_session(db, g.caller.team, session_id, base_url()))
 
+    @api.get("/participants")
+    @api.get("/participants/", endpoint="list_participants_alias")
+    def list_participants():
+        return json_response(views.list_participants(db, g.caller.team))
+
     @api.get("/files/<int:file_id>/content")
     def file_content(file_id):
         doc = views.team_file(db, g.caller.team, file_id)

@@ -6,7 +6,7 @@ from flask import request
 from pymongo.database import Database
 
 from infra.web import StoredKey
-from projectors.projections import API_KEYS, CHATBOTS, FILES, MESSAGES, SESSIONS, TEAMS
+from projectors.projections import API_KEYS, CHATBOTS, FILES, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS
 from query_api.pagination import paginate
 from schemas import representations
 from schemas.errors import detail, field_errors
@@ -102,3 +102,27 @@ def team_file(db: Database, team: str, file_id: int) -> dict:
     if doc is None:
         raise detail(404, "Not found.")
     return doc
+
+
+def chatbot_filter() -> str | None:
+    """`chatbot` (or its deprecated alias `experiment`); its error is a plain string (SPEC §3.8a)."""
+    for name in ("chatbot", "experiment"):
+        value = request.args.get(name, "").strip()
+        if value:
+            if not is_uuid(value):
+                raise field_errors({name: "Must be a valid UUID."})
+            return str(uuid.UUID(value))
+    return None
+
+
+def list_participants(db: Database, team: str) -> dict:
+    query: dict = {"team": team}
+    for name in ("identifier", "platform"):
+        if request.args.get(name):
+            query[name] = request.args[name]
+    chatbot_id = chatbot_filter()
+    if chatbot_id:
+        query[f"data.{chatbot_id}"] = {"$exists": True}
+    docs, links = paginate(db[PARTICIPANTS], query, "participants", ascending=False)
+    chatbots = {doc["_id"]: doc for doc in db[CHATBOTS].find({"team": team, "archived": False})}
+    return {**links, "results": [representations.participant_detail(doc, chatbots, chatbot_id) for doc in docs]}

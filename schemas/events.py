@@ -181,6 +181,26 @@ class ParticipantDataChanged(Payload):
     data = fields.Dict(required=True)
 
 
+class ParticipantRenamed(Payload):
+    name = fields.Str(required=True)
+
+
+class ParticipantScheduleSet(Payload):
+    """A one-off scheduled bot prompt for this participant and chatbot, created or updated."""
+
+    chatbot_id = fields.Str(required=True)
+    schedule_id = fields.Str(required=True, metadata={"description": "the client's id, or derived from the name"})
+    name = fields.Str(required=True)
+    prompt = fields.Str(required=True, metadata={"description": "sent to the bot when the schedule fires"})
+    date = fields.Str(required=True, metadata={"description": "ISO-8601 instant it fires"})
+
+
+class ParticipantScheduleCancelled(Payload):
+    chatbot_id = fields.Str(required=True)
+    schedule_id = fields.Str(required=True)
+    cancelled_by = fields.Str(allow_none=True, required=True, metadata={"description": "the caller's identity"})
+
+
 class WidgetChannelDisabled(Payload):
     disabled_message = fields.Str(required=True, metadata={"description": "shown to users; empty for the default"})
 
@@ -225,6 +245,9 @@ PAYLOADS: dict[str, type[Payload]] = {
     "ChatSession.ReplyRecorded": ChatSessionReplyRecorded,
     "ChatSession.ReplyFailed": ChatSessionReplyFailed,
     "Participant.DataChanged": ParticipantDataChanged,
+    "Participant.Renamed": ParticipantRenamed,
+    "Participant.ScheduleSet": ParticipantScheduleSet,
+    "Participant.ScheduleCancelled": ParticipantScheduleCancelled,
     "WidgetChannel.Disabled": WidgetChannelDisabled,
     "WidgetChannel.Enabled": WidgetChannelEnabled,
     "File.Created": FileCreated,

@@ -1,6 +1,7 @@
 """Marshmallow fields that validate like OCS's serializers and say so in OCS's words (SPEC §1.9)."""
 
 import uuid
+from datetime import datetime, timezone
 
 from marshmallow import ValidationError, fields
 
@@ -66,6 +67,33 @@ class Integer(DrfMixin, fields.Field):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
             return int(value)
         raise ValidationError("A valid integer is required.")
+
+
+class DateTime(DrfMixin, fields.Field):
+    """An ISO-8601 instant, kept as canonical UTC text (`...Z`); a missing offset means UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            instant = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            instant = instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
+            return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except (ValueError, OverflowError):
+            raise ValidationError(
+                "Datetime has wrong format. Use one of these formats instead: "
+                "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+            ) from None
+
+
+class Boolean(DrfMixin, fields.Field):
+    TRUE = (True, 1, "true", "True", "1", "yes", "on")
+    FALSE = (False, 0, "false", "False", "0", "no", "off")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (bool, int, str)) and value in self.TRUE:
+            return True
+        if isinstance(value, (bool, int, str)) and value in self.FALSE:
+            return False
+        raise ValidationError("Must be a valid boolean.")
 
 
 class Choice(DrfMixin, fields.Field):

@@ -89,3 +89,24 @@ NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
 
 def session_with_messages(doc: dict, chatbot: dict, team: dict, messages: list[dict], base_url: str) -> dict:
     return {**session(doc, chatbot, team, base_url), "messages": [message(m, base_url) for m in messages], "usage": NO_USAGE}
+
+
+def participant_detail(doc: dict, chatbots: dict[str, dict], only_chatbot: str | None = None) -> dict:
+    """ParticipantDetail: its data for every chatbot of the team (or for `only_chatbot`)."""
+    return {
+        "id": doc["_id"],
+        "identifier": doc["identifier"],
+        "name": doc["name"],
+        "platform": doc["platform"],
+        "remote_id": doc["remote_id"],
+        "data": [
+            {
+                "chatbot": chatbots[chatbot_id]["name"],
+                "chatbot_id": chatbot_id,
+                "data": json.loads(stored),
+                "connect_channel_id": None,
+            }
+            for chatbot_id, stored in doc["data"].items()
+            if chatbot_id in chatbots and only_chatbot in (None, chatbot_id)
+        ],
+    }

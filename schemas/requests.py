@@ -4,9 +4,24 @@ from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
 from command_api.domain.chat_session import PAGE_CONTEXT_KEY
 from schemas.errors import error, field_errors
-from schemas.fields import Choice, Integer, ListOf, NestedObject, Object, String, Uuid, type_name
+from schemas.fields import (
+    Boolean,
+    Choice,
+    DateTime,
+    Integer,
+    ListOf,
+    NestedObject,
+    Object,
+    String,
+    Uuid,
+    type_name,
+)
 
 MESSAGE_ROLES = ("system", "user", "assistant")
+PLATFORMS = (
+    "telegram", "web", "whatsapp", "facebook", "sureadhere", "api", "slack", "commcare_connect", "evaluations",
+    "embedded_widget", "email",
+)
 RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
 
 
@@ -80,3 +95,32 @@ def replacement_state(body) -> dict:
     if PAGE_CONTEXT_KEY in state:
         raise field_errors({"state": [RESERVED_KEY_MESSAGE]})
     return state
+
+
+class ParticipantSchedule(Body):
+    id = String(max_length=32, load_default=None)
+    name = String(load_default=None)
+    prompt = String(load_default=None)
+    date = DateTime(load_default=None)
+    delete = Boolean(load_default=False)
+
+    @validates_schema
+    def complete_for_its_action(self, data, **_):
+        if data["delete"]:
+            if not data["id"]:
+                raise ValidationError("Schedule ID is required to delete a schedule")
+        elif not (data["name"] and data["prompt"] and data["date"]):
+            raise ValidationError("Schedule Name, Prompt, and Date are required to create or update a schedule")
+
+
+class ParticipantExperimentData(Body):
+    experiment = Uuid(required=True)
+    data = Object(load_default=None)
+    schedules = ListOf(NestedObject(ParticipantSchedule), load_default=list)
+
+
+class ParticipantUpsertRequest(Body):
+    identifier = String(required=True, max_length=320)
+    name = String(max_length=320, load_default=None)
+    platform = Choice(PLATFORMS, load_default="api")
+    data = ListOf(NestedObject(ParticipantExperimentData), required=True)

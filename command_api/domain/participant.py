@@ -1,5 +1,6 @@
 """Participant: one person on one platform of one team; the id is derived from (team, platform, identifier)."""
 
+import hashlib
 from uuid import UUID
 
 from command_api.domain.base import OcsAggregate, derived_id
@@ -22,6 +23,34 @@ class Participant(OcsAggregate):
         def apply(self, participant: "Participant") -> None:
             participant.data[self.chatbot_id] = self.data
 
+    class Renamed(OcsAggregate.Event):
+        name: str
+
+        def apply(self, participant: "Participant") -> None:
+            participant.name = self.name
+
+    class ScheduleSet(OcsAggregate.Event):
+        """A one-off scheduled bot prompt for this participant and chatbot, created or updated."""
+
+        chatbot_id: str
+        schedule_id: str
+        name: str
+        prompt: str
+        date: str
+
+        def apply(self, participant: "Participant") -> None:
+            participant.schedules[schedule_key(self.chatbot_id, self.schedule_id)] = {
+                "name": self.name, "prompt": self.prompt, "date": self.date, "cancelled": False,
+            }
+
+    class ScheduleCancelled(OcsAggregate.Event):
+        chatbot_id: str
+        schedule_id: str
+        cancelled_by: str | None
+
+        def apply(self, participant: "Participant") -> None:
+            participant.schedules[schedule_key(self.chatbot_id, self.schedule_id)]["cancelled"] = True
+
     def __init__(self, id: UUID, team: str, identifier: str, platform: str, name: str, remote_id: str, user: str | None):
         self.team = team
         self.identifier = identifier
@@ -30,13 +59,43 @@ class Participant(OcsAggregate):
         self.remote_id = remote_id
         self.user = user
         self.data: dict[str, dict] = {}
+        self.schedules: dict[str, dict] = {}
+
+    def rename(self, name: str) -> None:
+        if name != self.name:
+            self.trigger_event(self.Renamed, name=name)
+
+    def replace_data(self, chatbot_id: str, data: dict) -> None:
+        self.trigger_event(self.DataChanged, chatbot_id=chatbot_id, data=data)
+
+    def set_schedule(self, chatbot_id: str, schedule_id: str, name: str, prompt: str, date: str) -> None:
+        self.trigger_event(
+            self.ScheduleSet, chatbot_id=chatbot_id, schedule_id=schedule_id, name=name, prompt=prompt, date=date
+        )
+
+    def cancel_schedule(self, chatbot_id: str, schedule_id: str, cancelled_by: str | None) -> None:
+        """Cancel it if it exists and is not cancelled yet; unknown ids are ignored (SPEC §3.8b)."""
+        schedule = self.schedules.get(schedule_key(chatbot_id, schedule_id))
+        if schedule and not schedule["cancelled"]:
+            self.trigger_event(
+                self.ScheduleCancelled, chatbot_id=chatbot_id, schedule_id=schedule_id, cancelled_by=cancelled_by
+            )
 
     def merge_data(self, chatbot_id: str, data: dict) -> None:
         """Set these keys in the chatbot's data, keeping the others (a shallow merge)."""
-        self.trigger_event(self.DataChanged, chatbot_id=chatbot_id, data={**self.data_for(chatbot_id), **data})
+        self.replace_data(chatbot_id, {**self.data_for(chatbot_id), **data})
 
     def data_for(self, chatbot_id: str) -> dict:
         return self.data.get(chatbot_id, {})
+
+
+def schedule_key(chatbot_id: str, schedule_id: str) -> str:
+    return f"{chatbot_id}/{schedule_id}"
+
+
+def derived_schedule_id(name: str, chatbot_id: str, participant: UUID) -> str:
+    """The id of a schedule given without one: the same (name, chatbot, participant) updates it again."""
+    return hashlib.sha256(f"{name}|{chatbot_id}|{participant}".encode()).hexdigest()[:32]
 
 
 def participant_id(team: str, platform: str, identifier: str) -> UUID:
