@@ -5,6 +5,7 @@ from flask import Blueprint, Flask, Response, g, request
 from command_api import commands, documents
 from command_api.bus import CommandBus
 from command_api.chat import chat_blueprint
+from command_api.conversations import conversations_blueprints
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
@@ -21,9 +22,12 @@ from infra.web import (
 from projectors.projections import PARTICIPANTS, SESSIONS
 from schemas import representations
 from schemas.requests import ParticipantUpsertRequest, SessionCreateRequest, replacement_state, tag_names
+from workers.replies import ReplyProducer
 
 
-def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens) -> Flask:
+def create_app(
+    bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens, replies: ReplyProducer
+) -> Flask:
     app = Flask("command_api")
     install_error_handlers(app)
     require_team_credential(app, lookup_key)
@@ -103,10 +107,12 @@ def create_app(bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: Ses
         )
 
     chat = chat_blueprint(bus, waiter, tokens)
-    # Every /api/ path is also served under /api/v1/ (SPEC §0.2).
+    openai_api, channels = conversations_blueprints(bus, waiter, replies)
+    # Every /api/ path is also served under /api/v1/ (SPEC §0.2); /channels/ paths are not.
     for prefix, suffix in (("/api", ""), ("/api/v1", "_v1")):
-        app.register_blueprint(api, url_prefix=prefix, name=f"api{suffix}")
-        app.register_blueprint(chat, url_prefix=prefix, name=f"chat{suffix}")
+        for blueprint in (api, chat, openai_api):
+            app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}{suffix}")
+    app.register_blueprint(channels, url_prefix="/channels")
     return app
 
 

@@ -160,3 +160,28 @@ class UpsertParticipant:
     platform: str
     name: str | None
     entries: tuple[ParticipantEntry, ...]
+
+
+@dataclass(frozen=True)
+class StartCompletion:
+    """OpenAI-compatible chat completion: a new session holding the history, answering the last message."""
+
+    team: str
+    caller: str | None
+    chatbot_id: str
+    version_number: int | None
+    participant: str | None
+    history: tuple[dict, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class SendApiMessage:
+    """`incoming_message`: the caller's message in their conversation with the chatbot."""
+
+    team: str
+    caller: str | None
+    chatbot_id: str
+    version_number: int | None
+    session_id: str | None
+    text: str

@@ -1,11 +1,11 @@
 """Aggregates in read-model shape, so command responses render with the same code as the query API."""
 
 from command_api.domain.base import utc_iso
-from projectors.projections import stored_json
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
 from command_api.domain.team import Team
+from projectors.projections import stored_json
 
 
 def team_document(team: Team) -> dict:

@@ -21,13 +21,16 @@ from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import (
     AUTH_LEVELS,
     DEFAULT_DISABLED_MESSAGE,
-    PLATFORM as WIDGET_PLATFORM,
     WidgetChannel,
     widget_channel_id,
+)
+from command_api.domain.widget_channel import (
+    PLATFORM as WIDGET_PLATFORM,
 )
 from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
 from infra.credentials import hash_secret, new_api_key, new_embed_key
 from schemas.errors import ApiError, detail, error, field_errors
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -164,41 +167,50 @@ def create_session(command: commands.CreateSession, app: OcsApplication) -> Sess
     identifier = command.participant or command.caller
     if not identifier:
         raise field_errors({"participant": "This field is required."})
-    participant, new_participant = participant_on_platform(app, command.team, "api", identifier, command.caller)
+    participant = participant_on_platform(app, command.team, "api", identifier, command.caller)
     state = dict(command.state)
     if command.page_context is not None:
         state[PAGE_CONTEXT_KEY] = command.page_context
+    session = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", state, True)
+    if command.messages:
+        session.append_messages([{**message, "id": str(uuid4())} for message in command.messages])
+    app.save(participant, session)
+    return SessionCreated(session, chatbot, participant, require_team(app, command.team))
+
+
+def open_session(
+    chatbot: Chatbot,
+    participant: Participant,
+    channel_id: str,
+    platform: str | None,
+    status: str,
+    state: dict,
+    session_token_required: bool,
+) -> ChatSession:
+    """A new session of a participant with a chatbot; save both."""
     session = ChatSession(
         id=uuid4(),
-        team=command.team,
+        team=chatbot.team,
         chatbot_id=str(chatbot.id),
         participant_id=str(participant.id),
         participant_identifier=participant.identifier,
         participant_remote_id=participant.remote_id,
-        channel_id=api_channel_id(command.team),
-        platform=None,
-        status="setup",
+        channel_id=channel_id,
+        platform=platform,
+        status=status,
         state=state,
-        session_token_required=True,
+        session_token_required=session_token_required,
     )
-    if command.messages:
-        session.append_messages([{**message, "id": str(uuid4())} for message in command.messages])
-    app.save(*new_participant, session)
-    return SessionCreated(session, chatbot, participant, require_team(app, command.team))
+    participant.join_session(str(chatbot.id), str(session.id))
+    return session
 
 
-def participant_on_platform(
-    app: OcsApplication, team: str, platform: str, identifier: str, user: str | None
-) -> tuple[Participant, list[Participant]]:
-    """The participant with that identifier on that platform, created if new: (participant, [new ones])."""
+def participant_on_platform(app: OcsApplication, team: str, platform: str, identifier: str, user: str | None) -> Participant:
+    """The participant with that identifier on that platform, created (not yet saved) if new."""
     pid = participant_id(team, platform, identifier)
-    existing = load(app, pid, Participant)
-    if existing is not None:
-        return existing, []
-    created = Participant(
+    return load(app, pid, Participant) or Participant(
         id=pid, team=team, identifier=identifier, platform=platform, name="", remote_id="", user=user
     )
-    return created, [created]
 
 
 def set_widget_enabled(command: commands.SetWidgetEnabled, app: OcsApplication) -> Outcome:
@@ -247,18 +259,14 @@ def start_chat_session(command: commands.StartChatSession, app: OcsApplication) 
     )
     if command.participant_name:
         participant.merge_data(str(chatbot.id), {"name": command.participant_name})
-    session = ChatSession(
-        id=uuid4(),
-        team=chatbot.team,
-        chatbot_id=str(chatbot.id),
-        participant_id=str(participant.id),
-        participant_identifier=identifier,
-        participant_remote_id=command.participant_remote_id,
-        channel_id=str(widget.id) if widget else api_channel_id(chatbot.team),
-        platform=platform,
-        status="active",
-        state={PAGE_CONTEXT_KEY: command.page_context} if command.page_context is not None else {},
-        session_token_required=widget.issues_session_tokens if widget else True,
+    session = open_session(
+        chatbot,
+        participant,
+        str(widget.id) if widget else api_channel_id(chatbot.team),
+        platform,
+        "active",
+        {PAGE_CONTEXT_KEY: command.page_context} if command.page_context is not None else {},
+        widget.issues_session_tokens if widget else True,
     )
     app.save(participant, session)
     return ChatStarted(session, chatbot, participant)
@@ -415,7 +423,7 @@ def upsert_participant(command: commands.UpsertParticipant, app: OcsApplication)
     if missing:
         raise ApiError(404, {"errors": [{"message": f"Experiment {cid} not found"} for cid in missing]})
     identifier = command.identifier.lower() if command.platform == "commcare_connect" else command.identifier
-    participant, _ = participant_on_platform(app, command.team, command.platform, identifier, command.caller)
+    participant = participant_on_platform(app, command.team, command.platform, identifier, command.caller)
     if command.name is not None:
         participant.rename(command.name)
     for entry in command.entries:
@@ -438,6 +446,84 @@ def upsert_participant(command: commands.UpsertParticipant, app: OcsApplication)
     return ParticipantUpserted(participant, all_chatbots)
 
 
+NO_CHATBOT = "No Experiment matches the given query."
+
+
+def conversing_chatbot(app: OcsApplication, team: str, chatbot_id: str, version_number: int | None) -> Chatbot:
+    """The team's chatbot and a version it can answer with, or the SPEC's 404 before anything is written."""
+    chatbot = load(app, chatbot_id, Chatbot)
+    if chatbot is None or chatbot.team != team:
+        raise detail(404, NO_CHATBOT)
+    if chatbot.answering_config(version_number) is None:
+        raise detail(404, f"Experiment with version {version_number} not found")
+    return chatbot
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A user message accepted for an answer within the request (no task for `/reset`)."""
+
+    session: ChatSession
+    task_id: str | None
+    message: dict | None
+    version: int | None
+
+
+def start_completion(command: commands.StartCompletion, app: OcsApplication) -> Exchange:
+    chatbot = conversing_chatbot(app, command.team, command.chatbot_id, command.version_number)
+    identifier = command.participant or command.caller
+    if not identifier:
+        raise field_errors({"participant": "This field is required."})
+    participant = participant_on_platform(app, command.team, "api", identifier, command.caller)
+    session = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", {}, True)
+    if command.history:
+        session.append_messages([{**message, "id": str(uuid4())} for message in command.history])
+    return submit_in_request(app, session, command.text, command.version_number, participant)
+
+
+def submit_in_request(app, session: ChatSession, text: str, version_number: int | None, *others) -> Exchange:
+    task_id = str(uuid4())
+    message = session.submit_user_message(
+        task_id, str(uuid4()), text, [], version_number=version_number, answered_in_request=True
+    )
+    app.save(*others, session)
+    return Exchange(session, task_id, message, version_number)
+
+
+RESET = "/reset"
+NOT_ENDED = ("setup", "pending", "active")
+
+
+def send_api_message(command: commands.SendApiMessage, app: OcsApplication) -> Exchange:
+    """`incoming_message`: the caller talks as themself, continuing their conversation (SPEC §3.12)."""
+    chatbot = conversing_chatbot(app, command.team, command.chatbot_id, command.version_number)
+    if not command.caller:
+        raise field_errors({"participant": "This field is required."})
+    participant = participant_on_platform(app, command.team, "api", command.caller, command.caller)
+    if command.session_id:
+        session = load(app, command.session_id, ChatSession)
+        if (
+            session is None
+            or session.chatbot_id != str(chatbot.id)
+            or session.participant_id != str(participant.id)
+            or session.channel_id != api_channel_id(command.team)
+        ):
+            raise detail(404, "Not found.")
+    else:
+        latest = load(app, participant.latest_session(str(chatbot.id)), ChatSession)
+        session = latest if latest is not None and latest.status in NOT_ENDED else None
+    if command.text.strip().lower() == RESET:
+        if session is not None:
+            session.end(via="user")
+            app.save(session)
+        fresh = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", {}, True)
+        app.save(participant, fresh)
+        return Exchange(fresh, None, None, None)
+    if session is None:
+        session = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", {}, True)
+    return submit_in_request(app, session, command.text, command.version_number, participant)
+
+
 HANDLERS = {
     commands.CreateTeam: create_team,
     commands.IssueApiKey: issue_api_key,
@@ -456,4 +542,6 @@ HANDLERS = {
     commands.TagSession: tag_session,
     commands.ReplaceSessionState: replace_session_state,
     commands.UpsertParticipant: upsert_participant,
+    commands.StartCompletion: start_completion,
+    commands.SendApiMessage: send_api_message,
 }

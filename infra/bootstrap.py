@@ -66,7 +66,7 @@ class System:
         }
         tokens = SessionTokens(self.settings.secret_key)
         return FrontDoor(
-            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), tokens),
+            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), tokens, self.replies),
             query_app.create_app(self.db, tokens, self.app.files),
             {"/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))},
         )
@@ -83,10 +83,13 @@ class System:
         ensure_indexes(self.db)
         return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"))
 
+    @cached_property
+    def replies(self) -> ReplyProducer:
+        return ReplyProducer(self.app, self.bus, LlmClients(self.settings.llm_timeout, self.settings.llm_attempts))
+
     def worker(self) -> Worker:
-        settings = self.settings
-        replies = ReplyProducer(self.app, self.bus, LlmClients(settings.llm_timeout, settings.llm_attempts))
-        return Worker(self.require_kafka(), replies.handle, settings.worker_concurrency, Heartbeat(self.db, "worker"))
+        heartbeat = Heartbeat(self.db, "worker")
+        return Worker(self.require_kafka(), self.replies.handle, self.settings.worker_concurrency, heartbeat)
 
     def close(self) -> None:
         if "mongo" in self.__dict__:

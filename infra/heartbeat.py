@@ -1,11 +1,10 @@
 """Heartbeats: each background component says it is alive, and how far it got, in a shared collection
 that `/healthz` reads."""
 
+import logging
 import os
 import time
 from datetime import datetime, timezone
-
-import logging
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError

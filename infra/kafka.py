@@ -5,8 +5,8 @@ import json
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import TopicAlreadyExistsError
 from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 from kafka.serializer import Deserializer, Serializer
 

@@ -10,7 +10,6 @@ Free-form client JSON (session state) is stored as JSON text: MongoDB restricts 
 """
 
 import json
-
 from collections.abc import Callable
 
 from pymongo import UpdateOne
@@ -177,8 +176,8 @@ def participant_renamed(envelope: dict, data: dict) -> list[Write]:
     return [change(PARTICIPANTS, envelope, {"$set": {"name": data["name"]}})]
 
 
-def participant_schedule_changed(envelope: dict, data: dict) -> list[Write]:
-    """Schedules are not part of any read model yet; the participant's version still moves."""
+def participant_version_moves(envelope: dict, data: dict) -> list[Write]:
+    """Events no read model shows (schedules, sessions joined); the participant's version still moves."""
     return [change(PARTICIPANTS, envelope, {})]
 
 
@@ -350,8 +349,9 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "Participant.Created": participant_created,
     "Participant.DataChanged": participant_data_changed,
     "Participant.Renamed": participant_renamed,
-    "Participant.ScheduleSet": participant_schedule_changed,
-    "Participant.ScheduleCancelled": participant_schedule_changed,
+    "Participant.ScheduleSet": participant_version_moves,
+    "Participant.ScheduleCancelled": participant_version_moves,
+    "Participant.SessionJoined": participant_version_moves,
     "ChatSession.Created": chat_session_created,
     "ChatSession.MessagesAppended": chat_session_messages_appended,
     "ChatSession.UserMessageSubmitted": chat_session_user_message_submitted,

@@ -8,11 +8,10 @@ from pymongo.database import Database
 
 from infra.file_store import FileStore
 from infra.session_tokens import SessionTokens
-from query_api.chat import chat_blueprint
-from schemas.errors import detail
-
 from infra.web import base_url, install_error_handlers, json_response, require_team_credential
 from query_api import views
+from query_api.chat import chat_blueprint
+from schemas.errors import detail
 
 
 def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:

@@ -13,13 +13,9 @@ from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
 from projectors.projections import MESSAGES, SESSIONS, TASKS, WIDGET_CHANNELS
 from schemas import representations
-from schemas.errors import ApiError, detail, error
+from schemas.errors import REPLY_FAILED, ApiError, detail, error
 
 DEFAULT_POLL_LIMIT = 50
-GENERIC_FAILURE = (
-    "Sorry something went wrong. This was likely an intermittent error related to load."
-    "Please try again, and wait a few minutes if this keeps happening."
-)
 STREAM_POLL_S = 0.05
 STREAM_KEEPALIVE_S = 15
 # A stream ends after this long; EventSource clients reconnect by themselves with Last-Event-ID.
@@ -120,7 +116,7 @@ def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
         if task["status"] == "error":
             if task.get("user_facing"):
                 raise ApiError(400, {"error": task["error"], "status": "error"})
-            raise ApiError(500, {"error": GENERIC_FAILURE, "status": "error"})
+            raise ApiError(500, {"error": REPLY_FAILED, "status": "error"})
         message = db[MESSAGES].find_one({"_id": task["message_id"]})
         return json_response({"message": representations.message(message, base_url()), "status": "complete"})
 

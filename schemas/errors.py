@@ -34,6 +34,18 @@ def error(status: int, text: str) -> ApiError:
     return ApiError(status, {"error": text})
 
 
+def openai_error(status: int, text: str) -> ApiError:
+    """E5: the OpenAI-compatible endpoints' own errors, shaped as OpenAI's."""
+    return ApiError(status, {"error": {"message": text, "type": "error", "param": None, "code": None}})
+
+
+# What a user sees when the chatbot's LLM gave no reply (OCS's words, its missing space included).
+REPLY_FAILED = (
+    "Sorry something went wrong. This was likely an intermittent error related to load."
+    "Please try again, and wait a few minutes if this keeps happening."
+)
+
+
 def from_validation_error(exc: ValidationError, data) -> ApiError:
     return field_errors(drf_shaped(exc.messages, data))
 

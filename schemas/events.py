@@ -129,10 +129,17 @@ class ChatSessionMessagesAppended(Payload):
 
 
 class ChatSessionUserMessageSubmitted(Payload):
-    """A chat user's message, accepted: a reply is now being produced for task `task_id`."""
+    """A user's message, accepted: a reply is now being produced for task `task_id`."""
 
     task_id = fields.Str(required=True)
     message = fields.Nested(AppendedMessage, required=True)
+    version_number = fields.Int(
+        allow_none=True, load_default=None, metadata={"description": "the chatbot version asked to answer; null: default"}
+    )
+    answered_in_request = fields.Bool(
+        load_default=False,
+        metadata={"description": "true: a synchronous endpoint answers it, the LLM workers leave it alone"},
+    )
 
 
 class ChatSessionEnded(Payload):
@@ -179,6 +186,13 @@ class ParticipantDataChanged(Payload):
 
     chatbot_id = fields.Str(required=True)
     data = fields.Dict(required=True)
+
+
+class ParticipantSessionJoined(Payload):
+    """A new session of this participant with a chatbot."""
+
+    chatbot_id = fields.Str(required=True)
+    session_id = fields.Str(required=True)
 
 
 class ParticipantRenamed(Payload):
@@ -246,6 +260,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "ChatSession.ReplyFailed": ChatSessionReplyFailed,
     "Participant.DataChanged": ParticipantDataChanged,
     "Participant.Renamed": ParticipantRenamed,
+    "Participant.SessionJoined": ParticipantSessionJoined,
     "Participant.ScheduleSet": ParticipantScheduleSet,
     "Participant.ScheduleCancelled": ParticipantScheduleCancelled,
     "WidgetChannel.Disabled": WidgetChannelDisabled,

@@ -3,7 +3,7 @@
 from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
 from command_api.domain.chat_session import PAGE_CONTEXT_KEY
-from schemas.errors import error, field_errors
+from schemas.errors import drf_shaped, error, field_errors, openai_error
 from schemas.fields import (
     Boolean,
     Choice,
@@ -124,3 +124,38 @@ class ParticipantUpsertRequest(Body):
     name = String(max_length=320, load_default=None)
     platform = Choice(PLATFORMS, load_default="api")
     data = ListOf(NestedObject(ParticipantExperimentData), required=True)
+
+
+class ApiMessageRequest(Body):
+    message = String(required=True)
+    session = String(load_default=None)
+
+
+def flattened_content(content):
+    """OpenAI message content as one text: a list of text parts is joined with spaces (SPEC §3.10)."""
+    if isinstance(content, list):
+        if not all(isinstance(part, dict) and part.get("type") == "text" for part in content):
+            raise openai_error(400, "Only text messages are supported")
+        return " ".join(str(part.get("text", "")) for part in content)
+    return content
+
+
+def completion_messages(body) -> list[dict]:
+    """The `messages` of a chat completion request, flattened and checked (E5 errors); the last is the user's."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if not messages:
+        raise openai_error(400, "No messages provided")
+    if not isinstance(messages, list):
+        raise openai_error(400, str({"messages": [f'Expected a list of items but got type "{type_name(messages)}".']}))
+    flattened = [
+        {**message, "content": flattened_content(message.get("content"))} if isinstance(message, dict) else message
+        for message in messages
+    ]
+    try:
+        checked = MessageInput(many=True).load(flattened)
+    except ValidationError as exc:
+        shaped = drf_shaped({"messages": exc.messages}, {"messages": flattened})
+        raise openai_error(400, str(shaped)) from None
+    if checked[-1]["role"] != "user":
+        raise openai_error(400, "Last message must be a user message")
+    return checked

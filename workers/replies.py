@@ -24,16 +24,6 @@ EVENTS_SCANNED = 4 * HISTORY_MESSAGES
 ANSWERED_TYPE = "ChatSession.UserMessageSubmitted"
 
 
-def answering_version(chatbot: Chatbot) -> tuple[dict, str]:
-    """(the LLM configuration that answers, the version tag of replies): the published default version,
-    else the working version (SPEC §4.3)."""
-    default = chatbot.default_version_number
-    if default is not None:
-        version = next(v for v in chatbot.versions if v["version_number"] == default)
-        return version["llm"], f"v{default}"
-    return chatbot.llm, f"v{chatbot.version_number}-unreleased"
-
-
 class ReplyProducer:
     def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients):
         self.app = app
@@ -41,16 +31,25 @@ class ReplyProducer:
         self.llm = llm
 
     def handle(self, envelope: dict) -> None:
-        if envelope["type"] != ANSWERED_TYPE:
+        """The worker's part: answer chat messages that no request is answering itself."""
+        data = envelope["data"]
+        if envelope["type"] != ANSWERED_TYPE or data.get("answered_in_request"):
             return
-        session_id, task_id = envelope["aggregate_id"], envelope["data"]["task_id"]
+        try:
+            self.answer(envelope["aggregate_id"], data["task_id"], data["message"], data.get("version_number"))
+        except LlmFailure:
+            pass  # recorded as the task's failure
+
+    def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
+        """Produce and record the reply to one message; the reply's text, or None if it was already
+        answered. Raises LlmFailure, after recording it, when the provider gives no reply."""
         session = load(self.app, session_id, ChatSession)
         if session is None or session.is_answered(task_id):
-            return
+            return None
         chatbot = load(self.app, session.chatbot_id, Chatbot)
         participant = load(self.app, session.participant_id, Participant)
-        config, version_tag = answering_version(chatbot)
-        message = envelope["data"]["message"]
+        # The version was checked when the message was accepted; one deleted since falls back to the default.
+        config, version_tag = chatbot.answering_config(version_number) or chatbot.answering_config()
         system_prompt = render(
             config["prompt"], session.state, participant.data_for(str(chatbot.id)) if participant else {}
         )
@@ -70,8 +69,9 @@ class ReplyProducer:
         except LlmFailure as exc:
             log.warning("no reply for task %s of session %s: %s", task_id, session_id, exc)
             self.bus.handle(commands.RecordReplyFailure(session_id, task_id, str(exc), user_facing=False))
-            return
+            raise
         self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
+        return text
 
     def history(self, session_id: str, task_id: str) -> list[dict]:
         """The conversation before this task's message, oldest first, each earlier message followed by

@@ -39,10 +39,12 @@ class ChatSession(OcsAggregate):
                 session.count_message(message)
 
     class UserMessageSubmitted(OcsAggregate.Event):
-        """A chat user's message, accepted for a reply: the task `task_id` is now processing."""
+        """A user's message, accepted for a reply: the task `task_id` is now processing."""
 
         task_id: str
         message: dict
+        version_number: int | None
+        answered_in_request: bool
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -180,12 +182,26 @@ class ChatSession(OcsAggregate):
         """A chat message's `context` replaces only `remote_context`; `page_context` stays (SPEC §9.1)."""
         self.trigger_event(self.StateChanged, state={**self.state, REMOTE_CONTEXT_KEY: context})
 
-    def submit_user_message(self, task_id: str, message_id: str, text: str, attachments: list[dict]) -> dict:
+    def submit_user_message(
+        self,
+        task_id: str,
+        message_id: str,
+        text: str,
+        attachments: list[dict],
+        version_number: int | None = None,
+        answered_in_request: bool = False,
+    ) -> dict:
         metadata = {"ocs_attachment_file_ids": [a["id"] for a in attachments]} if attachments else {}
         (message,) = self.new_messages(
             [{"id": message_id, "role": "user", "content": text, "metadata": metadata, "attachments": attachments}]
         )
-        self.trigger_event(self.UserMessageSubmitted, task_id=task_id, message=message)
+        self.trigger_event(
+            self.UserMessageSubmitted,
+            task_id=task_id,
+            message=message,
+            version_number=version_number,
+            answered_in_request=answered_in_request,
+        )
         return message
 
     def is_answered(self, task_id: str) -> bool:

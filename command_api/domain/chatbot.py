@@ -54,6 +54,17 @@ class Chatbot(OcsAggregate):
     def default_version_number(self) -> int | None:
         return next((v["version_number"] for v in self.versions if v["is_default_version"]), None)
 
+    def answering_config(self, version_number: int | None = None) -> tuple[dict, str] | None:
+        """(the LLM configuration that answers, the tag its replies carry) for a requested version
+        (SPEC §4.3): none or 0 is the published default, else the working version; the working version's
+        number is the working version; another number is that snapshot; an unknown number is None."""
+        if not version_number:
+            version_number = self.default_version_number or self.version_number
+        if version_number == self.version_number:
+            return self.llm, f"v{version_number}-unreleased"
+        version = next((v for v in self.versions if v["version_number"] == version_number), None)
+        return (version["llm"], f"v{version_number}") if version else None
+
     def publish_version(self, version_id: str, description: str, make_default: bool) -> dict:
         self.trigger_event(
             self.VersionPublished,

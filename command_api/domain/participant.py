@@ -23,6 +23,15 @@ class Participant(OcsAggregate):
         def apply(self, participant: "Participant") -> None:
             participant.data[self.chatbot_id] = self.data
 
+    class SessionJoined(OcsAggregate.Event):
+        """A new session of this participant with a chatbot; the latest is where API messages continue."""
+
+        chatbot_id: str
+        session_id: str
+
+        def apply(self, participant: "Participant") -> None:
+            participant.latest_sessions[self.chatbot_id] = self.session_id
+
     class Renamed(OcsAggregate.Event):
         name: str
 
@@ -60,6 +69,13 @@ class Participant(OcsAggregate):
         self.user = user
         self.data: dict[str, dict] = {}
         self.schedules: dict[str, dict] = {}
+        self.latest_sessions: dict[str, str] = {}
+
+    def join_session(self, chatbot_id: str, session_id: str) -> None:
+        self.trigger_event(self.SessionJoined, chatbot_id=chatbot_id, session_id=session_id)
+
+    def latest_session(self, chatbot_id: str) -> str | None:
+        return self.latest_sessions.get(chatbot_id)
 
     def rename(self, name: str) -> None:
         if name != self.name:

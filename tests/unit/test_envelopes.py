@@ -33,6 +33,7 @@ def test_the_log_covers_every_aggregate_type(log):
         "ApiKey.Revoked",
         "WidgetChannel.Created",
         "Participant.Created",
+        "Participant.SessionJoined",
         "ChatSession.Created",
         "ChatSession.MessagesAppended",
     ]

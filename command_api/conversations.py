@@ -1,0 +1,114 @@
+"""Endpoints that answer within the request (SPEC §3.10-3.13): OpenAI-compatible chat completions and the
+API channel's `incoming_message`. The user's message is recorded first; the reply is produced here, by
+the same code the LLM workers use, and recorded before the answer goes out."""
+
+import json
+import time
+
+from flask import Blueprint, Response, g
+
+from command_api import commands
+from command_api.bus import CommandBus
+from command_api.domain.chat_session import ChatSession
+from command_api.handlers import conversing_chatbot, load
+from command_api.read_your_writes import ReadModelWaiter
+from infra.web import json_body, json_response, validated
+from projectors.projections import SESSIONS
+from schemas.errors import REPLY_FAILED, ApiError, openai_error
+from schemas.requests import ApiMessageRequest, completion_messages
+from workers.llm import LlmFailure
+from workers.replies import ReplyProducer
+
+RESET_REPLY = "Conversation reset"
+
+
+def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: ReplyProducer):
+    """(the OpenAI-compatible blueprint, served under /api and /api/v1; the API channel's, under /channels)."""
+    openai_api = Blueprint("openai", __name__)
+    channels = Blueprint("channels", __name__)
+
+    def reply_to(exchange) -> str:
+        try:
+            text = replies.answer(str(exchange.session.id), exchange.task_id, exchange.message, exchange.version)
+        except LlmFailure:
+            raise ApiError(502, {"detail": REPLY_FAILED}) from None
+        return text or ""
+
+    def settled(session_id) -> None:
+        """Answer once the read model shows the whole exchange, reply included."""
+        session = load(bus.app, session_id, ChatSession)
+        waiter.wait(SESSIONS, str(session.id), session.version)
+
+    @openai_api.post("/openai/<uuid:experiment_id>/chat/completions")
+    @openai_api.post("/openai/<uuid:experiment_id>/v<int:version>/chat/completions")
+    def openai_chat_completions(experiment_id, version=None):
+        conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
+        body = json_body()
+        messages = completion_messages(body)
+        user = body.get("user")
+        exchange = bus.handle(
+            commands.StartCompletion(
+                team=g.caller.team,
+                caller=g.caller.user,
+                chatbot_id=str(experiment_id),
+                version_number=version,
+                participant=user.strip() if isinstance(user, str) and user.strip() else None,
+                history=tuple(messages[:-1]),
+                text=messages[-1]["content"],
+            )
+        )
+        try:
+            text = reply_to(exchange)
+        except ApiError:
+            raise openai_error(502, REPLY_FAILED) from None
+        settled(exchange.session.id)
+        completion = {
+            "id": str(exchange.session.id),
+            "created": int(time.time()),
+            "model": "",
+        }
+        if body.get("stream") is True:
+            return Response(
+                streamed(completion, text), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"}
+            )
+        return json_response(
+            {
+                **completion,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+            }
+        )
+
+    @channels.post("/api/<uuid:experiment_id>/incoming_message")
+    @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message")
+    def new_api_message(experiment_id, version=None):
+        body = validated(ApiMessageRequest(), json_body())
+        exchange = bus.handle(
+            commands.SendApiMessage(
+                team=g.caller.team,
+                caller=g.caller.user,
+                chatbot_id=str(experiment_id),
+                version_number=version,
+                session_id=body["session"],
+                text=body["message"],
+            )
+        )
+        text = RESET_REPLY if exchange.task_id is None else reply_to(exchange)
+        session_id = str(exchange.session.id)
+        settled(session_id)
+        # Beyond OCS (its issue #653): the session this message went to, so a client can follow it.
+        return json_response(
+            {"response": text, "attachments": [], "session_id": session_id}, headers={"X-Session-Id": session_id}
+        )
+
+    return openai_api, channels
+
+
+def streamed(completion: dict, text: str):
+    """The reply as OpenAI-style server-sent chunks: the role and content, then the stop, then [DONE]."""
+    chunk = {**completion, "object": "chat.completion.chunk"}
+    deltas = [({"role": "assistant", "content": text}, None), ({}, "stop")]
+    for delta, finish_reason in deltas:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        yield f"data: {json.dumps({**chunk, 'choices': [choice]})}\n\n"
+    yield "data: [DONE]\n\n"
