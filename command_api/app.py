@@ -21,7 +21,13 @@ from infra.web import (
 )
 from projectors.projections import PARTICIPANTS, SESSIONS
 from schemas import representations
-from schemas.requests import ParticipantUpsertRequest, SessionCreateRequest, replacement_state, tag_names
+from schemas.requests import (
+    ParticipantUpsertRequest,
+    SessionCreateRequest,
+    TriggerBotRequest,
+    replacement_state,
+    tag_names,
+)
 from workers.replies import ReplyProducer
 
 
@@ -69,9 +75,7 @@ def create_app(
     @api.route("/sessions/<session_id>/tags/", methods=["POST", "DELETE"])
     def session_tags(session_id):
         tags = tuple(tag_names(json_body()))
-        session = bus.handle(
-            commands.TagSession(g.caller.team, session_id, tags, remove=request.method == "DELETE")
-        )
+        session = bus.handle(commands.TagSession(g.caller.team, session_id, tags, remove=request.method == "DELETE"))
         settled(session)
         return json_response({"tags": session.tags})
 
@@ -102,8 +106,33 @@ def create_app(
         participant = upserted.participant
         waiter.wait(PARTICIPANTS, str(participant.id), participant.version)
         chatbots = {cid: documents.chatbot_document(chatbot) for cid, chatbot in upserted.chatbots.items() if chatbot}
+        return json_response(representations.participant_detail(documents.participant_document(participant), chatbots))
+
+    @api.post("/trigger_bot")
+    def trigger_bot_message():
+        body = validated(TriggerBotRequest(), json_body())
+        triggered = bus.handle(
+            commands.TriggerBotMessage(
+                team=g.caller.team,
+                identifier=body["identifier"],
+                platform=body["platform"],
+                chatbot_id=body["experiment"],
+                prompt_text=body["prompt_text"],
+                message_text=body["message_text"],
+                start_new_session=body["start_new_session"],
+                session_data=body["session_data"],
+                participant_data=body["participant_data"],
+            )
+        )
+        session = triggered.session
+        settled(session)
         return json_response(
-            representations.participant_detail(documents.participant_document(participant), chatbots)
+            {
+                "session_id": str(session.id),
+                "url": representations.session_url(base_url(), str(session.id)),
+                "team": {"name": triggered.team.name, "slug": triggered.team.team},
+                "channel": session.platform,
+            }
         )
 
     chat = chat_blueprint(bus, waiter, tokens)

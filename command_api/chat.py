@@ -111,8 +111,7 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
         return json_response(
             {
                 "files": [
-                    {"id": f.file_id, "name": f.name, "size": f.size, "content_type": f.content_type}
-                    for f in uploaded
+                    {"id": f.file_id, "name": f.name, "size": f.size, "content_type": f.content_type} for f in uploaded
                 ]
             },
             201,

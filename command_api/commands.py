@@ -185,3 +185,43 @@ class SendApiMessage:
     version_number: int | None
     session_id: str | None
     text: str
+
+
+@dataclass(frozen=True)
+class CreateMessagingChannel:
+    chatbot_id: str
+    platform: str
+    webhook_url: str | None
+
+
+@dataclass(frozen=True)
+class TriggerBotMessage:
+    """POST /api/trigger_bot: the bot messages a participant on a messaging channel."""
+
+    team: str
+    identifier: str
+    platform: str
+    chatbot_id: str
+    prompt_text: str | None
+    message_text: str | None
+    start_new_session: bool
+    session_data: dict
+    participant_data: dict
+
+
+@dataclass(frozen=True)
+class RecordBotMessage:
+    session_id: str
+    task_id: str
+    text: str
+    direct_to_user: bool
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordDelivery:
+    session_id: str
+    message_id: str
+    delivered: bool
+    attempts: int
+    error: str | None

@@ -16,6 +16,7 @@ from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.file import UNATTACHED_LIFETIME_S, File, file_aggregate_id, new_file_id
+from command_api.domain.messaging_channel import NOT_MESSAGING, MessagingChannel, messaging_channel_id
 from command_api.domain.participant import Participant, derived_schedule_id, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import (
@@ -205,7 +206,9 @@ def open_session(
     return session
 
 
-def participant_on_platform(app: OcsApplication, team: str, platform: str, identifier: str, user: str | None) -> Participant:
+def participant_on_platform(
+    app: OcsApplication, team: str, platform: str, identifier: str, user: str | None
+) -> Participant:
     """The participant with that identifier on that platform, created (not yet saved) if new."""
     pid = participant_id(team, platform, identifier)
     return load(app, pid, Participant) or Participant(
@@ -339,8 +342,11 @@ def submit_chat_message(command: commands.SubmitChatMessage, app: OcsApplication
     attachments = [load(app, file_aggregate_id(file_id), File) for file_id in command.attachment_ids]
     now = utc_iso(datetime.now(timezone.utc))
     valid = all(
-        file is not None and file.team == session.team and file.purpose == "message_media"
-        and file.session_id == str(session.id) and not file.expired(now)
+        file is not None
+        and file.team == session.team
+        and file.purpose == "message_media"
+        and file.session_id == str(session.id)
+        and not file.expired(now)
         for file in attachments
     )
     if not valid or len(set(command.attachment_ids)) != len(command.attachment_ids):
@@ -524,6 +530,84 @@ def send_api_message(command: commands.SendApiMessage, app: OcsApplication) -> E
     return submit_in_request(app, session, command.text, command.version_number, participant)
 
 
+def create_messaging_channel(command: commands.CreateMessagingChannel, app: OcsApplication) -> Outcome:
+    chatbot = require_chatbot(app, command.chatbot_id)
+    if command.platform in NOT_MESSAGING:
+        raise detail(400, f"{command.platform!r} is not a messaging platform")
+    channel_id = messaging_channel_id(str(chatbot.id), command.platform)
+    if load(app, channel_id, MessagingChannel) is not None:
+        raise detail(409, f"the chatbot already has a {command.platform} channel")
+    channel = MessagingChannel(
+        id=channel_id,
+        team=chatbot.team,
+        chatbot_id=str(chatbot.id),
+        platform=command.platform,
+        webhook_url=command.webhook_url,
+    )
+    app.save(channel)
+    return Outcome({"channel_id": str(channel.id)}, channel)
+
+
+@dataclass(frozen=True)
+class BotMessageTriggered:
+    session: ChatSession
+    team: Team
+
+
+def trigger_bot_message(command: commands.TriggerBotMessage, app: OcsApplication) -> BotMessageTriggered:
+    chatbot = load(app, command.chatbot_id, Chatbot)
+    if chatbot is None or chatbot.team != command.team:
+        raise detail(404, NO_CHATBOT)
+    channel = load(app, messaging_channel_id(str(chatbot.id), command.platform), MessagingChannel)
+    if channel is None:
+        raise detail(400, f"Chatbot cannot send messages on the {command.platform} channel. Create the channel first.")
+    identifier = command.identifier.lower() if command.platform == "commcare_connect" else command.identifier
+    participant = participant_on_platform(app, command.team, command.platform, identifier, None)
+    if command.participant_data:
+        participant.merge_data(str(chatbot.id), command.participant_data)
+    latest = load(app, participant.latest_session(str(chatbot.id)), ChatSession)
+    ongoing = (
+        latest if latest is not None and latest.status in NOT_ENDED and latest.channel_id == str(channel.id) else None
+    )
+    ended = []
+    if ongoing is not None and command.start_new_session:
+        ongoing.end(via="user")
+        ended, ongoing = [ongoing], None
+    session = ongoing or open_session(chatbot, participant, str(channel.id), command.platform, "setup", {}, False)
+    session.merge_state(command.session_data)
+    session.request_bot_message(str(uuid4()), command.prompt_text, command.message_text)
+    app.save(participant, *ended, session)
+    return BotMessageTriggered(session, require_team(app, command.team))
+
+
+def record_bot_message(command: commands.RecordBotMessage, app: OcsApplication) -> ChatSession | None:
+    """Record the bot's message for a trigger, once."""
+    session = load(app, command.session_id, ChatSession)
+    if session is None or session.is_answered(command.task_id):
+        return None
+    channel = load(app, session.channel_id, MessagingChannel)
+    session.record_bot_message(
+        command.task_id,
+        str(uuid4()),
+        command.text,
+        {"direct_to_user": True} if command.direct_to_user else {},
+        list(command.tags),
+        session.channel_id,
+        channel.platform if channel else session.platform,
+    )
+    app.save(session)
+    return session
+
+
+def record_delivery(command: commands.RecordDelivery, app: OcsApplication) -> ChatSession | None:
+    session = load(app, command.session_id, ChatSession)
+    if session is None:
+        return None
+    session.record_delivery(command.message_id, command.delivered, command.attempts, command.error)
+    app.save(session)
+    return session
+
+
 HANDLERS = {
     commands.CreateTeam: create_team,
     commands.IssueApiKey: issue_api_key,
@@ -544,4 +628,8 @@ HANDLERS = {
     commands.UpsertParticipant: upsert_participant,
     commands.StartCompletion: start_completion,
     commands.SendApiMessage: send_api_message,
+    commands.CreateMessagingChannel: create_messaging_channel,
+    commands.TriggerBotMessage: trigger_bot_message,
+    commands.RecordBotMessage: record_bot_message,
+    commands.RecordDelivery: record_delivery,
 }

@@ -43,9 +43,7 @@ def refusal(name: str, claimed: str, content_type: str) -> str | None:
     ext = extension(name)
     unsupported_image = content_type.startswith("image/") and content_type not in SUPPORTED_IMAGE_TYPES
     if ext in UNSUPPORTED_IMAGE_EXTENSIONS or unsupported_image:
-        return (
-            f"The image `{name}` is not a supported image type. Supported types: GIF, HEIC, HEIF, JPEG, PNG, WEBP."
-        )
+        return f"The image `{name}` is not a supported image type. Supported types: GIF, HEIC, HEIF, JPEG, PNG, WEBP."
     if not claimed.startswith("text/") and ext not in ALLOWED_EXTENSIONS:
         return f"File type '{ext}' is not supported. Allowed types: {', '.join(ALLOWED_EXTENSIONS)}"
     return None

@@ -19,11 +19,13 @@ from infra.session_tokens import SessionTokens
 from projectors.indexes import ensure_indexes
 from projectors.runner import Projector
 from query_api import app as query_app
+from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
 from workers.replies import ReplyProducer
 from workers.runner import Worker
 
-BACKGROUND_COMPONENTS = ("relay", "projector", "worker")
+DELIVERY_ATTEMPTS = 4
+BACKGROUND_COMPONENTS = ("relay", "projector", "worker", "delivery")
 
 
 class System:
@@ -87,9 +89,17 @@ class System:
     def replies(self) -> ReplyProducer:
         return ReplyProducer(self.app, self.bus, LlmClients(self.settings.llm_timeout, self.settings.llm_attempts))
 
-    def worker(self) -> Worker:
-        heartbeat = Heartbeat(self.db, "worker")
-        return Worker(self.require_kafka(), self.replies.handle, self.settings.worker_concurrency, heartbeat)
+    def workers(self) -> list[Worker]:
+        """The worker process's consumers: LLM replies, and webhook deliveries (a group of their own, so a
+        slow webhook never holds up a reply)."""
+        delivery = WebhookDelivery(
+            self.app, self.bus, self.settings.secret_key, DELIVERY_ATTEMPTS, self.settings.llm_timeout
+        )
+        concurrency = self.settings.worker_concurrency
+        return [
+            Worker(self.require_kafka(), "ocs-workers", self.replies.handle, concurrency, Heartbeat(self.db, "worker")),
+            Worker(self.require_kafka(), "ocs-delivery", delivery.handle, concurrency, Heartbeat(self.db, "delivery")),
+        ]
 
     def close(self) -> None:
         if "mongo" in self.__dict__:

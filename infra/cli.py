@@ -10,13 +10,17 @@ import threading
 from werkzeug.serving import make_server
 
 from command_api import commands
+from command_api.domain.messaging_channel import NOT_MESSAGING
 from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
+from infra.credentials import webhook_secret
 from infra.stack import run_stack
 from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
 from schemas.errors import ApiError
+from schemas.requests import PLATFORMS
 
+MESSAGING_PLATFORMS = [p for p in PLATFORMS if p not in NOT_MESSAGING]
 # How long an admin command waits for the read model to show its change when the stack runs.
 ADMIN_READ_MODEL_WAIT_S = 5
 
@@ -53,6 +57,10 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--chatbot", required=True)
     p.add_argument("--allowed-domain", action="append", default=[])
     p.add_argument("--auth-level", default="session_token", choices=("session_token", "embed_key", "none"))
+    p = admin.add_parser("create-channel", help="create a chatbot's messaging channel (bot messages go out on it)")
+    p.add_argument("--chatbot", required=True)
+    p.add_argument("--platform", required=True, choices=MESSAGING_PLATFORMS)
+    p.add_argument("--webhook-url", help="where the delivery worker POSTs each bot message (HMAC-signed)")
     p = admin.add_parser("disable-widget", help="turn a widget channel off; starts get the message instead")
     p.add_argument("--channel", required=True)
     p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
@@ -73,8 +81,14 @@ def admin_command(args):
             return commands.RevokeApiKey(prefix=args.key_prefix)
         case "create-chatbot":
             return commands.CreateChatbot(
-                team=args.team, name=args.name, description=args.description, prompt=args.prompt,
-                provider=args.provider, model=args.model, base_url=args.base_url, llm_api_key=args.api_key,
+                team=args.team,
+                name=args.name,
+                description=args.description,
+                prompt=args.prompt,
+                provider=args.provider,
+                model=args.model,
+                base_url=args.base_url,
+                llm_api_key=args.api_key,
             )
         case "publish-version":
             return commands.PublishVersion(
@@ -83,6 +97,10 @@ def admin_command(args):
         case "create-widget":
             return commands.CreateWidgetChannel(
                 chatbot_id=args.chatbot, allowed_domains=tuple(args.allowed_domain), auth_level=args.auth_level
+            )
+        case "create-channel":
+            return commands.CreateMessagingChannel(
+                chatbot_id=args.chatbot, platform=args.platform, webhook_url=args.webhook_url
             )
         case "disable-widget":
             return commands.SetWidgetEnabled(channel_id=args.channel, enabled=False, disabled_message=args.message)
@@ -94,10 +112,13 @@ def run_admin(system: System, args) -> dict:
     if args.admin == "rebuild-read-models":
         return {"events_replayed": rebuild(system.db, system.app.all_envelopes())}
     outcome = system.bus.handle(admin_command(args))
+    aggregate = outcome.aggregate
     if system.settings.mongo_url:
-        aggregate = outcome.aggregate
         system.waiter.timeout_s = ADMIN_READ_MODEL_WAIT_S
         system.waiter.wait(COLLECTION_OF_AGGREGATE[type(aggregate).__name__], str(aggregate.id), aggregate.version)
+    if args.admin == "create-channel" and args.webhook_url:
+        # Receivers check each delivery's X-OCS-Signature with this secret.
+        return {**outcome.body, "webhook_secret": webhook_secret(system.settings.secret_key, str(aggregate.id))}
     return outcome.body
 
 
@@ -116,7 +137,11 @@ def run_process(system: System, args) -> None:
     elif args.process == "projector":
         system.projector().run(stop)
     elif args.process == "worker":
-        system.worker().run(stop)
+        threads = [threading.Thread(target=worker.run, args=(stop,)) for worker in system.workers()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 def parser() -> argparse.ArgumentParser:

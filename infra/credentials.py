@@ -27,3 +27,12 @@ def secret_matches(secret: str, secret_hash: str) -> bool:
 
 def new_embed_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def webhook_secret(secret_key: str, channel_id: str) -> str:
+    """The secret a channel's webhook deliveries are signed with, derived so that it is never stored."""
+    return hmac.new(secret_key.encode(), f"webhook:{channel_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

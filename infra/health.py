@@ -23,6 +23,8 @@ def create_app(checks: dict[str, Callable[[], bool]], background: Callable[[], d
         except Exception:
             pass
         healthy = all(status == "ok" for status in components.values())
-        return json_response({"status": "ok" if healthy else "degraded", "components": components}, 200 if healthy else 503)
+        return json_response(
+            {"status": "ok" if healthy else "degraded", "components": components}, 200 if healthy else 503
+        )
 
     return app

@@ -41,6 +41,4 @@ class Heartbeat:
 def component_status(db: Database, components) -> dict[str, str]:
     beats = {doc["_id"]: doc for doc in db[COLLECTION].find({"_id": {"$in": list(components)}})}
     now = datetime.now(timezone.utc).timestamp()
-    return {
-        name: "ok" if name in beats and now - beats[name]["at"] < STALE_AFTER_S else "down" for name in components
-    }
+    return {name: "ok" if name in beats and now - beats[name]["at"] < STALE_AFTER_S else "down" for name in components}

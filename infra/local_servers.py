@@ -104,8 +104,18 @@ class LocalKafka(LocalServer):
         return f"127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [noida_binary(), "start", "--data-dir", str(self.data_dir), "--host", "127.0.0.1",
-                "--only", "kafka", "--kafka-port", str(self.port)]
+        return [
+            noida_binary(),
+            "start",
+            "--data-dir",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--only",
+            "kafka",
+            "--kafka-port",
+            str(self.port),
+        ]
 
 
 class LocalMongo(LocalServer):
@@ -117,8 +127,15 @@ class LocalMongo(LocalServer):
         return f"mongodb://127.0.0.1:{self.port}/?retryWrites=false"
 
     def command(self) -> list[str]:
-        return [executable("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.port),
-                "--storage-path", str(self.data_dir)]
+        return [
+            executable("secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.data_dir),
+        ]
 
 
 def terminate(process: subprocess.Popen, grace_s: float = 10) -> None:

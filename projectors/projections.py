@@ -22,12 +22,24 @@ TEAMS = "teams"
 API_KEYS = "api_keys"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
+MESSAGING_CHANNELS = "messaging_channels"
 PARTICIPANTS = "participants"
 FILES = "files"
 MESSAGES = "messages"
 TASKS = "tasks"
 SESSIONS = "sessions"
-COLLECTIONS = (TEAMS, API_KEYS, CHATBOTS, WIDGET_CHANNELS, PARTICIPANTS, FILES, MESSAGES, TASKS, SESSIONS)
+COLLECTIONS = (
+    TEAMS,
+    API_KEYS,
+    CHATBOTS,
+    WIDGET_CHANNELS,
+    MESSAGING_CHANNELS,
+    PARTICIPANTS,
+    FILES,
+    MESSAGES,
+    TASKS,
+    SESSIONS,
+)
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {
     "Team": TEAMS,
@@ -37,6 +49,7 @@ COLLECTION_OF_AGGREGATE = {
     "Participant": PARTICIPANTS,
     "ChatSession": SESSIONS,
     "File": FILES,
+    "MessagingChannel": MESSAGING_CHANNELS,
 }
 
 Write = tuple[str, UpdateOne]
@@ -142,11 +155,23 @@ def widget_channel_created(envelope: dict, data: dict) -> list[Write]:
 
 
 def widget_channel_disabled(envelope: dict, data: dict) -> list[Write]:
-    return [change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": False, "disabled_message": data["disabled_message"]}})]
+    return [
+        change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": False, "disabled_message": data["disabled_message"]}})
+    ]
 
 
 def widget_channel_enabled(envelope: dict, data: dict) -> list[Write]:
     return [change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": True}})]
+
+
+def messaging_channel_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            MESSAGING_CHANNELS,
+            envelope,
+            {"chatbot_id": data["chatbot_id"], "platform": data["platform"], "webhook_url": data["webhook_url"]},
+        )
+    ]
 
 
 def participant_created(envelope: dict, data: dict) -> list[Write]:
@@ -291,7 +316,25 @@ def chat_session_reply_failed(envelope: dict, data: dict) -> list[Write]:
 
 
 def chat_session_state_changed(envelope: dict, data: dict) -> list[Write]:
-    return [change(SESSIONS, envelope, {"$set": {"state": stored_json(data["state"]), "updated_at": envelope["occurred_at"]}})]
+    return [
+        change(
+            SESSIONS, envelope, {"$set": {"state": stored_json(data["state"]), "updated_at": envelope["occurred_at"]}}
+        )
+    ]
+
+
+def chat_session_bot_message_requested(envelope: dict, data: dict) -> list[Write]:
+    return [
+        task_update(
+            data["task_id"],
+            {"$setOnInsert": {"session_id": envelope["aggregate_id"], "status": "processing", "message_id": None}},
+        ),
+        change(SESSIONS, envelope, {"$set": {"updated_at": envelope["occurred_at"]}}),
+    ]
+
+
+def chat_session_delivery_recorded(envelope: dict, data: dict) -> list[Write]:
+    return [change(SESSIONS, envelope, {})]
 
 
 def chat_session_ended(envelope: dict, data: dict) -> list[Write]:
@@ -359,8 +402,12 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "ChatSession.ReplyFailed": chat_session_reply_failed,
     "ChatSession.StateChanged": chat_session_state_changed,
     "ChatSession.Ended": chat_session_ended,
+    "ChatSession.BotMessageRequested": chat_session_bot_message_requested,
+    "ChatSession.BotMessageSent": chat_session_reply_recorded,
+    "ChatSession.DeliveryRecorded": chat_session_delivery_recorded,
     "ChatSession.Tagged": chat_session_tagged,
     "ChatSession.Untagged": chat_session_untagged,
+    "MessagingChannel.Created": messaging_channel_created,
     "File.Created": file_created,
     "File.Attached": file_attached,
 }

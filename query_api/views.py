@@ -17,7 +17,10 @@ def stored_key(db: Database, prefix: str) -> StoredKey | None:
     if doc is None:
         return None
     return StoredKey(
-        team=doc["team"], secret_hash=doc["secret_hash"], user=doc["user"], read_only=doc["read_only"],
+        team=doc["team"],
+        secret_hash=doc["secret_hash"],
+        user=doc["user"],
+        read_only=doc["read_only"],
         revoked=doc["revoked"],
     )
 
@@ -67,8 +70,7 @@ def chatbots_by_id(db: Database, chatbot_ids: set[str]) -> dict[str, dict]:
     moment before its chatbot; until then it shows a stub rather than failing."""
     found = {doc["_id"]: doc for doc in db[CHATBOTS].find({"_id": {"$in": list(chatbot_ids)}})}
     return {
-        chatbot_id: found.get(chatbot_id)
-        or {"_id": chatbot_id, "name": "", "description": None, "version_number": 1}
+        chatbot_id: found.get(chatbot_id) or {"_id": chatbot_id, "name": "", "description": None, "version_number": 1}
         for chatbot_id in chatbot_ids
     }
 

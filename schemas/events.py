@@ -17,6 +17,7 @@ TOPICS = {
     "Participant": "ocs.participants",
     "ChatSession": "ocs.sessions",
     "File": "ocs.files",
+    "MessagingChannel": "ocs.channels",
 }
 
 
@@ -134,12 +135,42 @@ class ChatSessionUserMessageSubmitted(Payload):
     task_id = fields.Str(required=True)
     message = fields.Nested(AppendedMessage, required=True)
     version_number = fields.Int(
-        allow_none=True, load_default=None, metadata={"description": "the chatbot version asked to answer; null: default"}
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "the chatbot version asked to answer; null: default"},
     )
     answered_in_request = fields.Bool(
         load_default=False,
         metadata={"description": "true: a synchronous endpoint answers it, the LLM workers leave it alone"},
     )
+
+
+class ChatSessionBotMessageRequested(Payload):
+    """`POST /api/trigger_bot`: the bot is to message the participant (exactly one of the two texts)."""
+
+    task_id = fields.Str(required=True)
+    prompt_text = fields.Str(allow_none=True, required=True, metadata={"description": "an instruction for the LLM"})
+    message_text = fields.Str(allow_none=True, required=True, metadata={"description": "sent verbatim"})
+
+
+class ChatSessionBotMessageSent(Payload):
+    """The outbound message: the bot's message to `recipient` on a messaging channel, for subscribers (or the
+    channel's webhook) to deliver on `platform`."""
+
+    task_id = fields.Str(required=True)
+    message = fields.Nested(AppendedMessage, required=True)
+    channel_id = fields.Str(required=True)
+    platform = fields.Str(required=True, metadata={"description": "`whatsapp`, `telegram`, ..."})
+    recipient = fields.Str(required=True, metadata={"description": "the participant's identifier on the platform"})
+
+
+class ChatSessionDeliveryRecorded(Payload):
+    """How delivering a bot message to its channel's webhook ended."""
+
+    message_id = fields.Str(required=True)
+    delivered = fields.Bool(required=True)
+    attempts = fields.Int(required=True)
+    error = fields.Str(allow_none=True, required=True)
 
 
 class ChatSessionEnded(Payload):
@@ -223,6 +254,14 @@ class WidgetChannelEnabled(Payload):
     pass
 
 
+class MessagingChannelCreated(Payload):
+    """A chatbot's channel on a messaging platform (at most one per platform)."""
+
+    chatbot_id = fields.Str(required=True)
+    platform = fields.Str(required=True)
+    webhook_url = fields.Str(allow_none=True, required=True, metadata={"description": "where bot messages are POSTed"})
+
+
 class FileCreated(Payload):
     """A file uploaded to a chat session; its bytes are in the file store under `file_id`."""
 
@@ -254,6 +293,9 @@ PAYLOADS: dict[str, type[Payload]] = {
     "ChatSession.UserMessageSubmitted": ChatSessionUserMessageSubmitted,
     "ChatSession.StateChanged": ChatSessionStateChanged,
     "ChatSession.Ended": ChatSessionEnded,
+    "ChatSession.BotMessageRequested": ChatSessionBotMessageRequested,
+    "ChatSession.BotMessageSent": ChatSessionBotMessageSent,
+    "ChatSession.DeliveryRecorded": ChatSessionDeliveryRecorded,
     "ChatSession.Tagged": ChatSessionTagged,
     "ChatSession.Untagged": ChatSessionUntagged,
     "ChatSession.ReplyRecorded": ChatSessionReplyRecorded,
@@ -265,6 +307,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "Participant.ScheduleCancelled": ParticipantScheduleCancelled,
     "WidgetChannel.Disabled": WidgetChannelDisabled,
     "WidgetChannel.Enabled": WidgetChannelEnabled,
+    "MessagingChannel.Created": MessagingChannelCreated,
     "File.Created": FileCreated,
     "File.Attached": FileAttached,
 }
@@ -280,10 +323,13 @@ class Envelope(Schema):
     schema_version = fields.Int(required=True, metadata={"description": "version of this type's payload schema"})
     occurred_at = fields.Str(required=True, metadata={"description": "ISO-8601 instant the event was recorded"})
     team = fields.Str(required=True, metadata={"description": "slug of the team the aggregate belongs to"})
-    aggregate_type = fields.Str(required=True, metadata={"description": "`Team`, `ApiKey`, `Chatbot`, ...; names the topic"})
+    aggregate_type = fields.Str(
+        required=True, metadata={"description": "`Team`, `ApiKey`, `Chatbot`, ...; names the topic"}
+    )
     aggregate_id = fields.Str(required=True, metadata={"description": "UUID; also the message key"})
     aggregate_version = fields.Int(required=True, metadata={"description": "1 for the creating event, +1 after"})
     position = fields.Int(
-        required=True, metadata={"description": "position in the event store's log, increasing (a replay re-sends the same one)"}
+        required=True,
+        metadata={"description": "position in the event store's log, increasing (a replay re-sends the same one)"},
     )
     data = fields.Dict(required=True, metadata={"description": "the payload, per the type's schema below"})

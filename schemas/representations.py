@@ -88,7 +88,11 @@ NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
 
 
 def session_with_messages(doc: dict, chatbot: dict, team: dict, messages: list[dict], base_url: str) -> dict:
-    return {**session(doc, chatbot, team, base_url), "messages": [message(m, base_url) for m in messages], "usage": NO_USAGE}
+    return {
+        **session(doc, chatbot, team, base_url),
+        "messages": [message(m, base_url) for m in messages],
+        "usage": NO_USAGE,
+    }
 
 
 def participant_detail(doc: dict, chatbots: dict[str, dict], only_chatbot: str | None = None) -> dict:

@@ -19,8 +19,17 @@ from schemas.fields import (
 
 MESSAGE_ROLES = ("system", "user", "assistant")
 PLATFORMS = (
-    "telegram", "web", "whatsapp", "facebook", "sureadhere", "api", "slack", "commcare_connect", "evaluations",
-    "embedded_widget", "email",
+    "telegram",
+    "web",
+    "whatsapp",
+    "facebook",
+    "sureadhere",
+    "api",
+    "slack",
+    "commcare_connect",
+    "evaluations",
+    "embedded_widget",
+    "email",
 )
 RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
 
@@ -159,3 +168,22 @@ def completion_messages(body) -> list[dict]:
     if checked[-1]["role"] != "user":
         raise openai_error(400, "Last message must be a user message")
     return checked
+
+
+class TriggerBotRequest(Body):
+    identifier = String(required=True, max_length=320)
+    platform = Choice(PLATFORMS, required=True)
+    experiment = Uuid(required=True)
+    prompt_text = String(allow_none=True, load_default=None)
+    message_text = String(allow_none=True, load_default=None)
+    start_new_session = Boolean(load_default=False)
+    session_data = Object(load_default=dict)
+    participant_data = Object(load_default=dict)
+
+    @validates_schema
+    def one_text_and_no_reserved_key(self, data, **_):
+        if data["prompt_text"] is not None and data["message_text"] is not None:
+            raise ValidationError("Provide either 'prompt_text' or 'message_text', not both.")
+        if data["prompt_text"] is None and data["message_text"] is None:
+            raise ValidationError("Either 'prompt_text' or 'message_text' must be provided.")
+        refuse_reserved_key(data, "session_data")

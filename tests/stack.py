@@ -54,7 +54,8 @@ class Stack:
         self.start_servers()
         self.start_background("relay", self.system.relay())
         self.start_background("projector", self.system.projector())
-        self.start_background("worker", self.system.worker())
+        for worker in self.system.workers():
+            self.start_background("worker", worker)
         self.server = make_server("127.0.0.1", free_port(), self.system.api(), threaded=True)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.threads.append(threading.Thread(target=self.server.serve_forever, name="api", daemon=True))

@@ -1,7 +1,8 @@
-"""Producing the bot's reply to one chat message (SPEC §4.2), from the write model's current state.
+"""Producing what the bot says, from the write model's current state: the reply to a user's message
+(SPEC §4.2) and the message a trigger asks for (SPEC §3.14).
 
-Redelivery is harmless: a task already answered is skipped before the LLM is called, and recording a
-reply is refused for a task answered in the meantime, so each message gets exactly one reply.
+Redelivery is harmless: a task already answered is skipped before the LLM is called, and recording an
+answer is refused for a task answered in the meantime, so each task gets exactly one answer.
 """
 
 import logging
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
 EVENTS_SCANNED = 4 * HISTORY_MESSAGES
-ANSWERED_TYPE = "ChatSession.UserMessageSubmitted"
 
 
 class ReplyProducer:
@@ -31,24 +31,47 @@ class ReplyProducer:
         self.llm = llm
 
     def handle(self, envelope: dict) -> None:
-        """The worker's part: answer chat messages that no request is answering itself."""
+        """The worker's part: answer what no request is answering itself."""
         data = envelope["data"]
-        if envelope["type"] != ANSWERED_TYPE or data.get("answered_in_request"):
-            return
+        session_id = envelope["aggregate_id"]
         try:
-            self.answer(envelope["aggregate_id"], data["task_id"], data["message"], data.get("version_number"))
+            if envelope["type"] == "ChatSession.UserMessageSubmitted" and not data.get("answered_in_request"):
+                self.answer(session_id, data["task_id"], data["message"], data.get("version_number"))
+            elif envelope["type"] == "ChatSession.BotMessageRequested":
+                self.send_bot_message(session_id, data["task_id"], data["prompt_text"], data["message_text"])
         except LlmFailure:
             pass  # recorded as the task's failure
 
     def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
         """Produce and record the reply to one message; the reply's text, or None if it was already
         answered. Raises LlmFailure, after recording it, when the provider gives no reply."""
+        text, version_tag = self.complete(
+            session_id, task_id, {"role": "user", "content": message["content"]}, version_number
+        ) or (None, None)
+        if text is None:
+            return None
+        self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
+        return text
+
+    def send_bot_message(self, session_id: str, task_id: str, prompt_text: str | None, message_text: str | None):
+        """A trigger's message: the text verbatim, or what the LLM writes when given the prompt as an
+        instruction after the conversation so far."""
+        if message_text is not None:
+            self.bus.handle(commands.RecordBotMessage(session_id, task_id, message_text, True, ()))
+            return
+        completed = self.complete(session_id, task_id, {"role": "system", "content": prompt_text})
+        if completed:
+            text, version_tag = completed
+            self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (version_tag,)))
+
+    def complete(self, session_id: str, task_id: str, last: dict, version_number: int | None = None):
+        """(the LLM's text, the answering version's tag) for a task, or None if it is already answered."""
         session = load(self.app, session_id, ChatSession)
         if session is None or session.is_answered(task_id):
             return None
         chatbot = load(self.app, session.chatbot_id, Chatbot)
         participant = load(self.app, session.participant_id, Participant)
-        # The version was checked when the message was accepted; one deleted since falls back to the default.
+        # The version was checked when the task was accepted; one archived since falls back to the default.
         config, version_tag = chatbot.answering_config(version_number) or chatbot.answering_config()
         system_prompt = render(
             config["prompt"], session.state, participant.data_for(str(chatbot.id)) if participant else {}
@@ -58,33 +81,29 @@ class ReplyProducer:
             model=config["model"],
             base_url=config["base_url"],
             api_key=config.get("api_key"),
-            messages=[
-                {"role": "system", "content": system_prompt},
-                *self.history(session_id, task_id),
-                {"role": "user", "content": message["content"]},
-            ],
+            messages=[{"role": "system", "content": system_prompt}, *self.history(session_id, task_id), last],
         )
         try:
-            text = self.llm.reply(call)
+            return self.llm.reply(call), version_tag
         except LlmFailure as exc:
-            log.warning("no reply for task %s of session %s: %s", task_id, session_id, exc)
+            log.warning("no answer for task %s of session %s: %s", task_id, session_id, exc)
             self.bus.handle(commands.RecordReplyFailure(session_id, task_id, str(exc), user_facing=False))
             raise
-        self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
-        return text
 
     def history(self, session_id: str, task_id: str) -> list[dict]:
-        """The conversation before this task's message, oldest first, each earlier message followed by
-        its reply (users may send several messages before the first is answered)."""
+        """The conversation before this task, oldest first, each earlier message followed by its reply
+        (users may send several messages before the first is answered)."""
         events = list(self.app.events.get(UUID(session_id), desc=True, limit=EVENTS_SCANNED))[::-1]
         replies = {e.task_id: e.message for e in events if isinstance(e, ChatSession.ReplyRecorded)}
         conversation = []
         for event in events:
+            if getattr(event, "task_id", None) == task_id:
+                break
             if isinstance(event, ChatSession.MessagesAppended):
                 conversation.extend(event.messages)
+            elif isinstance(event, ChatSession.BotMessageSent):
+                conversation.append(event.message)
             elif isinstance(event, ChatSession.UserMessageSubmitted):
-                if event.task_id == task_id:
-                    break
                 conversation.append(event.message)
                 if event.task_id in replies:
                     conversation.append(replies[event.task_id])

@@ -1,5 +1,5 @@
-"""The worker process: consumes session events and runs many LLM calls at once, while one session's
-messages are answered strictly in order.
+"""A worker: consumes session events as one consumer group and handles many at once (LLM calls, webhook
+deliveries), while one session's events are handled strictly in order.
 
 An offset is committed only when every earlier record of its partition has been handled, so a crash
 means re-handling (harmless, see `workers.replies`), never skipping.
@@ -20,7 +20,6 @@ from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
 
-GROUP = "ocs-workers"
 TOPIC = TOPICS["ChatSession"]
 ATTEMPTS = 5
 RETRY_SLEEP_S = 0.5
@@ -50,8 +49,8 @@ class PartitionProgress:
 
 
 class Worker:
-    def __init__(self, bootstrap: str, handle, concurrency: int, heartbeat: Heartbeat):
-        self.consumer = make_consumer(bootstrap, GROUP, [TOPIC])
+    def __init__(self, bootstrap: str, group: str, handle, concurrency: int, heartbeat: Heartbeat):
+        self.consumer = make_consumer(bootstrap, group, [TOPIC])
         self.poller = Poller(self.consumer)
         self.handle = handle
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")

@@ -52,6 +52,40 @@ class ChatSession(OcsAggregate):
             if session.status in NOT_YET_ACTIVE:
                 session.status = "active"
 
+    class BotMessageRequested(OcsAggregate.Event):
+        """The bot is to message the participant: `message_text` verbatim, or what the LLM makes of `prompt_text`."""
+
+        task_id: str
+        prompt_text: str | None
+        message_text: str | None
+
+        def apply(self, session: "ChatSession") -> None:
+            session.tasks[self.task_id] = "processing"
+
+    class BotMessageSent(OcsAggregate.Event):
+        """The bot's message to the participant on a messaging channel: the outbound message to deliver."""
+
+        task_id: str
+        message: dict
+        channel_id: str
+        platform: str
+        recipient: str
+
+        def apply(self, session: "ChatSession") -> None:
+            session.count_message(self.message)
+            session.tasks[self.task_id] = "complete"
+
+    class DeliveryRecorded(OcsAggregate.Event):
+        """How delivering a bot message to the channel's webhook ended."""
+
+        message_id: str
+        delivered: bool
+        attempts: int
+        error: str | None
+
+        def apply(self, session: "ChatSession") -> None:
+            session.deliveries[self.message_id] = self.delivered
+
     class Ended(OcsAggregate.Event):
         """Ended through the API (or by the user): status `pending-review`."""
 
@@ -117,6 +151,7 @@ class ChatSession(OcsAggregate):
         self.team = team
         self.chatbot_id = chatbot_id
         self.participant_id = participant_id
+        self.participant_identifier = participant_identifier
         self.channel_id = channel_id
         self.platform = platform
         self.status = status
@@ -126,6 +161,7 @@ class ChatSession(OcsAggregate):
         self.last_message_at = datetime.min.replace(tzinfo=timezone.utc)
         self.tasks: dict[str, str] = {}
         self.user_tags: list[str] = []
+        self.deliveries: dict[str, bool] = {}
 
     @property
     def tags(self) -> list[str]:
@@ -147,6 +183,37 @@ class ChatSession(OcsAggregate):
         if present:
             self.trigger_event(self.Untagged, tags=present)
 
+    def merge_state(self, data: dict) -> None:
+        """Set these top-level keys of the state, keeping the others (trigger_bot's `session_data`)."""
+        if data:
+            self.trigger_event(self.StateChanged, state={**self.state, **data})
+
+    def request_bot_message(self, task_id: str, prompt_text: str | None, message_text: str | None) -> None:
+        self.trigger_event(
+            self.BotMessageRequested, task_id=task_id, prompt_text=prompt_text, message_text=message_text
+        )
+
+    def record_bot_message(
+        self, task_id: str, message_id: str, text: str, metadata: dict, tags: list[str], channel_id: str, platform: str
+    ) -> None:
+        (message,) = self.new_messages(
+            [{"id": message_id, "role": "assistant", "content": text, "metadata": metadata, "tags": tags}]
+        )
+        self.trigger_event(
+            self.BotMessageSent,
+            task_id=task_id,
+            message=message,
+            channel_id=channel_id,
+            platform=platform,
+            recipient=self.participant_identifier,
+        )
+
+    def record_delivery(self, message_id: str, delivered: bool, attempts: int, error: str | None) -> None:
+        if message_id not in self.deliveries:
+            self.trigger_event(
+                self.DeliveryRecorded, message_id=message_id, delivered=delivered, attempts=attempts, error=error
+            )
+
     def replace_state(self, state: dict) -> None:
         """A client's new state replaces every key but `page_context`, which only its parameter sets."""
         kept = {PAGE_CONTEXT_KEY: self.state[PAGE_CONTEXT_KEY]} if PAGE_CONTEXT_KEY in self.state else {}
@@ -157,7 +224,7 @@ class ChatSession(OcsAggregate):
         self.last_message_at = datetime.fromisoformat(message["created_at"])
 
     def new_messages(self, messages: list[dict]) -> list[dict]:
-        """Messages ({id, role, content, metadata?, tags?, attachments?}) numbered and timed as the next in this session."""
+        """Messages ({id, role, content, metadata?, tags?, attachments?}) numbered and timed as the session's next."""
         # Distinct instants, increasing within the session, keep `since`-style polling exact.
         at = max(datetime.now(timezone.utc), self.last_message_at)
         return [

@@ -49,7 +49,10 @@ class Participant(OcsAggregate):
 
         def apply(self, participant: "Participant") -> None:
             participant.schedules[schedule_key(self.chatbot_id, self.schedule_id)] = {
-                "name": self.name, "prompt": self.prompt, "date": self.date, "cancelled": False,
+                "name": self.name,
+                "prompt": self.prompt,
+                "date": self.date,
+                "cancelled": False,
             }
 
     class ScheduleCancelled(OcsAggregate.Event):
@@ -60,7 +63,9 @@ class Participant(OcsAggregate):
         def apply(self, participant: "Participant") -> None:
             participant.schedules[schedule_key(self.chatbot_id, self.schedule_id)]["cancelled"] = True
 
-    def __init__(self, id: UUID, team: str, identifier: str, platform: str, name: str, remote_id: str, user: str | None):
+    def __init__(
+        self, id: UUID, team: str, identifier: str, platform: str, name: str, remote_id: str, user: str | None
+    ):
         self.team = team
         self.identifier = identifier
         self.platform = platform

@@ -15,7 +15,9 @@ def test_no_credentials_is_401_with_www_authenticate(stack, path):
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-@pytest.mark.parametrize("headers", [{"X-api-key": "garbage"}, {"Authorization": "Bearer garbage"}, {"X-api-key": "abc.def"}])
+@pytest.mark.parametrize(
+    "headers", [{"X-api-key": "garbage"}, {"Authorization": "Bearer garbage"}, {"X-api-key": "abc.def"}]
+)
 def test_bad_keys_are_invalid_tokens(stack, headers):
     response = Client(stack.base_url, None).get("/api/sessions/", headers=headers)
     assert response.status_code == 401
@@ -41,9 +43,7 @@ def test_wrong_secret_with_a_real_prefix_is_refused(stack, tenant):
 
 
 def test_malformed_json_is_400(tenant):
-    response = tenant.client().post(
-        "/api/sessions/", data="{not json", headers={"Content-Type": "application/json"}
-    )
+    response = tenant.client().post("/api/sessions/", data="{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("JSON parse error - ")
 
@@ -88,6 +88,7 @@ def test_healthz_reports_each_component(stack):
             "relay": "ok",
             "projector": "ok",
             "worker": "ok",
+            "delivery": "ok",
         },
     }
 

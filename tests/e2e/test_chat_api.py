@@ -40,7 +40,11 @@ def test_start_with_page_context_keeps_it_in_state(chat, tenant):
         ({"chatbot_id": str(uuid.uuid4())}, 404, {"detail": "No Experiment matches the given query."}),
         ({"chatbot_id": "{bot}", "version_number": 2}, 403, {"error": "Version number requires authentication"}),
         ({"chatbot_id": "{bot}", "participant_name": ""}, 400, {"participant_name": ["This field may not be blank."]}),
-        ({"chatbot_id": "{bot}", "page_context": [1]}, 400, {"page_context": ['Expected a dictionary of items but got type "list".']}),
+        (
+            {"chatbot_id": "{bot}", "page_context": [1]},
+            400,
+            {"page_context": ['Expected a dictionary of items but got type "list".']},
+        ),
         (
             {"chatbot_id": "{bot}", "session_data": {"page_context": {"x": 1}}},
             400,
@@ -82,7 +86,9 @@ def test_a_key_of_another_chatbot_is_invalid(chat, tenant):
     other_bot = tenant.new_chatbot("Other")
     widget = tenant.widget("embed_key")
     response = chat.post(
-        "/api/chat/start/", json={"chatbot_id": other_bot}, headers={"X-Embed-Key": widget["embed_key"], **WIDGET_ORIGIN}
+        "/api/chat/start/",
+        json={"chatbot_id": other_bot},
+        headers={"X-Embed-Key": widget["embed_key"], **WIDGET_ORIGIN},
     )
     assert response.status_code == 401
 
@@ -92,7 +98,10 @@ def test_any_authorization_header_is_refused_without_an_oauth_channel(chat, tena
         "/api/chat/start/", json={"chatbot_id": tenant.chatbot_id}, headers={"Authorization": f"Bearer {tenant.key}"}
     )
     assert response.status_code == 401
-    assert response.json() == {"error": "Authentication required to chat with this chatbot", "code": "chat_access_denied"}
+    assert response.json() == {
+        "error": "Authentication required to chat with this chatbot",
+        "code": "chat_access_denied",
+    }
 
 
 def test_disabled_widget_refuses_starts_with_its_message(stack, chat, tenant):
@@ -144,7 +153,12 @@ def test_embed_key_sessions_need_their_own_widgets_key(stack, tenant):
     assert ChatClient(stack.base_url).get(path).status_code == 403
     sibling_client = ChatClient(stack.base_url, {"X-Embed-Key": sibling["embed_key"], **WIDGET_ORIGIN})
     assert sibling_client.get(path).status_code == 403
-    assert ChatClient(stack.base_url, {"X-Embed-Key": widget["embed_key"], "Origin": "https://evil.com"}).get(path).status_code == 403
+    assert (
+        ChatClient(stack.base_url, {"X-Embed-Key": widget["embed_key"], "Origin": "https://evil.com"})
+        .get(path)
+        .status_code
+        == 403
+    )
 
 
 def test_none_level_widget_sessions_need_no_key(stack, tenant):
@@ -280,13 +294,17 @@ def test_uploads_and_attachments(stack, chat, tenant):
     message = f"/api/chat/{other.session_id}/message/"
     foreign = other.post(message, json={"message": "see file", "attachment_ids": [uploaded["id"]]})
     assert (foreign.status_code, foreign.json()) == (400, {"error": "One or more file IDs are invalid"})
-    twice = chat.post(f"/api/chat/{chat.session_id}/message/", json={"message": "x", "attachment_ids": [uploaded["id"]] * 2})
+    twice = chat.post(
+        f"/api/chat/{chat.session_id}/message/", json={"message": "x", "attachment_ids": [uploaded["id"]] * 2}
+    )
     assert twice.status_code == 400
 
     chat.say("see file", attachment_ids=[uploaded["id"]])
     messages = eventually(lambda: [m for m in chat.poll()["messages"] if m["content"] == "see file"])
     (attachment,) = messages[0]["attachments"]
-    assert attachment["name"] == "notes.txt" and attachment["content_url"].endswith(f"/api/files/{uploaded['id']}/content")
+    assert attachment["name"] == "notes.txt" and attachment["content_url"].endswith(
+        f"/api/files/{uploaded['id']}/content"
+    )
     downloaded = tenant.client().get(attachment["content_url"], headers={"Accept": "application/json"})
     assert downloaded.status_code == 200 and downloaded.content == b"hello file"
     assert downloaded.headers["Content-Type"].startswith("text/plain")
@@ -296,13 +314,18 @@ def test_uploads_and_attachments(stack, chat, tenant):
 def test_cors_on_chat_paths_only(chat, tenant):
     preflight = chat.options(
         "/api/chat/start/",
-        headers={"Origin": "https://site.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,x-embed-key"},
+        headers={
+            "Origin": "https://site.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-embed-key",
+        },
     )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "x-embed-key" in preflight.headers["Access-Control-Allow-Headers"]
-    started = chat.post("/api/chat/start/", json={"chatbot_id": tenant.chatbot_id}, headers={"Origin": "https://site.example"})
+    started = chat.post(
+        "/api/chat/start/", json={"chatbot_id": tenant.chatbot_id}, headers={"Origin": "https://site.example"}
+    )
     assert started.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Origin" not in tenant.client().get("/api/sessions/").headers
 

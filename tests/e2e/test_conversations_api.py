@@ -58,8 +58,14 @@ def test_user_is_the_participant(llm_client, bot_tenant):
     ("messages", "text"),
     [
         ([], "No messages provided"),
-        ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}], "Last message must be a user message"),
-        ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "Only text messages are supported"),
+        (
+            [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}],
+            "Last message must be a user message",
+        ),
+        (
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
+            "Only text messages are supported",
+        ),
     ],
 )
 def test_completion_refusals_are_openai_errors(llm_client, messages, text):
@@ -104,7 +110,11 @@ def test_incoming_messages_continue_one_conversation(bot_tenant, fake_llm):
     path = f"/channels/api/{bot_tenant.chatbot_id}/incoming_message"
     first = client.post(path, json={"message": "hello there"})
     assert first.status_code == 200
-    assert first.json() == {"response": "echo: hello there", "attachments": [], "session_id": first.headers["X-Session-Id"]}
+    assert first.json() == {
+        "response": "echo: hello there",
+        "attachments": [],
+        "session_id": first.headers["X-Session-Id"],
+    }
     second = client.post(path, json={"message": "and again"}).json()
     assert second["session_id"] == first.json()["session_id"]
     assert client.get("/api/sessions/").json()["count"] == 1
@@ -142,6 +152,12 @@ def test_incoming_message_validation_and_versions(stack, bot_tenant):
     assert unknown.status_code == 404
     versioned = client.post(f"/channels/api/{bot_tenant.chatbot_id}/v5/incoming_message", json={"message": "x"})
     assert (versioned.status_code, versioned.json()) == (404, {"detail": "Experiment with version 5 not found"})
-    assert client.post(f"/channels/api/{bot_tenant.chatbot_id}/v1/incoming_message", json={"message": "x"}).status_code == 200
+    assert (
+        client.post(f"/channels/api/{bot_tenant.chatbot_id}/v1/incoming_message", json={"message": "x"}).status_code
+        == 200
+    )
     assert bot_tenant.client(bot_tenant.read_only_key).post(path, json={"message": "x"}).status_code == 403
-    assert client.post(f"/api/v1/channels/api/{bot_tenant.chatbot_id}/incoming_message", json={"message": "x"}).status_code == 404
+    assert (
+        client.post(f"/api/v1/channels/api/{bot_tenant.chatbot_id}/incoming_message", json={"message": "x"}).status_code
+        == 404
+    )

@@ -16,7 +16,9 @@ from tests.stack import eventually
 def ocs(*args: str, data_dir) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "infra.cli", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -31,7 +33,9 @@ def running_stack(tmp_path):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 120
     lines = []
@@ -62,23 +66,48 @@ def test_ocs_up_serves_the_readme_flow_and_stops_everything(running_stack):
     assert requests.get(f"{base_url}/healthz").json()["status"] == "ok"
 
     assert admin("create-team", "--slug", "acme", "--name", "Acme Inc", data_dir=data_dir) == {
-        "slug": "acme", "name": "Acme Inc"
+        "slug": "acme",
+        "name": "Acme Inc",
     }
     key = admin("create-api-key", "--team", "acme", "--write", data_dir=data_dir)
     assert key["read_only"] is False and len(key["key"].split(".")) == 2
     assert admin("create-api-key", "--team", "acme", data_dir=data_dir)["read_only"] is True
-    chatbot = admin("create-chatbot", "--team", "acme", "--name", "Support Bot", "--prompt", "Help with {session_state.page_context.product_name}", data_dir=data_dir)
+    chatbot = admin(
+        "create-chatbot",
+        "--team",
+        "acme",
+        "--name",
+        "Support Bot",
+        "--prompt",
+        "Help with {session_state.page_context.product_name}",
+        data_dir=data_dir,
+    )
     assert chatbot["name"] == "Support Bot" and chatbot["version_number"] == 1
     assert admin("publish-version", "--chatbot", chatbot["id"], "--make-default", data_dir=data_dir) == {
-        "version_number": 1, "is_default_version": True
+        "version_number": 1,
+        "is_default_version": True,
     }
-    widget = admin("create-widget", "--chatbot", chatbot["id"], "--allowed-domain", "example.com", "--auth-level", "embed_key", data_dir=data_dir)
+    widget = admin(
+        "create-widget",
+        "--chatbot",
+        chatbot["id"],
+        "--allowed-domain",
+        "example.com",
+        "--auth-level",
+        "embed_key",
+        data_dir=data_dir,
+    )
     assert set(widget) == {"embed_key", "channel_id"}
 
     headers = {"X-api-key": key["key"]}
     session = requests.post(
-        f"{base_url}/api/sessions/", headers=headers,
-        json={"experiment": chatbot["id"], "participant": "jane@example.com", "page_context": {"product_name": "Widget X"}},
+        f"{base_url}/api/sessions/",
+        headers=headers,
+        json={
+            "experiment": chatbot["id"],
+            "participant": "jane@example.com",
+            "page_context": {"product_name": "Widget X"},
+        },
     )
     assert session.status_code == 201
     fetched = requests.get(f"{base_url}/api/sessions/{session.json()['id']}/", headers=headers).json()

@@ -117,5 +117,8 @@ def test_read_only_keys_change_nothing(tenant):
     ]:
         assert getattr(client, method)(path, json=body).status_code == 403
     assert tenant.client().get(f"/api/sessions/{sid}/").json() == {
-        **tenant.client().get(f"/api/sessions/{sid}/").json(), "status": "setup", "tags": [], "state": {}
+        **tenant.client().get(f"/api/sessions/{sid}/").json(),
+        "status": "setup",
+        "tags": [],
+        "state": {},
     }

@@ -6,7 +6,9 @@ import pytest
 
 
 def test_created_session_reads_back_at_once_with_page_context(tenant):
-    created = tenant.create_session(participant="jane@example.com", page_context={"product_id": "widget-x", "nested": {"a": [1, 2]}})
+    created = tenant.create_session(
+        participant="jane@example.com", page_context={"product_id": "widget-x", "nested": {"a": [1, 2]}}
+    )
 
     assert created["state"] == {"page_context": {"product_id": "widget-x", "nested": {"a": [1, 2]}}}
     assert created["status"] == "setup" and created["platform"] is None and created["tags"] == []
@@ -74,7 +76,10 @@ def test_page_context_must_be_an_object(tenant):
             {"messages": [{"role": ['"x" is not a valid choice.']}]},
         ),
         (
-            {"experiment": "{chatbot}", "messages": [{"role": "user", "content": "ok"}, {"role": "user", "content": "  "}]},
+            {
+                "experiment": "{chatbot}",
+                "messages": [{"role": "user", "content": "ok"}, {"role": "user", "content": "  "}],
+            },
             {"messages": [{}, {"content": ["This field may not be blank."]}]},
         ),
         (

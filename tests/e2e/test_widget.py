@@ -12,19 +12,31 @@ import pytest
 
 from tests.stack import eventually
 
-WIDGET_DIST = Path(__file__).parent / "widget" / "node_modules" / "open-chat-studio-widget" / "dist" / "open-chat-studio-widget"
+WIDGET_DIST = (
+    Path(__file__).parent / "widget" / "node_modules" / "open-chat-studio-widget" / "dist" / "open-chat-studio-widget"
+)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium reaches for Google's hosts, which this machine's closed network refuses.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (`make test` installs it)")
 if not Path(CHROMIUM).exists():
-    pytest.skip("Chromium is not installed: `make test` installs Debian's chromium where apt-get works", allow_module_level=True)
+    pytest.skip(
+        "Chromium is not installed: `make test` installs Debian's chromium where apt-get works", allow_module_level=True
+    )
 if not WIDGET_DIST.exists():
-    pytest.skip("the widget is not installed: `make test` runs npm install in tests/e2e/widget", allow_module_level=True)
+    pytest.skip(
+        "the widget is not installed: `make test` runs npm install in tests/e2e/widget", allow_module_level=True
+    )
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Widget X</title>
@@ -58,7 +70,8 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def test_widget_chats_through_this_server_and_page_context_reaches_the_prompt(stack, fake_llm, page_server):
     root, site = page_server
     tenant = stack.new_tenant(
-        prompt="You help shoppers looking at {session_state.remote_context.product} ({session_state.remote_context.sku}).",
+        prompt="You help shoppers looking at {session_state.remote_context.product} "
+        "({session_state.remote_context.sku}).",
         llm_base_url=fake_llm.base_url,
     )
     widget = tenant.widget("embed_key", domains=("127.0.0.1",))
@@ -80,7 +93,9 @@ def test_widget_chats_through_this_server_and_page_context_reaches_the_prompt(st
             eventually(lambda: textarea.is_enabled(), timeout_s=20)
             textarea.fill("Is this one waterproof?")
             textarea.press("Enter")
-            reply = page.locator("open-chat-studio-widget .message-bubble-assistant", has_text="echo: Is this one waterproof?")
+            reply = page.locator(
+                "open-chat-studio-widget .message-bubble-assistant", has_text="echo: Is this one waterproof?"
+            )
             reply.wait_for(timeout=30_000)
         finally:
             browser.close()

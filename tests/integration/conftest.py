@@ -27,16 +27,31 @@ def record_workload(system, sessions: int = 5, messages_per_session: int = 3) ->
     system.bus.handle(commands.CreateTeam(slug=slug, name=slug))
     system.bus.handle(commands.IssueApiKey(team=slug, name="k", read_only=False))
     chatbot_id = system.bus.handle(
-        commands.CreateChatbot(team=slug, name="Bot", description="", prompt="p", provider="echo", model="m",
-                               base_url=None, llm_api_key=None)
+        commands.CreateChatbot(
+            team=slug,
+            name="Bot",
+            description="",
+            prompt="p",
+            provider="echo",
+            model="m",
+            base_url=None,
+            llm_api_key=None,
+        )
     ).body["id"]
     system.bus.handle(commands.PublishVersion(chatbot_id=chatbot_id, description="v1", make_default=False))
     session_ids = []
     for n in range(sessions):
         history = tuple({"role": "user", "content": f"message {n}.{m}"} for m in range(messages_per_session))
         created = system.bus.handle(
-            commands.CreateSession(team=slug, caller="admin", experiment=chatbot_id, participant=f"p{n % 2}",
-                                   messages=history, state={"n": n}, page_context={"page": n})
+            commands.CreateSession(
+                team=slug,
+                caller="admin",
+                experiment=chatbot_id,
+                participant=f"p{n % 2}",
+                messages=history,
+                state={"n": n},
+                page_context={"page": n},
+            )
         )
         session_ids.append(str(created.session.id))
     return session_ids

@@ -15,9 +15,7 @@ def read_models(db) -> dict:
 
 def applied_events(db) -> int:
     """Each event moves exactly one aggregate's document up one version."""
-    return sum(
-        doc["version"] for name in COLLECTION_OF_AGGREGATE.values() for doc in db[name].find({}, {"version": 1})
-    )
+    return sum(doc["version"] for name in COLLECTION_OF_AGGREGATE.values() for doc in db[name].find({}, {"version": 1}))
 
 
 def test_a_redelivered_batch_changes_nothing(servers):

@@ -16,8 +16,12 @@ from tests.stack import eventually
 
 def published(bootstrap: str) -> list[dict]:
     consumer = KafkaConsumer(
-        *TOPICS.values(), bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-        value_deserializer=EnvelopeJson(), consumer_timeout_ms=1500,
+        *TOPICS.values(),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        value_deserializer=EnvelopeJson(),
+        consumer_timeout_ms=1500,
     )
     try:
         return [record.value for record in consumer]

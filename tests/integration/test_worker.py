@@ -25,14 +25,23 @@ def submitted(servers, fake_llm):
     slug = f"worker-{threading.get_ident()}-{len(list(system.app.all_envelopes()))}"
     bus.handle(commands.CreateTeam(slug=slug, name=slug))
     chatbot_id = bus.handle(
-        commands.CreateChatbot(team=slug, name="Bot", description="", prompt="Be {session_state.mood}.",
-                               provider="openai", model="m", base_url=fake_llm.base_url, llm_api_key="k")
+        commands.CreateChatbot(
+            team=slug,
+            name="Bot",
+            description="",
+            prompt="Be {session_state.mood}.",
+            provider="openai",
+            model="m",
+            base_url=fake_llm.base_url,
+            llm_api_key="k",
+        )
     ).body["id"]
     started = bus.handle(commands.StartChatSession(chatbot_id, None, None, "", None, None))
     session_id = str(started.session.id)
     bus.handle(commands.SubmitChatMessage(session_id, "hello", None, (), None))
     (envelope,) = [
-        e for e in system.app.all_envelopes()
+        e
+        for e in system.app.all_envelopes()
         if e["aggregate_id"] == session_id and e["type"] == "ChatSession.UserMessageSubmitted"
     ]
     return system, envelope
@@ -40,7 +49,8 @@ def submitted(servers, fake_llm):
 
 def replies(system, session_id: str) -> list[dict]:
     return [
-        e for e in system.app.all_envelopes()
+        e
+        for e in system.app.all_envelopes()
         if e["aggregate_id"] == session_id and e["type"] == "ChatSession.ReplyRecorded"
     ]
 

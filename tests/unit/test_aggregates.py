@@ -15,7 +15,12 @@ from command_api.domain.widget_channel import WidgetChannel, widget_channel_id
 @pytest.fixture
 def api_key() -> ApiKey:
     return ApiKey(
-        id=api_key_id("abcd1234"), team="acme", prefix="abcd1234", secret_hash="00" * 32, name="ci", user="u",
+        id=api_key_id("abcd1234"),
+        team="acme",
+        prefix="abcd1234",
+        secret_hash="00" * 32,
+        name="ci",
+        user="u",
         read_only=False,
     )
 
@@ -71,10 +76,18 @@ def creations():
     return [
         Team(id=team_id("acme"), team="acme", name="Acme"),
         ApiKey(id=api_key_id("p"), team="acme", prefix="p", secret_hash="h", name="n", user="u", read_only=True),
-        Participant(id=participant_id("acme", "api", "jane"), team="acme", identifier="jane", platform="api",
-                    name="", remote_id="", user=None),
-        WidgetChannel(id=widget_channel_id("k"), team="acme", chatbot_id=str(uuid4()), allowed_domains=["*"],
-                      auth_level="none"),
+        Participant(
+            id=participant_id("acme", "api", "jane"),
+            team="acme",
+            identifier="jane",
+            platform="api",
+            name="",
+            remote_id="",
+            user=None,
+        ),
+        WidgetChannel(
+            id=widget_channel_id("k"), team="acme", chatbot_id=str(uuid4()), allowed_domains=["*"], auth_level="none"
+        ),
     ]
 
 

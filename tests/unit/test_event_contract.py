@@ -27,7 +27,9 @@ def aggregate_classes() -> list[type]:
         found += [
             cls
             for cls in vars(module).values()
-            if inspect.isclass(cls) and issubclass(cls, OcsAggregate) and cls is not OcsAggregate
+            if inspect.isclass(cls)
+            and issubclass(cls, OcsAggregate)
+            and cls is not OcsAggregate
             and cls.__module__ == module.__name__
         ]
     return found

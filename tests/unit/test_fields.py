@@ -12,8 +12,16 @@ def messages_of(field, value) -> list:
     return raised.value.messages
 
 
-@pytest.mark.parametrize("field", [String(required=True), Uuid(required=True), Object(required=True),
-                                   ListOf(String(), required=True), Choice(("a",), required=True)])
+@pytest.mark.parametrize(
+    "field",
+    [
+        String(required=True),
+        Uuid(required=True),
+        Object(required=True),
+        ListOf(String(), required=True),
+        Choice(("a",), required=True),
+    ],
+)
 def test_a_missing_required_field_says_this_field_is_required(field):
     assert messages_of(field, missing) == [REQUIRED]
 

@@ -86,8 +86,16 @@ def test_revoking_an_unknown_prefix_is_refused_with_404(bus):
 
 def test_a_new_chatbot_works_on_version_one(bus, team):
     body = bus.handle(
-        commands.CreateChatbot(team=team, name="Bot", description="", prompt="p", provider="echo", model="m",
-                               base_url=None, llm_api_key=None)
+        commands.CreateChatbot(
+            team=team,
+            name="Bot",
+            description="",
+            prompt="p",
+            provider="echo",
+            model="m",
+            base_url=None,
+            llm_api_key=None,
+        )
     ).body
 
     assert body["name"] == "Bot" and body["version_number"] == 1

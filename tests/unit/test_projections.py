@@ -34,10 +34,18 @@ def created_envelopes(chat_session, chatbot, envelopes_of):
         Team(id=team_id("acme"), team="acme", name="Acme"),
         ApiKey(id=api_key_id("p"), team="acme", prefix="p", secret_hash="h", name="n", user="u", read_only=False),
         chatbot,
-        WidgetChannel(id=widget_channel_id("k"), team="acme", chatbot_id=str(chatbot.id), allowed_domains=["*"],
-                      auth_level="none"),
-        Participant(id=participant_id("acme", "api", "jane"), team="acme", identifier="jane", platform="api",
-                    name="", remote_id="", user=None),
+        WidgetChannel(
+            id=widget_channel_id("k"), team="acme", chatbot_id=str(chatbot.id), allowed_domains=["*"], auth_level="none"
+        ),
+        Participant(
+            id=participant_id("acme", "api", "jane"),
+            team="acme",
+            identifier="jane",
+            platform="api",
+            name="",
+            remote_id="",
+            user=None,
+        ),
         chat_session,
     )
 
@@ -87,8 +95,11 @@ def test_a_later_event_applies_only_to_the_document_at_the_previous_version(chat
     for _ in range(3):
         chatbot.publish_version(str(uuid4()), "", False)
 
-    guards = [(selector["version"], update["$set"]["version"]) for _, selector, update, upsert in
-              later_writes(chatbot, envelopes_of) if not upsert]
+    guards = [
+        (selector["version"], update["$set"]["version"])
+        for _, selector, update, upsert in later_writes(chatbot, envelopes_of)
+        if not upsert
+    ]
 
     assert guards == [(1, 2), (2, 3), (3, 4)]
 
@@ -109,8 +120,13 @@ def test_a_published_default_version_moves_the_default_and_the_working_number(ch
 
     assert collection == CHATBOTS
     assert update["$push"] == {
-        "versions": {"version_id": "v-one", "name": "Bot", "version_number": 1, "version_description": "first",
-                     "archived": False}
+        "versions": {
+            "version_id": "v-one",
+            "name": "Bot",
+            "version_number": 1,
+            "version_description": "first",
+            "archived": False,
+        }
     }
     assert update["$set"] == {"version_number": 2, "default_version_number": 1, "version": 2}
 

@@ -1,0 +1,164 @@
+"""POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26)."""
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.stack import eventually
+
+
+class Webhook:
+    """A subscriber's HTTP endpoint that records deliveries; it can be told to fail first."""
+
+    def __init__(self):
+        self.received: list[tuple] = []  # (headers, body); headers match names case-insensitively
+        self.failures = 0
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if webhook.failures:
+                    webhook.failures -= 1
+                    self.send_response(503)
+                else:
+                    webhook.received.append((self.headers, body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def whatsapp(stack, bot_tenant, webhook):
+    """The chatbot's WhatsApp channel, delivering to the webhook; its signing secret."""
+    created = stack.admin(
+        f"create-channel --chatbot {bot_tenant.chatbot_id} --platform whatsapp --webhook-url {webhook.url}"
+    )
+    return created
+
+
+def trigger(tenant, **body):
+    return tenant.client().post(
+        "/api/trigger_bot",
+        json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body},
+    )
+
+
+def session_events(stack, session_id: str) -> list[dict]:
+    return [e for e in stack.system.app.all_envelopes() if e["aggregate_id"] == session_id]
+
+
+def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, whatsapp, webhook, fake_llm):
+    webhook.failures = 1  # the first attempt fails; the retry gets through
+    response = trigger(bot_tenant, message_text="Your order shipped", session_data={"order": 7})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["channel"] == "whatsapp" and body["team"]["slug"] == bot_tenant.slug
+    assert body["url"].endswith(f"/api/sessions/{body['session_id']}/")
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    headers, raw = webhook.received[0]
+    expected = "sha256=" + hmac.new(whatsapp["webhook_secret"].encode(), raw, hashlib.sha256).hexdigest()
+    assert headers["X-OCS-Signature"] == expected
+    delivered = json.loads(raw)
+    assert delivered["recipient"] == "+15550001" and delivered["platform"] == "whatsapp"
+    assert delivered["message"]["content"] == "Your order shipped"
+    assert delivered["message"]["metadata"] == {"direct_to_user": True}
+    outcome = eventually(
+        lambda: [e for e in session_events(stack, body["session_id"]) if e["type"] == "ChatSession.DeliveryRecorded"]
+    )
+    assert outcome[0]["data"]["delivered"] is True and outcome[0]["data"]["attempts"] == 2
+    session = bot_tenant.client().get(f"/api/sessions/{body['session_id']}/").json()
+    assert session["state"] == {"order": 7} and session["platform"] == "whatsapp"
+    assert [m["content"] for m in session["messages"]] == ["Your order shipped"]
+    assert not fake_llm.requests_containing("Your order shipped")
+
+
+def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fake_llm):
+    body = trigger(bot_tenant, prompt_text="Remind them about the appointment").json()
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    delivered = json.loads(webhook.received[0][1])
+    assert delivered["message"]["content"] == "echo: Remind them about the appointment"
+    (request,) = fake_llm.requests_containing("Remind them about the appointment")
+    assert request["messages"][-1] == {"role": "system", "content": "Remind them about the appointment"}
+    assert delivered["message"]["tags"] == ["v1-unreleased"]
+    assert body["session_id"] == delivered["session_id"]
+
+
+def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp):
+    first = trigger(bot_tenant, message_text="one", session_data={"a": 1}, participant_data={"x": 1}).json()
+    second = trigger(bot_tenant, message_text="two", session_data={"b": 2}, participant_data={"y": 2}).json()
+    assert first["session_id"] == second["session_id"]
+    client = bot_tenant.client()
+    assert client.get(f"/api/sessions/{first['session_id']}/").json()["state"] == {"a": 1, "b": 2}
+    (participant,) = client.get("/api/participants?identifier=%2B15550001").json()["results"]
+    assert participant["data"][0]["data"] == {"x": 1, "y": 2}
+    third = trigger(bot_tenant, message_text="three", start_new_session=True).json()
+    assert third["session_id"] != first["session_id"]
+    assert client.get(f"/api/sessions/{first['session_id']}/").json()["status"] == "pending-review"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "expected"),
+    [
+        (
+            {"prompt_text": "p", "message_text": "m"},
+            400,
+            {"non_field_errors": ["Provide either 'prompt_text' or 'message_text', not both."]},
+        ),
+        ({}, 400, {"non_field_errors": ["Either 'prompt_text' or 'message_text' must be provided."]}),
+        ({"message_text": "m", "platform": "fax"}, 400, {"platform": ['"fax" is not a valid choice.']}),
+        ({"message_text": "m", "experiment": "x"}, 400, {"experiment": ["Must be a valid UUID."]}),
+        ({"prompt_text": ""}, 400, {"prompt_text": ["This field may not be blank."]}),
+        (
+            {"message_text": "m", "platform": "api"},
+            400,
+            {"detail": "Chatbot cannot send messages on the api channel. Create the channel first."},
+        ),
+        (
+            {"message_text": "m", "platform": "telegram"},
+            400,
+            {"detail": "Chatbot cannot send messages on the telegram channel. Create the channel first."},
+        ),
+        (
+            {"message_text": "m", "session_data": {"page_context": {}}},
+            400,
+            {"session_data": ["'page_context' is a reserved key: set it with the 'page_context' parameter."]},
+        ),
+    ],
+)
+def test_trigger_refusals(bot_tenant, whatsapp, body, status, expected):
+    response = trigger(bot_tenant, **body)
+    assert (response.status_code, response.json()) == (status, expected)
+
+
+def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp):
+    other = stack.new_tenant()
+    assert trigger(bot_tenant, message_text="m", experiment=other.chatbot_id).json() == {
+        "detail": "No Experiment matches the given query."
+    }
+    response = bot_tenant.client(bot_tenant.read_only_key).post(
+        "/api/trigger_bot",
+        json={"identifier": "x", "platform": "whatsapp", "experiment": bot_tenant.chatbot_id, "message_text": "m"},
+    )
+    assert response.status_code == 403
