@@ -16,6 +16,7 @@ from infra.config import Settings
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
 from infra.session_tokens import SessionTokens
+from projectors.dead_letters import DeadLetters
 from projectors.indexes import ensure_indexes
 from projectors.runner import Projector
 from query_api import app as query_app
@@ -81,9 +82,12 @@ class System:
     def relay(self) -> Relay:
         return Relay(self.app, self.require_kafka(), self.settings.kafka_partitions, Heartbeat(self.db, "relay"))
 
+    def dead_letters(self) -> DeadLetters:
+        return DeadLetters(self.db, self.require_kafka(), self.settings.kafka_partitions)
+
     def projector(self) -> Projector:
         ensure_indexes(self.db)
-        return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"))
+        return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"), self.dead_letters())
 
     @cached_property
     def replies(self) -> ReplyProducer:

@@ -17,6 +17,7 @@ from infra.credentials import webhook_secret
 from infra.stack import run_stack
 from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
+from projectors.runner import apply
 from schemas.errors import ApiError
 from schemas.requests import PLATFORMS
 
@@ -66,6 +67,8 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
     p = admin.add_parser("enable-widget", help="turn a widget channel back on")
     p.add_argument("--channel", required=True)
+    admin.add_parser("dead-letters", help="list the events the projectors parked instead of applying")
+    admin.add_parser("replay-dead-letters", help="apply the parked events again, in order (after a fix)")
     admin.add_parser("rebuild-read-models", help="drop every read model and replay the event store into it")
     for parser in admin.choices.values():
         data_dir_option(parser)
@@ -111,6 +114,10 @@ def admin_command(args):
 def run_admin(system: System, args) -> dict:
     if args.admin == "rebuild-read-models":
         return {"events_replayed": rebuild(system.db, system.app.all_envelopes())}
+    if args.admin == "dead-letters":
+        return {"dead_letters": system.dead_letters().pending()}
+    if args.admin == "replay-dead-letters":
+        return system.dead_letters().replay(lambda envelopes: apply(system.db, envelopes))
     outcome = system.bus.handle(admin_command(args))
     aggregate = outcome.aggregate
     if system.settings.mongo_url:

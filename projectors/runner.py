@@ -1,7 +1,8 @@
 """The projector process: consumes every topic as one consumer group and applies each batch to MongoDB.
 
 Offsets are committed only after MongoDB has the batch, so a crash means re-applying (harmless: the
-projections are idempotent), never skipping.
+projections are idempotent), never skipping. While MongoDB is unreachable the batch is retried without
+end; an event that fails with MongoDB up is retried a few times and then parked as a dead letter.
 """
 
 import logging
@@ -11,9 +12,11 @@ from collections import defaultdict
 
 from kafka import TopicPartition
 from pymongo.database import Database
+from pymongo.errors import ConnectionFailure
 
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
+from projectors.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from projectors.projections import COLLECTIONS, writes_for
 from schemas.events import TOPICS
 
@@ -21,6 +24,8 @@ log = logging.getLogger(__name__)
 
 GROUP = "ocs-projectors"
 RETRY_SLEEP_S = 0.5
+# Tries of one event, with MongoDB up, before it is parked.
+POISON_ATTEMPTS = 3
 
 
 def apply(db: Database, envelopes: list[dict]) -> None:
@@ -35,11 +40,12 @@ def apply(db: Database, envelopes: list[dict]) -> None:
 
 
 class Projector:
-    def __init__(self, db: Database, bootstrap: str, heartbeat: Heartbeat):
+    def __init__(self, db: Database, bootstrap: str, heartbeat: Heartbeat, dead_letters: DeadLetters):
         self.db = db
         self.consumer = make_consumer(bootstrap, GROUP, TOPICS.values())
         self.poller = Poller(self.consumer)
         self.heartbeat = heartbeat
+        self.dead_letters = dead_letters
         self.applied = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -51,16 +57,49 @@ class Projector:
                 self.heartbeat.beat(applied=self.applied)
         finally:
             self.consumer.close()
+            self.dead_letters.close()
 
     def project(self, records: list) -> None:
+        envelopes = [record.value for record in records]
         try:
-            apply(self.db, [record.value for record in records])
-            self.consumer.commit()
-            self.applied += len(records)
-        except Exception:
-            log.exception("projecting %d events failed; they will be tried again", len(records))
+            try:
+                apply(self.db, [e for e in envelopes if not self.parked_behind(e)])
+            except ConnectionFailure:
+                raise
+            except Exception:
+                log.exception("a batch of %d events failed; applying them one by one", len(envelopes))
+                for envelope in envelopes:
+                    self.apply_or_park(envelope)
+        except ConnectionFailure:
+            log.exception("MongoDB unreachable; %d events will be tried again", len(envelopes))
             self.rewind(records)
             time.sleep(RETRY_SLEEP_S)
+            return
+        self.consumer.commit()
+        self.applied += len(records)
+
+    def parked_behind(self, envelope: dict) -> bool:
+        """Park the event if an earlier one of its aggregate is parked; whether it was."""
+        if not self.dead_letters.is_parked(envelope["aggregate_id"]):
+            return False
+        self.dead_letters.park(GROUP, envelope, BEHIND_A_PARKED_EVENT, 0)
+        return True
+
+    def apply_or_park(self, envelope: dict) -> None:
+        if self.parked_behind(envelope):
+            return
+        for attempt in range(1, POISON_ATTEMPTS + 1):
+            try:
+                apply(self.db, [envelope])
+                return
+            except ConnectionFailure:
+                raise
+            except Exception as exc:
+                if attempt == POISON_ATTEMPTS:
+                    log.error("parking event %s (%s): %r", envelope["event_id"], envelope["type"], exc)
+                    self.dead_letters.park(GROUP, envelope, repr(exc), attempt)
+                    return
+                time.sleep(RETRY_SLEEP_S * attempt)
 
     def rewind(self, records: list) -> None:
         first = {}

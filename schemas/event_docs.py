@@ -5,7 +5,7 @@ Run `python -m schemas.event_docs > docs/events.md`; a test fails when the file 
 
 from marshmallow import Schema, fields
 
-from schemas.events import PAYLOADS, SCHEMA_VERSIONS, TOPICS, Envelope
+from schemas.events import DEAD_LETTER_TOPIC, PAYLOADS, SCHEMA_VERSIONS, TOPICS, DeadLetter, Envelope
 
 INTRO = """# Events: the contract for subscribers
 
@@ -74,6 +74,14 @@ def render() -> str:
         lines += table(schema)
         for nested in nested_schemas(schema):
             shared[type(nested).__name__] = nested
+    lines += [
+        "## Dead letters",
+        "",
+        f"Events a consumer group could not apply are parked on `{DEAD_LETTER_TOPIC}` (key = aggregate id).",
+        "`ocs admin dead-letters` lists the parked ones; `ocs admin replay-dead-letters` applies them again.",
+        "",
+        *table(DeadLetter()),
+    ]
     lines += ["## Shared objects", ""]
     for name, schema in shared.items():
         lines += [f"### {name}", ""]

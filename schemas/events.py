@@ -21,6 +21,10 @@ TOPICS = {
 }
 
 
+# Events a consumer group could not apply, parked there with the reason (see `DeadLetter`).
+DEAD_LETTER_TOPIC = "ocs.dead-letters"
+
+
 class Payload(Schema):
     """An event's own data; the team it belongs to is in the envelope."""
 
@@ -333,3 +337,17 @@ class Envelope(Schema):
         metadata={"description": "position in the event store's log, increasing (a replay re-sends the same one)"},
     )
     data = fields.Dict(required=True, metadata={"description": "the payload, per the type's schema below"})
+
+
+class DeadLetter(Schema):
+    """A message on the dead-letter topic: an event a consumer group parked instead of applying."""
+
+    group = fields.Str(required=True, metadata={"description": "the consumer group, e.g. `ocs-projectors`"})
+    event_id = fields.Str(required=True)
+    type = fields.Str(required=True)
+    aggregate_id = fields.Str(required=True)
+    aggregate_version = fields.Int(required=True)
+    error = fields.Str(required=True, metadata={"description": "why it could not be applied"})
+    attempts = fields.Int(required=True, metadata={"description": "0 when parked behind an earlier parked event"})
+    parked_at = fields.Str(required=True)
+    envelope = fields.Dict(required=True, metadata={"description": "the event itself, as published"})

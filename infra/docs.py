@@ -1,0 +1,71 @@
+"""`GET /api/schema/` (our OpenAPI document) and `GET /api/docs/` (Swagger UI showing it), without authentication.
+
+The UI works offline: its script and stylesheet come from the `swagger-ui-bundle` package and are served here.
+"""
+
+import json
+
+from flask import Flask, Response, request
+from swagger_ui_bundle import swagger_ui_path
+
+from infra.web import json_response
+from schemas.openapi import TITLE, openapi_document
+
+SCHEMA_PATH = "/api/schema/"
+DOCS_PATH = "/api/docs/"
+ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+# Every path this app answers: the front door routes exactly these to it.
+DOCS_PATHS = (SCHEMA_PATH, DOCS_PATH, *(DOCS_PATH + name for name in ASSETS))
+
+# Relative URLs, so that the page also works behind a proxy that mounts the API under a prefix.
+PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{TITLE}</title>
+  <link rel="stylesheet" href="swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{
+      url: "../schema/",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      presets: [SwaggerUIBundle.presets.apis],
+      layout: "BaseLayout",
+    }});
+  </script>
+</body>
+</html>
+"""
+
+
+def create_docs_app() -> Flask:
+    app = Flask("docs", static_folder=None)
+    document = json.dumps(openapi_document())
+
+    def conditional(response: Response) -> Response:
+        """Browsers revalidate (ETag) instead of downloading the document or the megabyte of UI again."""
+        response.headers["Cache-Control"] = "no-cache"
+        response.add_etag()
+        return response.make_conditional(request)
+
+    @app.get(SCHEMA_PATH)
+    def schema():
+        # As DRF answers an unknown `format`: not found.
+        if request.args.get("format", "json") != "json":
+            return json_response({"detail": "Not found."}, 404)
+        return conditional(Response(document, mimetype="application/json"))
+
+    @app.get(DOCS_PATH)
+    def docs():
+        return conditional(Response(PAGE, mimetype="text/html"))
+
+    @app.get(f"{DOCS_PATH}<any({', '.join(ASSETS)}):name>")
+    def asset(name):
+        content = (swagger_ui_path / name).read_bytes()
+        return conditional(Response(content, mimetype=ASSETS[name]))
+
+    return app
