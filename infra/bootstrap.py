@@ -80,14 +80,14 @@ class System:
             return True
 
     def relay(self) -> Relay:
-        return Relay(self.app, self.require_kafka(), self.settings.kafka_partitions, Heartbeat(self.db, "relay"))
+        return Relay(self.app, self.require_kafka(), self.settings.kafka_partitions, self.beat("relay"))
 
     def dead_letters(self) -> DeadLetters:
         return DeadLetters(self.db, self.require_kafka(), self.settings.kafka_partitions)
 
     def projector(self) -> Projector:
         ensure_indexes(self.db)
-        return Projector(self.db, self.require_kafka(), Heartbeat(self.db, "projector"), self.dead_letters())
+        return Projector(self.db, self.require_kafka(), self.beat("projector"), self.dead_letters())
 
     @cached_property
     def replies(self) -> ReplyProducer:
@@ -100,10 +100,14 @@ class System:
             self.app, self.bus, self.settings.secret_key, DELIVERY_ATTEMPTS, self.settings.llm_timeout
         )
         concurrency = self.settings.worker_concurrency
+        kafka = self.require_kafka()
         return [
-            Worker(self.require_kafka(), "ocs-workers", self.replies.handle, concurrency, Heartbeat(self.db, "worker")),
-            Worker(self.require_kafka(), "ocs-delivery", delivery.handle, concurrency, Heartbeat(self.db, "delivery")),
+            Worker(kafka, "ocs-workers", self.replies.handle, self.replies.give_up, concurrency, self.beat("worker")),
+            Worker(kafka, "ocs-delivery", delivery.handle, delivery.give_up, concurrency, self.beat("delivery")),
         ]
+
+    def beat(self, component: str) -> Heartbeat:
+        return Heartbeat(self.db, component)
 
     def close(self) -> None:
         if "mongo" in self.__dict__:

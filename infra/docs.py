@@ -23,6 +23,7 @@ PAGE = f"""<!DOCTYPE html>
 <head>
   <meta charset="utf-8">
   <title>{TITLE}</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="swagger-ui.css">
 </head>
 <body>
@@ -63,9 +64,12 @@ def create_docs_app() -> Flask:
     def docs():
         return conditional(Response(PAGE, mimetype="text/html"))
 
-    @app.get(f"{DOCS_PATH}<any({', '.join(ASSETS)}):name>")
+    assets = {name: (swagger_ui_path / name).read_bytes() for name in ASSETS}
+
+    @app.get(DOCS_PATH + "<name>")
     def asset(name):
-        content = (swagger_ui_path / name).read_bytes()
-        return conditional(Response(content, mimetype=ASSETS[name]))
+        if name not in assets:
+            return json_response({"detail": "Not found."}, 404)
+        return conditional(Response(assets[name], mimetype=ASSETS[name]))
 
     return app

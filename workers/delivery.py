@@ -51,6 +51,11 @@ class WebhookDelivery:
         delivered, attempts, error = self.post(channel, body, envelope["event_id"])
         self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, delivered, attempts, error))
 
+    def give_up(self, envelope: dict, error: Exception) -> None:
+        if envelope["type"] == DELIVERED_TYPE:
+            message_id = envelope["data"]["message"]["id"]
+            self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, False, 0, repr(error)))
+
     def post(self, channel: MessagingChannel, body: bytes, event_id: str) -> tuple[bool, int, str | None]:
         signature = webhook_signature(webhook_secret(self.secret_key, str(channel.id)), body)
         error = None

@@ -42,6 +42,12 @@ class ReplyProducer:
         except LlmFailure:
             pass  # recorded as the task's failure
 
+    def give_up(self, envelope: dict, error: Exception) -> None:
+        """Record that a task could not be answered, so its user sees an error instead of waiting."""
+        task_id = envelope["data"].get("task_id")
+        if task_id and envelope["type"] in ("ChatSession.UserMessageSubmitted", "ChatSession.BotMessageRequested"):
+            self.bus.handle(commands.RecordReplyFailure(envelope["aggregate_id"], task_id, repr(error), False))
+
     def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
         """Produce and record the reply to one message; the reply's text, or None if it was already
         answered. Raises LlmFailure, after recording it, when the provider gives no reply."""

@@ -21,8 +21,10 @@ from schemas.events import TOPICS
 log = logging.getLogger(__name__)
 
 TOPIC = TOPICS["ChatSession"]
+# Tries before the failure is recorded as the event's outcome (so a user's task ends instead of hanging).
 ATTEMPTS = 5
 RETRY_SLEEP_S = 0.5
+MAX_RETRY_SLEEP_S = 5.0
 
 
 class PartitionProgress:
@@ -49,8 +51,11 @@ class PartitionProgress:
 
 
 class Worker:
-    def __init__(self, bootstrap: str, group: str, handle, concurrency: int, heartbeat: Heartbeat):
+    def __init__(self, bootstrap: str, group: str, handle, give_up, concurrency: int, heartbeat: Heartbeat):
+        """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done."""
         self.consumer = make_consumer(bootstrap, group, [TOPIC])
+        self.give_up = give_up
+        self.stopping = threading.Event()
         self.poller = Poller(self.consumer)
         self.handle = handle
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
@@ -75,6 +80,7 @@ class Worker:
                 self.commit()
                 self.heartbeat.beat(handled=self.handled, in_flight=self.in_flight)
         finally:
+            self.stopping.set()
             self.pool.shutdown(wait=True)
             self.commit()
             self.consumer.close()
@@ -92,7 +98,8 @@ class Worker:
 
     def work(self, record) -> None:
         while record is not None:
-            self.handle_with_retries(record)
+            if not self.handle_with_retries(record):
+                return  # stopping: left uncommitted, so it is handled again after the restart
             with self.lock:
                 self.progress[TopicPartition(record.topic, record.partition)].done(record.offset)
                 self.in_flight -= 1
@@ -105,14 +112,25 @@ class Worker:
                     self.busy_keys.discard(record.key)
                     record = None
 
-    def handle_with_retries(self, record) -> None:
-        for attempt in range(1, ATTEMPTS + 1):
+    def handle_with_retries(self, record) -> bool:
+        """Handle the record, or record that it could not be; retried until one of the two is done (an
+        event store that is down must not make a message vanish). False if stopping first."""
+        attempt = 0
+        while not self.stopping.is_set():
+            attempt += 1
             try:
                 self.handle(record.value)
-                return
-            except Exception:
-                log.exception("handling %s failed (attempt %d of %d)", record.value.get("event_id"), attempt, ATTEMPTS)
-                time.sleep(RETRY_SLEEP_S * attempt)
+                return True
+            except Exception as exc:
+                log.exception("handling %s failed (attempt %d)", record.value.get("event_id"), attempt)
+                if attempt >= ATTEMPTS:
+                    try:
+                        self.give_up(record.value, exc)
+                        return True
+                    except Exception:
+                        log.exception("recording the failure failed too; trying again")
+            self.stopping.wait(min(RETRY_SLEEP_S * attempt, MAX_RETRY_SLEEP_S))
+        return False
 
     def commit(self) -> None:
         assigned = self.consumer.assignment()

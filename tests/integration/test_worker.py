@@ -7,7 +7,9 @@ import pytest
 from command_api import commands
 from tests.fake_llm import FakeLlm
 from workers.llm import LlmClients
+from tests.stack import eventually
 from workers.replies import ReplyProducer
+from workers.runner import Worker
 
 
 @pytest.fixture
@@ -78,3 +80,25 @@ def test_two_workers_racing_on_one_message_record_one_reply(submitted, fake_llm)
     (reply,) = replies(system, envelope["aggregate_id"])
     assert reply["data"]["message"]["content"] == "echo: hello"
     assert reply["data"]["task_id"] == envelope["data"]["task_id"]
+
+
+def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(servers, stop, submitted):
+    system, envelope = submitted
+    threading.Thread(target=system.relay().run, args=(stop,), daemon=True).start()
+    given_up = []
+
+    def always_failing(value):
+        if value["event_id"] == envelope["event_id"]:
+            raise OSError("event store unavailable")
+
+    worker = Worker(
+        system.settings.kafka_bootstrap,
+        f"test-{envelope['event_id']}",
+        always_failing,
+        lambda value, error: given_up.append((value["event_id"], repr(error))),
+        4,
+        system.beat("test-worker"),
+    )
+    threading.Thread(target=worker.run, args=(stop,), daemon=True).start()
+    assert eventually(lambda: given_up, timeout_s=30)
+    assert given_up == [(envelope["event_id"], "OSError('event store unavailable')")]
