@@ -13,6 +13,7 @@ from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import Relay
 from infra import health
 from infra.config import Settings
+from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
 from infra.session_tokens import SessionTokens
@@ -71,7 +72,10 @@ class System:
         return FrontDoor(
             command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), tokens, self.replies),
             query_app.create_app(self.db, tokens, self.app.files),
-            {"/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))},
+            {
+                "/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS)),
+                **dict.fromkeys(DOCS_PATHS, create_docs_app()),
+            },
         )
 
     def kafka_reachable(self) -> bool:

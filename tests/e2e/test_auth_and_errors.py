@@ -108,3 +108,12 @@ def test_any_json_state_round_trips(tenant):
     created = tenant.create_session(state=state)
     assert created["state"] == state
     assert tenant.client().get(f"/api/sessions/{created['id']}/").json()["state"] == state
+
+
+def test_the_openapi_document_and_its_docs_are_served_without_credentials(stack):
+    client = Client(stack.base_url, None)
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and schema.json()["openapi"].startswith("3.")
+    assert "/api/sessions/" in schema.json()["paths"]
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")

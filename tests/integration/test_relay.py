@@ -66,3 +66,29 @@ def test_relay_publishes_every_event_once_in_aggregate_order_and_resumes_without
         by_aggregate[envelope["aggregate_id"]].append(envelope["aggregate_version"])
     assert all(versions == list(range(1, len(versions) + 1)) for versions in by_aggregate.values())
     assert {e["type"] for e in envelopes} >= {"Team.Created", "ChatSession.Created", "ChatSession.MessagesAppended"}
+
+
+def test_events_a_killed_broker_lost_are_published_again(servers):
+    """noida-db loses up to ~1 s of acknowledged writes on SIGKILL; the relay must notice and re-send."""
+    system = servers.system
+    stop, writing = threading.Event(), threading.Event()
+    relay_thread = run_relay(system, stop)
+
+    def write_continuously():
+        while not writing.is_set():
+            record_workload(system, sessions=2, messages_per_session=1)
+
+    writer = threading.Thread(target=write_continuously, daemon=True)
+    writer.start()
+    time.sleep(1.5)
+    servers.kafka.kill()
+    servers.kafka.start()
+    time.sleep(1.5)
+    writing.set()
+    writer.join(30)
+    assert eventually(lambda: caught_up(system), timeout_s=60)
+    stop.set()
+    relay_thread.join(10)
+
+    positions = {e["position"] for e in published(system.settings.kafka_bootstrap)}
+    assert positions == set(range(1, system.app.recorder.max_notification_id() + 1))

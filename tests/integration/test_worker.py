@@ -6,8 +6,8 @@ import pytest
 
 from command_api import commands
 from tests.fake_llm import FakeLlm
-from workers.llm import LlmClients
 from tests.stack import eventually
+from workers.llm import LlmClients
 from workers.replies import ReplyProducer
 from workers.runner import Worker
 

@@ -1,0 +1,295 @@
+"""Our OpenAPI document (SPEC §9.5): valid OpenAPI 3, a superset of OCS's own schema, generated from the schemas
+that validate requests, covering every route the apps serve, and served with a browsable UI."""
+
+import copy
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+import yaml
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from command_api import app as command_app
+from command_api import commands, documents
+from infra import health
+from infra.docs import DOCS_PATHS, PAGE, create_docs_app
+from infra.session_tokens import SessionTokens
+from projectors.projections import MESSAGES, writes_for
+from query_api import app as query_app
+from schemas import representations
+from schemas.openapi import OPENAPI_VERSION, TITLE, openapi_document
+from schemas.requests import (
+    PLATFORMS,
+    ApiMessageRequest,
+    ChatMessageRequest,
+    ChatStartRequest,
+    ParticipantUpsertRequest,
+    SessionCreateRequest,
+    TriggerBotRequest,
+)
+
+REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "ocs-api-v1.yml"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return openapi_document()
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    if not REFERENCE.exists():
+        pytest.skip(f"OCS's schema is not at {REFERENCE} (it lives in the shared folder beside the repository)")
+    return yaml.safe_load(REFERENCE.read_text())
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+def resolved(document: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def properties(document: dict, schema: dict) -> dict:
+    """A schema's properties, through references, allOf/anyOf/oneOf, and an array's items."""
+    schema = resolved(document, schema)
+    if schema.get("type") == "array":
+        return properties(document, schema.get("items", {}))
+    found = dict(schema.get("properties", {}))
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for part in schema.get(keyword, []):
+            found.update(properties(document, part))
+    return found
+
+
+def missing_properties(reference: dict, theirs: dict, document: dict, ours: dict, where: str) -> list[str]:
+    """Properties a client may send by OCS's schema (at any depth) that ours does not document."""
+    missing = []
+    our_properties = properties(document, ours)
+    for name, their_property in properties(reference, theirs).items():
+        if their_property.get("readOnly") or resolved(reference, their_property).get("readOnly"):
+            continue
+        if name not in our_properties:
+            missing.append(f"{where}.{name}")
+        else:
+            missing += missing_properties(reference, their_property, document, our_properties[name], f"{where}.{name}")
+    return missing
+
+
+def test_the_document_is_a_valid_openapi_3_document(document):
+    validate(document)
+    assert document["openapi"] == OPENAPI_VERSION == "3.0.3"
+    assert document["info"]["title"] == TITLE
+
+
+def test_the_document_builds_without_apispec_warnings():
+    """An unmapped field type or two schemas with one name would warn; the document would then be wrong."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        openapi_document()
+
+
+def test_every_operation_of_ocs_schema_is_documented_with_its_operation_id(reference, document):
+    ours = {(path, method): operation["operationId"] for path, method, operation in operations(document)}
+    theirs = {(path, method): operation["operationId"] for path, method, operation in operations(reference)}
+    assert len(theirs) == 22  # the 19 paths of SPEC §0.1, three of them with two methods
+    assert {key: ours.get(key) for key in theirs} == theirs
+
+
+def test_every_request_property_of_ocs_schema_is_documented(reference, document):
+    missing = []
+    for path, method, operation in operations(reference):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            our_body = document["paths"][path][method].get("requestBody", {}).get("content", {}).get(media)
+            if our_body is None:
+                missing.append(f"{method.upper()} {path}: no {media} body")
+            else:
+                where = f"{method.upper()} {path}"
+                missing += missing_properties(reference, content["schema"], document, our_body["schema"], where)
+    assert missing == []
+
+
+def test_every_response_status_of_ocs_schema_is_documented(reference, document):
+    missing = [
+        f"{method.upper()} {path}: {status}"
+        for path, method, operation in operations(reference)
+        for status in operation["responses"]
+        if status not in document["paths"][path][method]["responses"]
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "schema"),
+    [
+        ("/api/sessions/", "post", SessionCreateRequest),
+        ("/api/participants", "post", ParticipantUpsertRequest),
+        ("/api/chat/start/", "post", ChatStartRequest),
+        ("/api/chat/{session_id}/message/", "post", ChatMessageRequest),
+        ("/channels/api/{experiment_id}/incoming_message", "post", ApiMessageRequest),
+        ("/channels/api/{experiment_id}/v{version}/incoming_message", "post", ApiMessageRequest),
+        ("/api/trigger_bot", "post", TriggerBotRequest),
+    ],
+)
+def test_request_bodies_are_documented_from_the_schemas_that_validate_them(document, path, method, schema):
+    body = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": f"#/components/schemas/{schema.__name__}"}
+    component = document["components"]["schemas"][schema.__name__]
+    fields = schema().fields.values()
+    assert set(component["properties"]) == {field.data_key or field.name for field in fields}
+    assert set(component["required"]) == {field.data_key or field.name for field in fields if field.required}
+
+
+def test_our_validating_fields_are_documented_as_their_openapi_types(document):
+    schemas = document["components"]["schemas"]
+    session = schemas["SessionCreateRequest"]["properties"]
+    assert session["experiment"] == {"type": "string", "format": "uuid"}
+    assert session["participant"] == {"type": "string", "default": None, "nullable": True, "maxLength": 320}
+    assert session["state"] == {"type": "object", "additionalProperties": {}}
+    assert session["messages"] == {"type": "array", "items": {"$ref": "#/components/schemas/MessageInput"}}
+    assert schemas["MessageInput"]["properties"]["role"] == {"type": "string", "enum": ["system", "user", "assistant"]}
+    assert schemas["ParticipantUpsertRequest"]["properties"]["platform"]["enum"] == list(PLATFORMS)
+    schedule = schemas["ParticipantSchedule"]["properties"]
+    assert schedule["date"]["type"] == "string" and schedule["date"]["format"] == "date-time"
+    assert schedule["delete"] == {"type": "boolean", "default": False}
+    message = schemas["ChatMessageRequest"]["properties"]
+    assert message["attachment_ids"] == {"type": "array", "items": {"type": "integer"}}
+    assert message["version_number"] == {"type": "integer", "default": None, "nullable": True}
+
+
+def test_every_property_of_every_schema_has_a_type_or_says_it_takes_any_json(document):
+    untyped = [
+        f"{name}.{field}"
+        for name, schema in document["components"]["schemas"].items()
+        for field, prop in schema.get("properties", {}).items()
+        if not {"type", "$ref", "allOf", "anyOf", "oneOf"} & set(prop)
+    ]
+    # Session state is any JSON, as in OCS's schema.
+    assert sorted(untyped) == [
+        "ExperimentSession.state",
+        "ExperimentSessionWithMessages.state",
+        "SessionStateUpdated.state",
+    ]
+
+
+def strict(document: dict) -> dict:
+    """The document's schemas, refusing properties they do not list: rendering one more field must fail."""
+    components = copy.deepcopy(document["components"])
+    for schema in components["schemas"].values():
+        if "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+    return components
+
+
+def test_rendered_representations_match_their_documented_schemas(document, bus, app, create_session, chatbot_id):
+    """What `schemas/representations.py` renders, from a chatbot with a version, a session with a message, and a
+    participant with data, has exactly the documented fields and types."""
+    bus.handle(commands.PublishVersion(chatbot_id, "first", make_default=True))
+    created = create_session(messages=({"role": "user", "content": "hi"},), state={"a": [1]}, page_context={"p": 1})
+    upserted = bus.handle(
+        commands.UpsertParticipant(
+            team=created.team.team,
+            caller=None,
+            identifier="jane",
+            platform="api",
+            name="Jane",
+            entries=(commands.ParticipantEntry(chatbot_id, {"tz": "UTC"}, ()),),
+        )
+    )
+    messages = [
+        {"_id": op._filter["_id"], **op._doc["$setOnInsert"]}
+        for envelope in app.all_envelopes()
+        for collection, op in writes_for(envelope)
+        if collection == MESSAGES
+    ]
+    base = "http://testserver/"
+    chatbot = documents.chatbot_document(created.chatbot)
+    team = documents.team_document(created.team)
+    session = documents.session_document(created.session, "jane", "")
+    rendered = {
+        "Experiment": representations.experiment(chatbot, base),
+        "ExperimentSession": representations.session(session, chatbot, team, base),
+        "ExperimentSessionWithMessages": representations.session_with_messages(session, chatbot, team, messages, base),
+        "ParticipantDetail": representations.participant_detail(
+            documents.participant_document(upserted.participant), {chatbot_id: chatbot}
+        ),
+    }
+    assert messages and rendered["Experiment"]["versions"] and rendered["ParticipantDetail"]["data"]
+    components = strict(document)
+    for name, body in rendered.items():
+        OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": components}).validate(body)
+
+
+def served_operations(*apps) -> set[tuple[str, str]]:
+    """(path with anonymous parameters, method) of every route; `/api/v1/` aliases and legacy aliases left out."""
+    served = set()
+    for app in apps:
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static" or rule.endpoint.endswith("_alias") or rule.rule.startswith("/api/v1/"):
+                continue
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                served.add((re.sub(r"<[^>]+>", "{}", rule.rule), method.lower()))
+    return served
+
+
+def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus):
+    tokens = SessionTokens("unit-test")
+    apps = (
+        command_app.create_app(bus, None, command_app.key_lookup(bus), tokens, None),
+        query_app.create_app(None, tokens, None),
+        health.create_app({}, dict),
+    )
+    documented = {(re.sub(r"\{[^}]+\}", "{}", path), method) for path, method, _ in operations(document)}
+    assert served_operations(*apps) == documented
+
+
+def test_the_schema_is_served_as_json_without_credentials():
+    client = create_docs_app().test_client()
+    for url in ("/api/schema/", "/api/schema/?format=json"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.mimetype == "application/json"
+        assert response.get_json() == json.loads(json.dumps(openapi_document()))
+
+
+def test_an_unknown_schema_format_is_not_found():
+    response = create_docs_app().test_client().get("/api/schema/?format=xml")
+    assert response.status_code == 404
+    assert response.get_json() == {"detail": "Not found."}
+
+
+def test_the_docs_page_and_its_assets_are_served_from_this_app_alone():
+    client = create_docs_app().test_client()
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    assert 'url: "../schema/"' in page.get_data(as_text=True)
+    # Nothing is fetched from another host: the UI works without internet access.
+    assert "//" not in PAGE
+    for path, mimetype in (
+        ("/api/docs/swagger-ui.css", "text/css"),
+        ("/api/docs/swagger-ui-bundle.js", "text/javascript"),
+    ):
+        asset = client.get(path)
+        assert asset.status_code == 200
+        assert asset.mimetype == mimetype
+        assert len(asset.data) > 10_000
+    assert {"/api/schema/", "/api/docs/", "/api/docs/swagger-ui.css", "/api/docs/swagger-ui-bundle.js"} == set(
+        DOCS_PATHS
+    )
+
+
+def test_an_unchanged_document_is_revalidated_not_downloaded_again():
+    client = create_docs_app().test_client()
+    etag = client.get("/api/schema/").headers["ETag"]
+    assert client.get("/api/schema/", headers={"If-None-Match": etag}).status_code == 304
