@@ -96,7 +96,9 @@ class Relay:
         self.position = min(self.held.values()) if len(self.held) == all_partitions else 0
         if self.producer is None:
             self.producer = make_producer(self.bootstrap)
-            self.offsets = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+            self.offsets = KafkaConsumer(
+                bootstrap_servers=self.bootstrap, enable_auto_commit=False, allow_auto_create_topics=False
+            )
         self.acknowledged.clear()
         log.info("relay resumes after log position %d", self.position)
 

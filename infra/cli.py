@@ -173,6 +173,8 @@ def main(argv=None) -> int:
     # Admin commands answer on stdout and fail with one line on stderr: no library chatter.
     level = logging.ERROR if args.command == "admin" else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    # kafka-python narrates every connection at INFO; its warnings and errors are what operators need.
+    logging.getLogger("kafka").setLevel(max(level, logging.WARNING))
     if args.command == "up":
         return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port)
     system = System(load_settings(args.data_dir))

@@ -14,6 +14,7 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
+| OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
 """
 
 import json

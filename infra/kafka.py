@@ -2,6 +2,8 @@
 without spinning a core."""
 
 import json
+import os
+import socket
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -34,6 +36,8 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
+    """Create missing topics with `partitions` partitions. Only the relay creates topics: every client
+    here has auto-creation off, since an auto-created topic gets the broker's default of one partition."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ocs-admin")
     try:
         missing = set(topics) - set(admin.list_topics())
@@ -52,6 +56,7 @@ def make_producer(bootstrap: str) -> KafkaProducer:
     return KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
+        allow_auto_create_topics=False,
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.
         max_in_flight_requests_per_connection=1,
@@ -63,7 +68,13 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group,
+        # Static membership: a member restarted after a crash takes its partitions straight back, instead of
+        # the group waiting for the dead member to time out (the local broker never times it out at all).
+        group_instance_id=f"{group}@{os.environ.get('OCS_INSTANCE_ID') or socket.gethostname()}",
+        session_timeout_ms=10_000,
+        max_poll_interval_ms=60_000,
         enable_auto_commit=False,
+        allow_auto_create_topics=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
         value_deserializer=EnvelopeJson(),
@@ -90,7 +101,12 @@ class Poller:
 
 def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:
     """(the topic's partition count, the last message of each non-empty partition, decoded)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, value_deserializer=EnvelopeJson())
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        allow_auto_create_topics=False,
+        value_deserializer=EnvelopeJson(),
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:

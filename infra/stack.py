@@ -55,8 +55,13 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
         print(f"Open Chat Studio API at {base_url} (data in {root}, logs in {logs})", flush=True)
         wait_until_healthy(base_url, children)
         print(f"ready: {base_url}healthz reports every component up. Ctrl-C stops.", flush=True)
+        servers = {name: server for name, server in (("kafka", kafka), ("mongodb", mongo)) if server}
         while True:
             time.sleep(0.5)
+            for name, server in servers.items():
+                if server.process.poll() is not None:
+                    print(f"{name} exited with {server.process.returncode}; restarting", file=sys.stderr, flush=True)
+                    server.start()  # same port and data: its clients reconnect
             for name, child in list(children.items()):
                 if child.poll() is not None:
                     print(f"{name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
