@@ -61,22 +61,35 @@ class System:
             raise RuntimeError("no Kafka configured: run `ocs up`, or set OCS_KAFKA_BOOTSTRAP")
         return self.settings.kafka_bootstrap
 
-    def api(self) -> FrontDoor:
+    @cached_property
+    def tokens(self) -> SessionTokens:
+        return SessionTokens(self.settings.secret_key)
+
+    def command_side(self):
+        """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
+        return command_app.create_app(
+            self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies
+        )
+
+    def query_side(self):
+        """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
+        return query_app.create_app(self.db, self.tokens, self.app.files)
+
+    def shared_routes(self) -> dict:
         checks = {
             "event_store": lambda: (self.app.recorder.max_notification_id() or 0) >= 0,
             "mongodb": lambda: bool(self.mongo.admin.command("ping")),
             "kafka": self.kafka_reachable,
         }
-        tokens = SessionTokens(self.settings.secret_key)
-        return FrontDoor(
-            command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), tokens, self.replies),
-            query_app.create_app(self.db, tokens, self.app.files),
-            {
-                "/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS)),
-                **dict.fromkeys(DOCS_PATHS, create_docs_app()),
-            },
-        )
+        return {
+            "/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS)),
+            **dict.fromkeys(DOCS_PATHS, create_docs_app()),
+        }
+
+    def api(self) -> FrontDoor:
+        """Both sides behind one port, as `ocs up` serves them."""
+        return FrontDoor(self.command_side(), self.query_side(), self.shared_routes())
 
     def kafka_reachable(self) -> bool:
         host, _, port = self.require_kafka().split(",")[0].rpartition(":")

@@ -1,0 +1,25 @@
+"""WSGI entry points for production, one per API side, each scaled on its own behind a reverse proxy:
+
+    gunicorn 'infra.wsgi:command_api()'   # POST, PATCH, DELETE and the chat writes
+    gunicorn 'infra.wsgi:query_api()'     # GET, /healthz and /api/schema/, /api/docs/
+
+Configuration comes from the environment (see infra/config.py); the proxy routes by method and path
+exactly as `infra.frontdoor.FrontDoor` does for `ocs up`.
+"""
+
+from infra.bootstrap import System
+from infra.config import load_settings
+from infra.cors import ChatCors
+from infra.frontdoor import FrontDoor
+
+
+def command_api():
+    system = System(load_settings())
+    return ChatCors(system.command_side())
+
+
+def query_api():
+    system = System(load_settings())
+    query = system.query_side()
+    # A lone side is a front door whose other side never matches: same CORS, 405s and shared routes.
+    return FrontDoor(query, query, system.shared_routes())
