@@ -21,6 +21,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from command_api.application import OcsApplication
 from infra.kafka import ensure_topics, make_producer, partition_for, tail
+from infra.metrics import EVENTS_PUBLISHED
 from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Relay:
         for sent, position in sends:
             landed = sent.get()  # raises if the broker did not acknowledge it
             self.acknowledged.record(TopicPartition(landed.topic, landed.partition), landed.offset, position)
+            EVENTS_PUBLISHED.labels(landed.topic).inc()
         if batch:
             self.position = batch[-1]["position"]
         return len(batch)

@@ -11,11 +11,12 @@ from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import Relay
-from infra import health
+from infra import health, metrics
 from infra.config import Settings
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
+from infra.metrics import instrument
 from infra.session_tokens import SessionTokens
 from projectors.dead_letters import DeadLetters
 from projectors.indexes import ensure_indexes
@@ -67,14 +68,16 @@ class System:
 
     def command_side(self):
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
-        return command_app.create_app(
-            self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies
-        )
+        app = command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies)
+        instrument(app)
+        return app
 
     def query_side(self):
         """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
-        return query_app.create_app(self.db, self.tokens, self.app.files)
+        app = query_app.create_app(self.db, self.tokens, self.app.files)
+        instrument(app)
+        return app
 
     def shared_routes(self) -> dict:
         checks = {
@@ -82,8 +85,11 @@ class System:
             "mongodb": lambda: bool(self.mongo.admin.command("ping")),
             "kafka": self.kafka_reachable,
         }
+        health_app = health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))
         return {
-            "/healthz": health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS)),
+            "/healthz": health_app,
+            "/readyz": health_app,
+            "/metrics": metrics.create_app(self.settings.kafka_bootstrap or None),
             **dict.fromkeys(DOCS_PATHS, create_docs_app()),
         }
 

@@ -6,6 +6,7 @@ projector, API on one port), restarts any that dies, and stops everything on Ctr
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from infra.config import STACK_FILE
 from infra.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
+from infra.metrics import MULTIPROCESS_DIR
 
 PROCESSES = ("relay", "projector", "worker", "api")
 RESTART_DELAY_S = 1.0
@@ -49,6 +51,9 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
         if mongo:
             local["mongo_url"] = mongo.start().url
         (root / STACK_FILE).write_text(json.dumps(local))
+        # Every process of this run writes its metrics here, for the API's /metrics to show them all.
+        shutil.rmtree(root / "metrics", ignore_errors=True)
+        (root / "metrics").mkdir()
         for name in PROCESSES:
             children[name] = start_process(name, root, host, port)
         base_url = f"http://{host}:{port}/"
@@ -84,6 +89,7 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
 def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "run", name, "--data-dir", str(root), "--host", host, "--port", str(port)],
+        env={**os.environ, MULTIPROCESS_DIR: str(root / "metrics")},
         stdout=open(root / "logs" / f"{name}.log", "ab"),
         stderr=subprocess.STDOUT,
         preexec_fn=end_with_parent,

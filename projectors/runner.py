@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime, timezone
 
 from kafka import TopicPartition
 from pymongo.database import Database
@@ -16,6 +17,7 @@ from pymongo.errors import ConnectionFailure
 
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
+from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from projectors.projections import COLLECTIONS, writes_for
 from schemas.events import TOPICS
@@ -60,6 +62,7 @@ class Projector:
             self.dead_letters.close()
 
     def project(self, records: list) -> None:
+        started = time.perf_counter()
         envelopes = [record.value for record in records]
         try:
             try:
@@ -77,6 +80,16 @@ class Projector:
             return
         self.consumer.commit()
         self.applied += len(records)
+        self.measure(envelopes, started)
+
+    @staticmethod
+    def measure(envelopes: list[dict], started: float) -> None:
+        PROJECTOR_APPLY_SECONDS.observe(time.perf_counter() - started)
+        EVENTS_PROJECTED.inc(len(envelopes))
+        now = datetime.now(timezone.utc)
+        for envelope in envelopes:
+            recorded = datetime.fromisoformat(envelope["occurred_at"].replace("Z", "+00:00"))
+            COMMAND_TO_READ_MODEL_SECONDS.observe((now - recorded).total_seconds())
 
     def parked_behind(self, envelope: dict) -> bool:
         """Park the event if an earlier one of its aggregate is parked; whether it was."""

@@ -674,6 +674,29 @@ def operations_paths() -> dict:
                 },
             }
         },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "Whether this process reaches the event store, MongoDB and Kafka (beyond OCS)",
+                "tags": ["Operations"],
+                "security": NO_AUTH,
+                "responses": {
+                    "200": answer("every dependency is reachable", r.HealthReport),
+                    "503": answer("some dependency is not", r.HealthReport),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics, text format (beyond OCS)",
+                "tags": ["Operations"],
+                "security": NO_AUTH,
+                "responses": {
+                    "200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                },
+            }
+        },
     }
 
 

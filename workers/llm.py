@@ -1,5 +1,7 @@
 """Calling a chatbot's LLM: any OpenAI-compatible endpoint through the `openai` client, or the offline
-`echo` provider. Transient failures are retried with backoff a bounded number of times."""
+`echo` provider. Transient failures are retried with backoff a bounded number of times, and a provider
+that keeps failing is left alone for a while (a circuit breaker per endpoint), so its chatbots' tasks end
+in an error at once instead of each waiting out every retry, while other providers' chatbots go on."""
 
 import logging
 import threading
@@ -8,11 +10,16 @@ from dataclasses import dataclass
 
 import openai
 
+from infra.metrics import LLM_CALL_SECONDS, LLM_ERRORS
+
 log = logging.getLogger(__name__)
 
 # Worth another attempt: the provider may answer next time.
 TRANSIENT = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 BACKOFF_S = 0.5
+# Calls that failed in a row (after their retries) before an endpoint's circuit opens, and for how long.
+BREAKER_FAILURES = 5
+BREAKER_OPEN_S = 30.0
 
 
 class LlmFailure(Exception):
@@ -28,11 +35,40 @@ class LlmCall:
     messages: list[dict]
 
 
+class CircuitBreaker:
+    """Open after too many failures in a row: calls fail at once until a trial call is let through."""
+
+    def __init__(self):
+        self.failures = 0
+        self.open_until = 0.0
+        self.lock = threading.Lock()
+
+    def admit(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            if now < self.open_until:
+                return False
+            if self.failures >= BREAKER_FAILURES:
+                self.open_until = now + BREAKER_OPEN_S  # half-open: this one call is the trial
+            return True
+
+    def succeeded(self) -> None:
+        with self.lock:
+            self.failures, self.open_until = 0, 0.0
+
+    def failed(self) -> None:
+        with self.lock:
+            self.failures += 1
+            if self.failures >= BREAKER_FAILURES:
+                self.open_until = time.monotonic() + BREAKER_OPEN_S
+
+
 class LlmClients:
     def __init__(self, timeout_s: float, attempts: int):
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.clients: dict[tuple, openai.OpenAI] = {}
+        self.breakers: dict[str | None, CircuitBreaker] = {}
         self.lock = threading.Lock()
 
     def client(self, base_url: str | None, api_key: str | None) -> openai.OpenAI:
@@ -45,9 +81,30 @@ class LlmClients:
                 )
             return self.clients[key]
 
+    def breaker(self, base_url: str | None) -> CircuitBreaker:
+        with self.lock:
+            return self.breakers.setdefault(base_url, CircuitBreaker())
+
     def reply(self, call: LlmCall) -> str:
         if call.provider == "echo":
             return call.messages[-1]["content"]
+        breaker = self.breaker(call.base_url)
+        if not breaker.admit():
+            LLM_ERRORS.labels(call.provider, "circuit_open").inc()
+            raise LlmFailure(f"the provider at {call.base_url or 'OpenAI'} keeps failing; not called for now")
+        started = time.perf_counter()
+        try:
+            text = self.attempt_reply(call)
+        except LlmFailure as exc:
+            breaker.failed()
+            LLM_ERRORS.labels(call.provider, type(exc.__cause__).__name__).inc()
+            raise
+        finally:
+            LLM_CALL_SECONDS.labels(call.provider).observe(time.perf_counter() - started)
+        breaker.succeeded()
+        return text
+
+    def attempt_reply(self, call: LlmCall) -> str:
         client = self.client(call.base_url, call.api_key)
         for attempt in range(1, self.attempts + 1):
             try:

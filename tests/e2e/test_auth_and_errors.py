@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.stack import Client
+from tests.stack import ChatClient, Client, eventually
 
 TEAM_GETS = ["/api/experiments/", "/api/sessions/"]
 
@@ -117,3 +117,28 @@ def test_the_openapi_document_and_its_docs_are_served_without_credentials(stack)
     assert "/api/sessions/" in schema.json()["paths"]
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
+
+
+def test_readyz_reports_the_dependencies(stack):
+    response = Client(stack.base_url, None).get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "components": {"event_store": "ok", "mongodb": "ok", "kafka": "ok"}}
+
+
+def test_metrics_show_requests_events_lag_and_llm_calls(stack, bot_tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(bot_tenant.chatbot_id)
+    chat.reply_to(chat.say("measure me"))
+    text = eventually(
+        lambda: (t := Client(stack.base_url, None).get("/metrics").text) and "ocs_llm_call_seconds_count" in t and t
+    )
+    assert 'ocs_http_requests_total{endpoint="/api/chat/start/",method="POST",status="201"}' in text
+    for name in (
+        "ocs_http_request_seconds_bucket",
+        "ocs_events_published_total",
+        "ocs_events_projected_total",
+        "ocs_projector_apply_seconds_count",
+        "ocs_command_to_read_model_seconds_count",
+        'ocs_consumer_lag{group="ocs-projectors"',
+    ):
+        assert name in text, name

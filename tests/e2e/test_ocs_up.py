@@ -114,6 +114,9 @@ def test_ocs_up_serves_the_readme_flow_and_stops_everything(running_stack):
     assert fetched["state"] == {"page_context": {"product_name": "Widget X"}}
     assert requests.get(f"{base_url}/api/experiments/", headers=headers).json()["results"][0]["version_number"] == 2
 
+    # Every process's metrics, the relay's included, are served by the API.
+    assert "ocs_events_published_total" in requests.get(f"{base_url}/metrics").text
+
     assert admin("rebuild-read-models", data_dir=data_dir)["events_replayed"] >= 8
     assert requests.get(f"{base_url}/api/sessions/{session.json()['id']}/", headers=headers).json() == fetched
 

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from command_api import app as command_app
 from command_api import commands, documents
-from infra import health
+from infra import health, metrics
 from infra.docs import DOCS_PATHS, PAGE, create_docs_app
 from infra.session_tokens import SessionTokens
 from projectors.projections import MESSAGES, writes_for
@@ -248,6 +248,7 @@ def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus
         command_app.create_app(bus, None, command_app.key_lookup(bus), tokens, None),
         query_app.create_app(None, tokens, None),
         health.create_app({}, dict),
+        metrics.create_app(None),
     )
     documented = {(re.sub(r"\{[^}]+\}", "{}", path), method) for path, method, _ in operations(document)}
     assert served_operations(*apps) == documented

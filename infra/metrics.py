@@ -1,0 +1,106 @@
+"""Prometheus metrics of every process, and `GET /metrics` that serves them in the text format.
+
+Under `ocs up` each process writes its samples to a shared directory (prometheus-client's multiprocess
+mode, `PROMETHEUS_MULTIPROC_DIR`), so the API's `/metrics` shows the relay, projector and workers too.
+Consumer lag is read from Kafka when scraped.
+"""
+
+import logging
+import os
+import time
+
+from flask import Flask, Response, g, request
+from kafka import KafkaAdminClient, KafkaConsumer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+log = logging.getLogger(__name__)
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+HTTP_REQUESTS = Counter("ocs_http_requests_total", "HTTP requests answered", ["method", "endpoint", "status"])
+HTTP_SECONDS = Histogram(
+    "ocs_http_request_seconds", "Time to answer an HTTP request", ["method", "endpoint"], buckets=LATENCY_BUCKETS
+)
+EVENTS_PUBLISHED = Counter("ocs_events_published_total", "Events the relay published to Kafka", ["topic"])
+EVENTS_PROJECTED = Counter("ocs_events_projected_total", "Events the projector applied to the read models")
+PROJECTOR_APPLY_SECONDS = Histogram(
+    "ocs_projector_apply_seconds", "Time to apply one batch of events to MongoDB", buckets=LATENCY_BUCKETS
+)
+COMMAND_TO_READ_MODEL_SECONDS = Histogram(
+    "ocs_command_to_read_model_seconds",
+    "From an event being recorded to the read models showing it",
+    buckets=LATENCY_BUCKETS,
+)
+LLM_CALL_SECONDS = Histogram(
+    "ocs_llm_call_seconds", "Time of one LLM call, retries included", ["provider"], buckets=LATENCY_BUCKETS
+)
+LLM_ERRORS = Counter("ocs_llm_errors_total", "LLM calls that gave no reply", ["provider", "reason"])
+
+CONSUMER_GROUPS = ("ocs-projectors", "ocs-workers", "ocs-delivery")
+
+
+def instrument(app: Flask) -> None:
+    """Count and time every request of a Flask app, by its route template (never the raw path)."""
+
+    @app.before_request
+    def started():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def finished(response):
+        endpoint = request.url_rule.rule if request.url_rule else "unrouted"
+        HTTP_REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        started_at = g.get("metrics_started")
+        if started_at is not None:
+            HTTP_SECONDS.labels(request.method, endpoint).observe(time.perf_counter() - started_at)
+        return response
+
+
+class ConsumerLag:
+    """`ocs_consumer_lag{group,topic,partition}`: messages each consumer group has yet to handle."""
+
+    def __init__(self, bootstrap: str):
+        self.bootstrap = bootstrap
+
+    def collect(self):
+        gauge = GaugeMetricFamily(
+            "ocs_consumer_lag", "Messages a consumer group has not handled yet", labels=["group", "topic", "partition"]
+        )
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="ocs-metrics")
+            consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, allow_auto_create_topics=False)
+            try:
+                for group, committed in admin.list_group_offsets(list(CONSUMER_GROUPS)).items():
+                    ends = consumer.end_offsets(list(committed)) if committed else {}
+                    for partition, offset in committed.items():
+                        lag = max(ends.get(partition, offset.offset) - offset.offset, 0)
+                        gauge.add_metric([group, partition.topic, str(partition.partition)], lag)
+            finally:
+                consumer.close()
+                admin.close()
+        except Exception as exc:  # a scrape must still answer while Kafka is down
+            log.warning("consumer lag not available: %s", exc)
+        yield gauge
+
+
+def create_app(kafka_bootstrap: str | None) -> Flask:
+    app = Flask("metrics")
+
+    @app.get("/metrics")
+    def metrics():
+        if os.environ.get(MULTIPROCESS_DIR):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+        else:
+            registry = REGISTRY
+        text = generate_latest(registry)
+        if kafka_bootstrap:
+            lag = CollectorRegistry()
+            lag.register(ConsumerLag(kafka_bootstrap))
+            text += generate_latest(lag)
+        return Response(text, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    return app
