@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 from command_api import commands, documents
 from command_api.bus import CommandBus
@@ -86,6 +86,7 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
                 context=body["context"],
                 attachment_ids=tuple(body["attachment_ids"]),
                 version_number=body["version_number"],
+                task_id=g.get("request_id"),
             )
         )
         return json_response({"task_id": submitted.task_id, "status": "processing"}, 202)

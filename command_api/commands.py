@@ -102,6 +102,7 @@ class SubmitChatMessage:
     context: dict | None
     attachment_ids: tuple[int, ...]
     version_number: int | None
+    task_id: str | None = None  # the request's id, so that one id follows the message to its reply
 
 
 @dataclass(frozen=True)

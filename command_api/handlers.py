@@ -351,7 +351,7 @@ def submit_chat_message(command: commands.SubmitChatMessage, app: OcsApplication
     )
     if not valid or len(set(command.attachment_ids)) != len(command.attachment_ids):
         raise error(400, "One or more file IDs are invalid")
-    task_id, message_id = str(uuid4()), str(uuid4())
+    task_id, message_id = command.task_id or str(uuid4()), str(uuid4())
     described = [
         {"id": file.file_id, "name": file.name, "content_type": file.content_type, "size": file.size}
         for file in attachments

@@ -16,6 +16,7 @@ from infra.config import Settings
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
+from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.session_tokens import SessionTokens
 from projectors.dead_letters import DeadLetters
@@ -70,6 +71,7 @@ class System:
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
         app = command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies)
         instrument(app)
+        install_request_ids(app)
         return app
 
     def query_side(self):
@@ -77,6 +79,7 @@ class System:
         ensure_indexes(self.db)
         app = query_app.create_app(self.db, self.tokens, self.app.files)
         instrument(app)
+        install_request_ids(app)
         return app
 
     def shared_routes(self) -> dict:

@@ -14,6 +14,7 @@ from command_api.domain.messaging_channel import NOT_MESSAGING
 from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.credentials import webhook_secret
+from infra.logs import configure as configure_logs
 from infra.stack import run_stack
 from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
@@ -171,10 +172,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     # Admin commands answer on stdout and fail with one line on stderr: no library chatter.
-    level = logging.ERROR if args.command == "admin" else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    # kafka-python narrates every connection at INFO; its warnings and errors are what operators need.
-    logging.getLogger("kafka").setLevel(max(level, logging.WARNING))
+    configure_logs(logging.ERROR if args.command == "admin" else logging.INFO)
     if args.command == "up":
         return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port)
     system = System(load_settings(args.data_dir))

@@ -57,6 +57,7 @@ class ReplyProducer:
         if text is None:
             return None
         self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
+        log.info("reply recorded for session %s", session_id)
         return text
 
     def send_bot_message(self, session_id: str, task_id: str, prompt_text: str | None, message_text: str | None):

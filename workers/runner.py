@@ -16,6 +16,7 @@ from kafka.structs import OffsetAndMetadata
 
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
+from infra.logs import REQUEST_ID
 from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ class Worker:
                     record = None
 
     def handle_with_retries(self, record) -> bool:
+        # Logs of this work carry the id of the request that caused it (a chat message's task id).
+        REQUEST_ID.set(record.value.get("data", {}).get("task_id"))
+        return self.try_until_done(record)
+
+    def try_until_done(self, record) -> bool:
         """Handle the record, or record that it could not be; retried until one of the two is done (an
         event store that is down must not make a message vanish). False if stopping first."""
         attempt = 0

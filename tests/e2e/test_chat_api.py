@@ -360,3 +360,17 @@ def test_hostile_headers_and_params_are_refused_cleanly(stack, chat, tenant):
     bad_origin = ChatClient(stack.base_url, {"X-Embed-Key": widget["embed_key"], "Origin": "http://[::1"})
     assert bad_origin.post("/api/chat/start/", json={"chatbot_id": tenant.chatbot_id}).status_code == 403
     assert chat.get(path, params={"since": "0001-01-01T00:00:00+01:00"}).status_code == 400
+
+
+def test_one_id_follows_a_message_from_its_request_to_its_reply(stack, chat, bot_tenant):
+    chat.start(bot_tenant.chatbot_id)
+    response = chat.post(f"/api/chat/{chat.session_id}/message/", json={"message": "trace me"})
+    request_id = response.headers["X-Request-Id"]
+    assert response.json()["task_id"] == request_id
+    assert chat.reply_to(request_id)["status"] == "complete"
+    (reply,) = [
+        e
+        for e in stack.system.app.all_envelopes()
+        if e["type"] == "ChatSession.ReplyRecorded" and e["aggregate_id"] == chat.session_id
+    ]
+    assert reply["data"]["task_id"] == request_id
