@@ -99,8 +99,11 @@ def retrieve_session(db: Database, team: str, session_id: str, base_url: str) ->
     return representations.session_with_messages(doc, chatbot, team_document(db, team), messages, base_url)
 
 
+MAX_FILE_ID = 2**63 - 1  # the largest integer MongoDB stores; file ids are below 2**53
+
+
 def team_file(db: Database, team: str, file_id: int) -> dict:
-    doc = db[FILES].find_one({"file_id": file_id, "team": team})
+    doc = db[FILES].find_one({"file_id": file_id, "team": team}) if file_id <= MAX_FILE_ID else None
     if doc is None:
         raise detail(404, "Not found.")
     return doc

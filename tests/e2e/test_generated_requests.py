@@ -1,0 +1,46 @@
+"""Hostile input: schemathesis generates requests from our own OpenAPI document against the running API;
+none may get a 500, and every response must match the document. `-m slow` runs many more examples."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def schemathesis_run(stack, tenant, examples: int) -> subprocess.CompletedProcess:
+    st = os.path.join(os.path.dirname(sys.executable), "st")
+    return subprocess.run(
+        [
+            st,
+            "run",
+            f"{stack.base_url}/api/schema/",
+            "--url",
+            stack.base_url,
+            "--header",
+            f"X-api-key: {tenant.key}",
+            "--max-examples",
+            str(examples),
+            "--checks",
+            "not_a_server_error,response_schema_conformance",
+            "--phases",
+            "examples,fuzzing",
+            "--workers",
+            "2",
+            "--continue-on-failure",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def test_generated_requests_get_no_server_error_and_match_the_document(stack, tenant):
+    done = schemathesis_run(stack, tenant, examples=10)
+    assert done.returncode == 0, done.stdout[-6000:]
+
+
+@pytest.mark.slow
+def test_many_generated_requests_get_no_server_error(stack, tenant):
+    done = schemathesis_run(stack, tenant, examples=200)
+    assert done.returncode == 0, done.stdout[-6000:]
