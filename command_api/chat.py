@@ -12,7 +12,7 @@ from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
 from infra.chat_access import admit_chat_caller, admit_widget, embed_key
 from infra.session_tokens import SessionTokens
-from infra.web import base_url, json_body, json_response, validated
+from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, validated
 from projectors.projections import FILES, SESSIONS
 from schemas import representations
 from schemas.errors import ApiError, detail
@@ -93,6 +93,7 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
 
     @chat.post("/chat/<uuid:session_id>/upload/")
     def chat_upload_file(session_id):
+        request.max_content_length = MAX_UPLOAD_BODY_BYTES
         session_id = admit(str(session_id))
         if request.mimetype != "multipart/form-data":
             raise detail(415, f'Unsupported media type "{request.content_type or ""}" in request.')

@@ -23,7 +23,15 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
+# Request bodies above these sizes are refused with 413 before they are read: JSON bodies, and uploads
+# (room for one 50 MB file and its multipart framing, so oversize files get the SPEC's own 400).
+MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_BODY_BYTES = 64 * 1024 * 1024
+
+
 def install_error_handlers(app: Flask) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = MAX_JSON_BODY_BYTES
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
         return json_response(exc.body, exc.status, exc.headers)
@@ -34,6 +42,8 @@ def install_error_handlers(app: Flask) -> None:
             return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405)
         if exc.code == 404:
             return json_response({"detail": "Not found."}, 404)
+        if exc.code == 413:
+            return json_response({"detail": "Request body is too large."}, 413)
         return json_response({"detail": exc.description}, exc.code)
 
     @app.errorhandler(Exception)

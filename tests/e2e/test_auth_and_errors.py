@@ -142,3 +142,9 @@ def test_metrics_show_requests_events_lag_and_llm_calls(stack, bot_tenant):
         'ocs_consumer_lag{group="ocs-projectors"',
     ):
         assert name in text, name
+
+
+def test_oversized_bodies_are_413(tenant):
+    big = '{"experiment": "x", "state": {"blob": "' + "x" * (3 * 1024 * 1024) + '"}}'
+    response = tenant.client().post("/api/sessions/", data=big, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (413, {"detail": "Request body is too large."})
