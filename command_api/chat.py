@@ -11,6 +11,7 @@ from command_api.domain.chatbot import Chatbot
 from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
 from infra.chat_access import admit_chat_caller, admit_widget, embed_key
+from infra.rate_limits import client_address, throttle
 from infra.session_tokens import SessionTokens
 from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, validated
 from projectors.projections import FILES, SESSIONS
@@ -33,6 +34,7 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
     def chat_start():
         raw = json_body()
         widget_channel_id = admit_start(raw)
+        throttle("chat_api", f"channel:{widget_channel_id}" if widget_channel_id else f"address:{client_address()}")
         body = validated(ChatStartRequest(), raw)
         started = bus.handle(
             commands.StartChatSession(

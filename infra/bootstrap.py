@@ -11,13 +11,14 @@ from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import Relay
-from infra import health, metrics
+from infra import health, metrics, rate_limits
 from infra.config import Settings
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
 from infra.logs import install_request_ids
 from infra.metrics import instrument
+from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from projectors.dead_letters import DeadLetters
 from projectors.indexes import ensure_indexes
@@ -70,17 +71,28 @@ class System:
     def command_side(self):
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
         app = command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies)
-        instrument(app)
-        install_request_ids(app)
+        self.instrument(app)
         return app
 
     def query_side(self):
         """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
         app = query_app.create_app(self.db, self.tokens, self.app.files)
+        self.instrument(app)
+        return app
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        settings = self.settings
+        return RateLimits(
+            settings.mongo_url, settings.rate_limit_database, settings.rate_limit_enforce, settings.rate_limits
+        )
+
+    def instrument(self, app) -> None:
+        """What every API app gets: metrics, request ids and rate limits."""
         instrument(app)
         install_request_ids(app)
-        return app
+        rate_limits.install(app, self.rate_limits)
 
     def shared_routes(self) -> dict:
         checks = {

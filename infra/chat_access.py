@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from flask import request
 
+from infra.rate_limits import throttle
 from infra.session_tokens import LIFETIME_S, SessionTokens
 from infra.web import FORBIDDEN, NOT_AUTHENTICATED
 from schemas.errors import ApiError, detail
@@ -83,7 +84,13 @@ def admit_chat_caller(
     find_widget_by_id: Callable[[str], WidgetAccess | None],
     tokens: SessionTokens,
 ) -> None:
-    """Raise the SPEC's refusal unless this request may use the session (a missing session is a 403)."""
+    """Raise the SPEC's refusal unless this request may use the session (a missing session is a 403);
+    an admitted request is counted in the session's rate limit."""
+    admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens)
+    throttle("chat_api", session.session_id)
+
+
+def admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens: SessionTokens) -> None:
     key = embed_key()
     if session is None:
         raise detail(403, "Session does not exist" if key else NOT_AUTHENTICATED)

@@ -14,14 +14,21 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
+| OCS_RATE_LIMIT_ENFORCE | `true`: over-limit requests get 429; otherwise they are only logged | false |
+| OCS_RATE_LIMIT_DB | MongoDB database of the rate-limit counters | `<OCS_MONGO_DB>_rate_limits` |
+| OCS_RATE_LIMIT_API | the `api` bucket's rate (per team) | 2000/5minute |
+| OCS_RATE_LIMIT_CHAT_API | the `chat_api` bucket's rate (per chat session) | 300/5minute |
+| OCS_RATE_LIMIT_CREDENTIALS | the `credentials` bucket's rate (failed keys per address) | 100/5minute |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
 """
 
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from infra.rate_limits import DEFAULT_RATES
 
 DEFAULT_DATA_DIR = ".ocs-data"
 STACK_FILE = "stack.json"
@@ -41,6 +48,13 @@ class Settings:
     llm_timeout: float
     llm_attempts: int
     worker_concurrency: int
+    rate_limit_enforce: bool = False
+    rate_limits: dict = field(default_factory=lambda: dict(DEFAULT_RATES))
+    rate_limit_db: str = ""
+
+    @property
+    def rate_limit_database(self) -> str:
+        return self.rate_limit_db or f"{self.mongo_db}_rate_limits"
 
 
 def local_servers(data_dir: Path) -> dict:
@@ -77,4 +91,9 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         llm_timeout=float(environ.get("OCS_LLM_TIMEOUT") or 60),
         llm_attempts=int(environ.get("OCS_LLM_ATTEMPTS") or 3),
         worker_concurrency=int(environ.get("OCS_WORKER_CONCURRENCY") or 64),
+        rate_limit_enforce=(environ.get("OCS_RATE_LIMIT_ENFORCE") or "").lower() in ("1", "true", "yes"),
+        rate_limit_db=environ.get("OCS_RATE_LIMIT_DB") or "",
+        rate_limits={
+            bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
+        },
     )

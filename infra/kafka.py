@@ -37,14 +37,15 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
     """Create missing topics with `partitions` partitions. Only the relay creates topics: every client
-    here has auto-creation off, since an auto-created topic gets the broker's default of one partition."""
+    here has auto-creation off, since an auto-created topic gets the broker's default of one partition.
+    The replication factor is the brokers' `default.replication.factor` (3 in infra/compose/, 1 locally)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ocs-admin")
     try:
         missing = set(topics) - set(admin.list_topics())
         if missing:
             try:
                 admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in sorted(missing)]
+                    [NewTopic(name, num_partitions=partitions, replication_factor=-1) for name in sorted(missing)]
                 )
             except TopicAlreadyExistsError:
                 pass

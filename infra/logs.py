@@ -48,11 +48,13 @@ def configure(level: int) -> None:
 
 
 def install_request_ids(app: Flask) -> None:
-    @app.before_request
     def assign():
         g.request_id = str(uuid.uuid4())
         g.request_started = time.perf_counter()
         REQUEST_ID.set(g.request_id)
+
+    # First of all hooks: a request refused by an earlier one (authentication) still gets its id.
+    app.before_request_funcs.setdefault(None, []).insert(0, assign)
 
     @app.after_request
     def answer(response):

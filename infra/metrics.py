@@ -45,9 +45,11 @@ CONSUMER_GROUPS = ("ocs-projectors", "ocs-workers", "ocs-delivery")
 def instrument(app: Flask) -> None:
     """Count and time every request of a Flask app, by its route template (never the raw path)."""
 
-    @app.before_request
     def started():
         g.metrics_started = time.perf_counter()
+
+    # First of all hooks, so that requests refused by authentication are timed too.
+    app.before_request_funcs.setdefault(None, []).insert(0, started)
 
     @app.after_request
     def finished(response):

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from infra.credentials import secret_matches, split_api_key
+from infra.rate_limits import client_address, throttle
 from schemas.errors import ApiError, detail, from_validation_error
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ def authenticate(lookup: Callable[[str], StoredKey | None]) -> Caller:
     parts = split_api_key(key)
     stored = lookup(parts[0]) if parts else None
     if stored is None or stored.revoked or not secret_matches(parts[1], stored.secret_hash):
+        throttle("credentials", client_address())
         raise detail(401, "Invalid token.", {"WWW-Authenticate": 'Bearer realm="api"'})
     return Caller(team=stored.team, user=stored.user, read_only=stored.read_only)
 
@@ -145,6 +147,7 @@ def require_team_credential(app: Flask, lookup: Callable[[str], StoredKey | None
         if caller.read_only and request.method not in SAFE_METHODS:
             raise detail(403, FORBIDDEN)
         g.caller = caller
+        throttle("api", caller.team)
 
 
 def base_url() -> str:

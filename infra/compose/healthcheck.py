@@ -1,0 +1,41 @@
+"""Container healthchecks of infra/compose/docker-compose.yml; exit status 0 means healthy.
+
+python infra/compose/healthcheck.py http PATH        # this container's API answers on port 8000
+python infra/compose/healthcheck.py heartbeat NAME   # component NAME beat recently (infra/heartbeat.py)
+"""
+
+import sys
+import urllib.error
+import urllib.request
+
+from pymongo import MongoClient
+
+from infra.config import load_settings
+from infra.heartbeat import component_status
+
+
+def api_answers(path: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:8000{path}", timeout=5):
+            return True
+    except urllib.error.HTTPError as answer:
+        # Any answer but a server error means the process serves requests. /healthz answers 503 when some
+        # other component is down: that is for operators to read, not a reason to mark this container.
+        return answer.code < 500 or answer.code == 503
+    except OSError:
+        return False
+
+
+def component_beats(name: str) -> bool:
+    # Heartbeats are per component, not per replica: for a scaled component this says the group is alive.
+    settings = load_settings()
+    client = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=5000)
+    try:
+        return component_status(client[settings.mongo_db], [name])[name] == "ok"
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    check, argument = sys.argv[1:3]
+    sys.exit(0 if {"http": api_answers, "heartbeat": component_beats}[check](argument) else 1)

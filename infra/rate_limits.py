@@ -1,0 +1,84 @@
+"""Rate limits (SPEC §1.8): fixed windows counted in MongoDB through the `limits` library, so every API
+process shares one count. Enforcement is a setting, off by default as in OCS: over-limit requests are
+then only logged, while every throttled response still carries the `X-RateLimit-*` headers.
+
+| bucket | default | counted per |
+|---|---|---|
+| `api` | 2000 / 5 min | team |
+| `chat_api` | 300 / 5 min | chat session; a start: the widget channel, else the client's address |
+| `credentials` | 100 / 5 min | client address; only failed credential presentations count |
+"""
+
+import logging
+import math
+import time
+
+from flask import Flask, current_app, g, request
+from limits import parse, storage, strategies
+
+from schemas.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RATES = {"api": "2000/5minute", "chat_api": "300/5minute", "credentials": "100/5minute"}
+EXTENSION = "ocs.rate_limits"
+
+
+class RateLimits:
+    def __init__(self, mongo_url: str, database: str, enforce: bool, rates: dict[str, str]):
+        self.limiter = strategies.FixedWindowRateLimiter(storage.storage_from_string(mongo_url, database_name=database))
+        self.enforce = enforce
+        self.rates = {bucket: parse(rate) for bucket, rate in rates.items()}
+
+    def hit(self, bucket: str, key: str) -> None:
+        """Count this request in the bucket; refuse it with 429 when over the limit and enforcing."""
+        rate = self.rates[bucket]
+        try:
+            allowed = self.limiter.hit(rate, bucket, key)
+            stats = self.limiter.get_window_stats(rate, bucket, key)
+        except Exception as exc:
+            log.warning("rate-limit counters unavailable: %s", exc)
+            # Failed credentials are fail-closed when enforcing: guessing keys must stay slow.
+            if self.enforce and bucket == "credentials":
+                raise throttled(rate.get_expiry()) from None
+            return
+        reset_in = max(math.ceil(stats.reset_time - time.time()), 0)
+        g.rate_limit_headers = {
+            "X-RateLimit-Limit": str(rate.amount),
+            "X-RateLimit-Remaining": str(stats.remaining),
+            "X-RateLimit-Reset": str(reset_in),
+        }
+        if not allowed:
+            log.warning("rate limit %s exceeded for %s", bucket, key)
+            if self.enforce:
+                raise throttled(reset_in, g.rate_limit_headers)
+
+
+def throttled(available_in: int, headers: dict | None = None) -> ApiError:
+    """E7."""
+    return ApiError(
+        429,
+        {"detail": "Rate limit exceeded.", "available_in": available_in},
+        {**(headers or {}), "Retry-After": str(available_in)},
+    )
+
+
+def install(app: Flask, limits: RateLimits) -> None:
+    app.extensions[EXTENSION] = limits
+
+    @app.after_request
+    def headers(response):
+        for name, value in g.get("rate_limit_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def throttle(bucket: str, key: str) -> None:
+    """Count the current request in a bucket (a no-op in an app without rate limits)."""
+    limits = current_app.extensions.get(EXTENSION)
+    if limits is not None:
+        limits.hit(bucket, key)
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
