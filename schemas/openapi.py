@@ -453,7 +453,10 @@ def openai_operation(operation_id: str, summary: str, parameters: list[dict]) ->
     completion = answer(
         "the reply; with `stream: true`, server-sent chunks ending in `[DONE]`", r.CreateChatCompletionResponse
     )
-    completion["content"]["text/event-stream"] = {"schema": {"type": "string"}}
+    # Each event's data is a `chat.completion.chunk` object, and the last one is the text `[DONE]`.
+    completion["content"]["text/event-stream"] = {
+        "schema": {"description": "chat.completion.chunk objects, then [DONE]"}
+    }
     return {
         "post": {
             "operationId": operation_id,
@@ -651,7 +654,9 @@ def chat_paths() -> dict:
                     {"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"}},
                 ],
                 "responses": {
-                    "200": answer("the event stream", {"type": "string"}, media="text/event-stream"),
+                    "200": answer(
+                        "the event stream", {"description": "one Message object per event"}, media="text/event-stream"
+                    ),
                     "400": answer("an invalid `since`", r.Error),
                     "403": chat_refused(),
                 },
