@@ -19,7 +19,7 @@ $(WIDGET): tests/e2e/widget/package.json tests/e2e/widget/package-lock.json
 	cd tests/e2e/widget && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 		|| echo "npm install failed: the widget test will be skipped"
 
-.PHONY: install up test test-unit test-integration test-e2e test-slow browser
+.PHONY: install up test test-unit test-integration test-e2e test-slow browser bench
 install: $(STAMP)
 
 browser: $(WIDGET)
@@ -27,16 +27,25 @@ browser: $(WIDGET)
 		apt-get install -y -qq chromium; } >/dev/null 2>&1 \
 		|| echo "Chromium could not be installed: the widget test will be skipped"
 
+# The integration tests also run on the PostgreSQL event store, in throwaway clusters they start themselves
+# (tests/postgres.py); Debian's server is installed when it can be, and those tests say why they are skipped
+# when it cannot.
+.PHONY: postgres
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } >/dev/null 2>&1 \
+		|| echo "PostgreSQL could not be installed: the integration tests on it will be skipped"
+
 up: $(STAMP)
 	$(VENV)/bin/ocs up $(ARGS)
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(VENV)/bin/pytest $(ARGS)
 
 test-unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit $(ARGS)
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) postgres
 	$(VENV)/bin/pytest tests/integration $(ARGS)
 
 test-e2e: $(STAMP) browser
@@ -44,3 +53,14 @@ test-e2e: $(STAMP) browser
 
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -m slow $(ARGS)
+
+# The benchmark harness of issue 7 (bench/README.md): `make bench ARGS="--duration 60 --users 10"`.
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[local,test,bench]'
+	rm -f $(VENV)/.bench-*
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(VENV)/bin/python -m bench.run $(ARGS)

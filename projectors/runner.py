@@ -65,13 +65,15 @@ class Projector:
         started = time.perf_counter()
         envelopes = [record.value for record in records]
         try:
+            # Parking is a side effect: decide once which events remain, so none is parked twice.
+            to_apply = [e for e in envelopes if not self.parked_behind(e)]
             try:
-                apply(self.db, [e for e in envelopes if not self.parked_behind(e)])
+                apply(self.db, to_apply)
             except ConnectionFailure:
                 raise
             except Exception:
-                log.exception("a batch of %d events failed; applying them one by one", len(envelopes))
-                for envelope in envelopes:
+                log.exception("a batch of %d events failed; applying them one by one", len(to_apply))
+                for envelope in to_apply:
                     self.apply_or_park(envelope)
         except ConnectionFailure:
             log.exception("MongoDB unreachable; %d events will be tried again", len(envelopes))

@@ -19,8 +19,9 @@ _names = itertools.count(1)
 
 
 class Stack:
-    def __init__(self, root: Path, partitions: int = 4):
+    def __init__(self, root: Path, partitions: int = 4, event_store_url: str | None = None):
         self.root = root
+        self.event_store_url = event_store_url or f"sqlite:///{root / 'events.sqlite'}"
         self.kafka = LocalKafka(root / "kafka")
         self.mongo = LocalMongo(root / "mongodb")
         self.partitions = partitions
@@ -31,7 +32,7 @@ class Stack:
     def settings(self) -> Settings:
         return Settings(
             data_dir=self.root,
-            event_store_url=f"sqlite:///{self.root / 'events.sqlite'}",
+            event_store_url=self.event_store_url,
             kafka_bootstrap=self.kafka.bootstrap,
             mongo_url=self.mongo.url,
             mongo_db="ocs",

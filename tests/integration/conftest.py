@@ -3,13 +3,30 @@ import threading
 import pytest
 
 from command_api import commands
+from tests import postgres
 from tests.stack import Stack
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway PostgreSQL cluster for the run, started only when a test needs it."""
+    reason = postgres.unavailable_reason()
+    if reason:
+        pytest.skip(f"event store on PostgreSQL: {reason}")
+    cluster = postgres.PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+# Every integration test that uses these servers runs on both event stores: SQLite (the embedded default)
+# and PostgreSQL (production).
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def servers(request, tmp_path_factory):
     """Fresh local Kafka-protocol and MongoDB-protocol servers and event store, with nothing running on them."""
-    stack = Stack(tmp_path_factory.mktemp("servers")).start_servers()
+    event_store_url = None
+    if request.param == "postgresql":
+        event_store_url = request.getfixturevalue("postgres_cluster").create_database()
+    stack = Stack(tmp_path_factory.mktemp("servers"), event_store_url=event_store_url).start_servers()
     yield stack
     stack.stop()
 

@@ -1,0 +1,85 @@
+"""Team isolation (SPEC §1.3): with team B's key, every team endpoint treats team A's objects exactly as
+missing ones: the same status and body as for an id that never existed, or an empty list."""
+
+import uuid
+
+import pytest
+
+
+@pytest.fixture
+def team_a(stack, bot_tenant):
+    """Team A's objects: a chatbot, a session with a message and a tag, a participant, a file, a channel."""
+    a = bot_tenant
+    session = a.create_session(messages=[{"role": "user", "content": "hi"}])
+    a.client().post(f"/api/sessions/{session['id']}/tags/", json={"tags": ["a-only"]})
+    a.client().post("/api/participants", json={"identifier": "a@team.org", "data": [{"experiment": a.chatbot_id}]})
+    stack.admin(f"create-channel --chatbot {a.chatbot_id} --platform telegram")
+    from tests.stack import ChatClient
+
+    chat = ChatClient(stack.base_url)
+    chat.start(a.chatbot_id)
+    upload = chat.post(f"/api/chat/{chat.session_id}/upload/", files={"files": ("a.txt", b"secret", "text/plain")})
+    return {"chatbot": a.chatbot_id, "session": session["id"], "file": upload.json()["files"][0]["id"]}
+
+
+def same_as_missing(client, method: str, path_for, real: str, missing: str, body=None):
+    """The answer for team A's object equals the answer for an object that does not exist."""
+    kwargs = {"json": body} if body is not None else {}
+    theirs = client.request(method, path_for(real), **kwargs)
+    nothing = client.request(method, path_for(missing), **kwargs)
+    assert theirs.status_code == nothing.status_code and theirs.status_code in (400, 404), (path_for(real), theirs.text)
+    normalise = lambda response: response.text.replace(real, "ID").replace(missing, "ID")  # noqa: E731
+    assert normalise(theirs) == normalise(nothing)
+
+
+def test_team_b_sees_nothing_of_team_a(stack, team_a):
+    b = stack.new_tenant().client()
+    missing_uuid = str(uuid.uuid4())
+    session, chatbot = team_a["session"], team_a["chatbot"]
+
+    checks = [
+        ("GET", lambda i: f"/api/experiments/{i}/", chatbot, missing_uuid, None),
+        ("GET", lambda i: f"/api/sessions/{i}/", session, missing_uuid, None),
+        ("POST", lambda i: f"/api/sessions/{i}/end_experiment_session/", session, missing_uuid, None),
+        ("POST", lambda i: f"/api/sessions/{i}/tags/", session, missing_uuid, {"tags": ["x"]}),
+        ("DELETE", lambda i: f"/api/sessions/{i}/tags/", session, missing_uuid, {"tags": ["a-only"]}),
+        ("PATCH", lambda i: f"/api/sessions/{i}/update_state/", session, missing_uuid, {"state": {"x": 1}}),
+        ("GET", lambda i: f"/api/files/{i}/content", str(team_a["file"]), "12345", None),
+        (
+            "POST",
+            lambda i: f"/api/openai/{i}/chat/completions",
+            chatbot,
+            missing_uuid,
+            {"messages": [{"role": "user", "content": "hi"}]},
+        ),
+        ("POST", lambda i: f"/channels/api/{i}/incoming_message", chatbot, missing_uuid, {"message": "hi"}),
+        ("POST", lambda i: "/api/trigger_bot", chatbot, missing_uuid, None),
+    ]
+    for method, path_for, real, missing, body in checks[:-1]:
+        same_as_missing(b, method, path_for, real, missing, body)
+
+    trigger = {"identifier": "x", "platform": "telegram", "message_text": "hi"}
+    theirs = b.post("/api/trigger_bot", json={**trigger, "experiment": chatbot})
+    nothing = b.post("/api/trigger_bot", json={**trigger, "experiment": missing_uuid})
+    assert (
+        (theirs.status_code, theirs.json())
+        == (nothing.status_code, nothing.json())
+        == (404, {"detail": "No Experiment matches the given query."})
+    )
+    participants = b.post("/api/participants", json={"identifier": "p", "data": [{"experiment": chatbot}]})
+    assert participants.status_code == 404
+
+    for path in (
+                "/api/sessions/",
+        "/api/participants",
+        f"/api/sessions/?experiment={chatbot}",
+        f"/api/participants?chatbot={chatbot}",
+        "/api/sessions/?tags=a-only",
+    ):
+        listed = b.get(path).json()
+        assert listed["results"] == [] and listed["count"] == 0, path
+
+    assert chatbot not in [e["id"] for e in b.get("/api/experiments/").json()["results"]]
+    # And nothing of A changed.
+    a_session = stack.system.app.repository.get(uuid.UUID(session))
+    assert a_session.status == "setup" and a_session.user_tags == ["a-only"]
