@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -140,6 +141,11 @@ def run_process(system: System, args) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         stop.wait()
         server.shutdown()
+        server.server_close()  # waits for the requests in flight
+        system.close()
+        # Every request is answered and every client closed; a library thread that is no daemon must
+        # not keep a stopped API process alive.
+        os._exit(0)
     elif args.process == "relay":
         system.relay().run(stop)
     elif args.process == "projector":

@@ -137,5 +137,6 @@ def test_killing_ocs_up_leaves_no_process_behind(running_stack):
     assert len(processes_using(data_dir)) >= 6  # ocs up, two servers, relay, projector, worker, api
     process.kill()
     process.wait()
-    gone = eventually(lambda: processes_using(data_dir) == [], timeout_s=20)
+    # Each child is told to stop when its parent dies and finishes its in-flight work first.
+    gone = eventually(lambda: processes_using(data_dir) == [], timeout_s=60)
     assert gone, processes_using(data_dir)
