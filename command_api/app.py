@@ -6,19 +6,11 @@ from command_api import commands, documents
 from command_api.bus import CommandBus
 from command_api.chat import chat_blueprint
 from command_api.conversations import conversations_blueprints
-from command_api.domain.api_key import ApiKey, api_key_id
-from command_api.handlers import load
+from command_api.oauth_server import oauth_blueprint
 from command_api.read_your_writes import ReadModelWaiter
+from infra.authentication import CredentialStore, require_team_credential
 from infra.session_tokens import SessionTokens
-from infra.web import (
-    StoredKey,
-    base_url,
-    install_error_handlers,
-    json_body,
-    json_response,
-    require_team_credential,
-    validated,
-)
+from infra.web import base_url, install_error_handlers, json_body, json_response, validated
 from projectors.projections import PARTICIPANTS, SESSIONS
 from schemas import representations
 from schemas.requests import (
@@ -32,11 +24,15 @@ from workers.replies import ReplyProducer
 
 
 def create_app(
-    bus: CommandBus, waiter: ReadModelWaiter, lookup_key, tokens: SessionTokens, replies: ReplyProducer
+    bus: CommandBus,
+    waiter: ReadModelWaiter,
+    credentials: CredentialStore,
+    tokens: SessionTokens,
+    replies: ReplyProducer,
 ) -> Flask:
     app = Flask("command_api")
     install_error_handlers(app)
-    require_team_credential(app, lookup_key)
+    require_team_credential(app, credentials)
     api = Blueprint("api", __name__)
 
     def settled(session) -> None:
@@ -111,6 +107,7 @@ def create_app(
     @api.post("/trigger_bot")
     def trigger_bot_message():
         body = validated(TriggerBotRequest(), json_body())
+        g.caller.require_chatbot(body["experiment"])
         triggered = bus.handle(
             commands.TriggerBotMessage(
                 team=g.caller.team,
@@ -135,25 +132,12 @@ def create_app(
             }
         )
 
-    chat = chat_blueprint(bus, waiter, tokens)
+    chat = chat_blueprint(bus, waiter, tokens, credentials)
     openai_api, channels = conversations_blueprints(bus, waiter, replies)
     # Every /api/ path is also served under /api/v1/ (SPEC §0.2); /channels/ paths are not.
     for prefix, suffix in (("/api", ""), ("/api/v1", "_v1")):
         for blueprint in (api, chat, openai_api):
             app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}{suffix}")
     app.register_blueprint(channels, url_prefix="/channels")
+    app.register_blueprint(oauth_blueprint(bus, waiter, credentials), url_prefix="/o")
     return app
-
-
-def key_lookup(bus: CommandBus):
-    """API keys as the write model knows them: a key revoked a moment ago is refused here at once."""
-
-    def lookup(prefix: str) -> StoredKey | None:
-        key = load(bus.app, api_key_id(prefix), ApiKey)
-        if key is None:
-            return None
-        return StoredKey(
-            team=key.team, secret_hash=key.secret_hash, user=key.user, read_only=key.read_only, revoked=key.revoked
-        )
-
-    return lookup

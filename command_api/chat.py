@@ -8,9 +8,11 @@ from command_api import commands, documents
 from command_api.bus import CommandBus
 from command_api.chat_access import WriteModelChatAccess
 from command_api.domain.chatbot import Chatbot
+from command_api.domain.widget_channel import WidgetChannel, oauth_widget_channel_id
 from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
-from infra.chat_access import admit_chat_caller, admit_widget, embed_key
+from infra.authentication import CredentialStore, bearer_token, oauth_caller
+from infra.chat_access import admit_chat_caller, admit_widget, embed_key, host_allowed, request_host
 from infra.rate_limits import client_address, throttle
 from infra.session_tokens import SessionTokens
 from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, validated
@@ -22,7 +24,9 @@ from schemas.requests import ChatMessageRequest, ChatStartRequest
 CHAT_ACCESS_DENIED = {"error": "Authentication required to chat with this chatbot", "code": "chat_access_denied"}
 
 
-def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionTokens) -> Blueprint:
+def chat_blueprint(
+    bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionTokens, credentials: CredentialStore
+) -> Blueprint:
     chat = Blueprint("chat", __name__)
     access = WriteModelChatAccess(bus.app)
 
@@ -68,14 +72,31 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
         has_authorization = "Authorization" in request.headers
         if (key or has_authorization) and chatbot_id is not None and not is_uuid(chatbot_id):
             raise detail(400, "chatbot_id must be a valid UUID")
-        if has_authorization and chatbot_id and load(bus.app, chatbot_id, Chatbot) is not None:
-            # No chatbot has an OAuth-mode widget channel yet, so every authorised start is refused.
-            raise ApiError(401, CHAT_ACCESS_DENIED)
+        chatbot = load(bus.app, chatbot_id, Chatbot) if has_authorization and chatbot_id else None
+        if chatbot is not None:
+            return admit_oauth_start(chatbot)
         if not key:
             return None
         if not chatbot_id:
             raise detail(400, "Experiment ID required for embedded widget authentication")
         return admit_widget(access.widget_by_key(key), str(uuid.UUID(chatbot_id)), 401).channel_id
+
+    def admit_oauth_start(chatbot: Chatbot) -> str:
+        """SPEC §3.15 (a): a machine token of the chatbot's team, holding `chat:start` and listing the chatbot,
+        through the chatbot's OAuth-mode channel from an origin it allows. Any failure: the same 401."""
+        channel = load(bus.app, oauth_widget_channel_id(chatbot.id), WidgetChannel)
+        caller = oauth_caller(credentials, bearer_token())
+        if (
+            channel is None
+            or caller is None
+            or not caller.is_machine
+            or caller.team != chatbot.team
+            or "chat:start" not in caller.scopes
+            or str(chatbot.id) not in caller.chatbots
+            or not origin_allowed(channel.allowed_domains)
+        ):
+            raise ApiError(401, CHAT_ACCESS_DENIED)
+        return str(channel.id)
 
     @chat.post("/chat/<uuid:session_id>/message/")
     def chat_send_message(session_id):
@@ -122,6 +143,12 @@ def chat_blueprint(bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionToke
         )
 
     return chat
+
+
+def origin_allowed(allowed_domains) -> bool:
+    """A channel without allowed domains is for servers only: a browser's request carries an origin."""
+    host = request_host()
+    return host_allowed(allowed_domains, host) if allowed_domains else host is None
 
 
 def is_uuid(value) -> bool:

@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass, field
 
+from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S
+from infra.permissions import DEFAULT_ROLE
+
 
 @dataclass(frozen=True)
 class CreateTeam:
@@ -15,11 +18,60 @@ class IssueApiKey:
     name: str
     read_only: bool
     user: str | None = None
+    roles: tuple[str, ...] = (DEFAULT_ROLE,)
+    expires_at: str | None = None  # ISO-8601
 
 
 @dataclass(frozen=True)
 class RevokeApiKey:
     prefix: str
+
+
+@dataclass(frozen=True)
+class RegisterOAuthClient:
+    team: str
+    name: str
+    grant_type: str
+    scopes: tuple[str, ...]
+    chatbots: tuple[str, ...] = ()
+    redirect_uris: tuple[str, ...] = ()
+    token_lifetime_s: int = DEFAULT_TOKEN_LIFETIME_S
+
+
+@dataclass(frozen=True)
+class IssueAuthorizationCode:
+    """A resource owner consented to a client's request (the secrets arrive hashed)."""
+
+    code_id: str
+    secret_hash: str
+    client_id: str
+    user: str
+    roles: tuple[str, ...]
+    scopes: tuple[str, ...]
+    redirect_uri: str | None
+    code_challenge: str
+    code_challenge_method: str
+
+
+@dataclass(frozen=True)
+class IssueOAuthToken:
+    """A token for a client, recorded together with what it consumes: the authorization code it redeems,
+    or the token it replaces on refresh, so a code or refresh token is never used twice."""
+
+    token_id: str
+    client_id: str
+    user: str | None
+    roles: tuple[str, ...]
+    scopes: tuple[str, ...]
+    access_hash: str
+    refresh_hash: str | None
+    redeems_code: str | None = None
+    replaces_token: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeOAuthToken:
+    token_id: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +98,7 @@ class CreateWidgetChannel:
     chatbot_id: str
     allowed_domains: tuple[str, ...]
     auth_level: str
+    credential_mode: str = "embed_key"
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.handlers import conversing_chatbot, load
 from command_api.read_your_writes import ReadModelWaiter
+from infra.authentication import FORBIDDEN
 from infra.web import json_body, json_response, validated
 from projectors.projections import SESSIONS
-from schemas.errors import REPLY_FAILED, ApiError, openai_error
+from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
 from schemas.requests import ApiMessageRequest, completion_messages
 from workers.llm import LlmFailure
 from workers.replies import ReplyProducer
@@ -43,6 +44,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     @openai_api.post("/openai/<uuid:experiment_id>/v<int:version>/chat/completions")
     def openai_chat_completions(experiment_id, version=None):
         conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
+        g.caller.require_chatbot(experiment_id)
         body = json_body()
         messages = completion_messages(body)
         user = body.get("user")
@@ -82,6 +84,11 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
     @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message")
     def new_api_message(experiment_id, version=None):
+        conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
+        g.caller.require_chatbot(experiment_id)
+        if g.caller.is_machine:
+            # The caller talks as themself, and a machine has no self (SPEC §3.12 Rec.: 403, OCS issue #4197).
+            raise detail(403, FORBIDDEN)
         body = validated(ApiMessageRequest(), json_body())
         exchange = bus.handle(
             commands.SendApiMessage(

@@ -7,30 +7,44 @@ store, never on a read model.
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
 from uuid import UUID, uuid4
 
 from command_api import commands
 from command_api.application import AggregateNotFoundError, OcsApplication
 from command_api.domain.api_key import ApiKey, api_key_id
+from command_api.domain.authorization_code import AuthorizationCode
 from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.file import UNATTACHED_LIFETIME_S, File, file_aggregate_id, new_file_id
 from command_api.domain.messaging_channel import NOT_MESSAGING, MessagingChannel, messaging_channel_id
+from command_api.domain.oauth_client import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    GRANT_TYPES,
+    SCOPES,
+    OAuthClient,
+    oauth_client_id,
+)
+from command_api.domain.oauth_token import OAuthToken
 from command_api.domain.participant import Participant, derived_schedule_id, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import (
     AUTH_LEVELS,
+    CREDENTIAL_MODES,
     DEFAULT_DISABLED_MESSAGE,
     WidgetChannel,
+    oauth_widget_channel_id,
     widget_channel_id,
 )
 from command_api.domain.widget_channel import (
     PLATFORM as WIDGET_PLATFORM,
 )
 from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
-from infra.credentials import hash_secret, new_api_key, new_embed_key
-from schemas.errors import ApiError, detail, error, field_errors
+from infra.credentials import hash_secret, new_api_key, new_embed_key, new_oauth_client
+from infra.permissions import ROLES
+from schemas.errors import ApiError, detail, error, field_errors, oauth_error
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,24 @@ def create_team(command: commands.CreateTeam, app: OcsApplication) -> Outcome:
     return Outcome({"slug": team.team, "name": team.name}, team)
 
 
+def require_roles(roles) -> None:
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown or not roles:
+        raise detail(400, f"unknown role(s) {', '.join(unknown)}: use {', '.join(ROLES)}")
+
+
+def instant(text: str) -> str:
+    """An ISO-8601 instant in the one text form (UTC when it names no zone)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise detail(400, f"not an ISO-8601 instant: {text!r}") from None
+    return utc_iso(parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc))
+
+
 def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> Outcome:
     require_team(app, command.team)
+    require_roles(command.roles)
     prefix, secret, key = new_api_key()
     api_key = ApiKey(
         id=api_key_id(prefix),
@@ -89,9 +119,14 @@ def issue_api_key(command: commands.IssueApiKey, app: OcsApplication) -> Outcome
         name=command.name,
         user=command.user or f"admin@{command.team}",
         read_only=command.read_only,
+        roles=list(command.roles),
+        expires_at=instant(command.expires_at) if command.expires_at else None,
     )
     app.save(api_key)
-    return Outcome({"key": key, "read_only": api_key.read_only}, api_key)
+    return Outcome(
+        {"key": key, "read_only": api_key.read_only, "roles": api_key.roles, "expires_at": api_key.expires_at},
+        api_key,
+    )
 
 
 def revoke_api_key(command: commands.RevokeApiKey, app: OcsApplication) -> Outcome:
@@ -101,6 +136,110 @@ def revoke_api_key(command: commands.RevokeApiKey, app: OcsApplication) -> Outco
     api_key.revoke()
     app.save(api_key)
     return Outcome({"revoked": True}, api_key)
+
+
+def register_oauth_client(command: commands.RegisterOAuthClient, app: OcsApplication) -> Outcome:
+    require_team(app, command.team)
+    if command.grant_type not in GRANT_TYPES:
+        raise detail(400, f"unknown grant {command.grant_type!r}: use one of {', '.join(GRANT_TYPES)}")
+    unknown = [scope for scope in command.scopes if scope not in SCOPES]
+    if unknown or not command.scopes:
+        raise detail(400, f"unknown scope(s) {' '.join(unknown)}: use some of {' '.join(SCOPES)}")
+    for chatbot_id in command.chatbots:
+        if require_chatbot(app, chatbot_id).team != command.team:
+            raise detail(404, f"chatbot {chatbot_id!r} does not exist")
+    if command.grant_type == AUTHORIZATION_CODE:
+        if command.chatbots:
+            raise detail(400, "a chatbot allowlist limits machine clients only (client_credentials)")
+        if not command.redirect_uris:
+            raise detail(400, "an authorization_code client needs at least one redirect URI")
+    for uri in command.redirect_uris:
+        parsed = urlparse(uri)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.fragment:
+            raise detail(400, f"a redirect URI is an absolute http(s) URL without a fragment: {uri!r}")
+    if command.token_lifetime_s < 1:
+        raise detail(400, "a token lifetime is at least one second")
+    client_id, client_secret = new_oauth_client()
+    client = OAuthClient(
+        id=oauth_client_id(client_id),
+        team=command.team,
+        client_id=client_id,
+        secret_hash=hash_secret(client_secret),
+        name=command.name,
+        grant_type=command.grant_type,
+        scopes=list(dict.fromkeys(command.scopes)),
+        chatbots=[str(UUID(chatbot_id)) for chatbot_id in dict.fromkeys(command.chatbots)],
+        redirect_uris=list(command.redirect_uris),
+        token_lifetime_s=command.token_lifetime_s,
+    )
+    app.save(client)
+    return Outcome({"client_id": client_id, "client_secret": client_secret}, client)
+
+
+def require_oauth_client(app: OcsApplication, client_id: str) -> OAuthClient:
+    client = load(app, oauth_client_id(client_id), OAuthClient)
+    if client is None:
+        raise oauth_error("invalid_client", "The client does not exist on this server.")
+    return client
+
+
+def issue_authorization_code(command: commands.IssueAuthorizationCode, app: OcsApplication) -> Outcome:
+    client = require_oauth_client(app, command.client_id)
+    code = AuthorizationCode(
+        id=UUID(command.code_id),
+        team=client.team,
+        client_id=client.client_id,
+        secret_hash=command.secret_hash,
+        user=command.user,
+        roles=list(command.roles),
+        scopes=list(command.scopes),
+        redirect_uri=command.redirect_uri,
+        code_challenge=command.code_challenge,
+        code_challenge_method=command.code_challenge_method,
+    )
+    app.save(code)
+    return Outcome({}, code)
+
+
+def issue_oauth_token(command: commands.IssueOAuthToken, app: OcsApplication) -> Outcome:
+    client = require_oauth_client(app, command.client_id)
+    consumed = []
+    if command.redeems_code:
+        code = load(app, command.redeems_code, AuthorizationCode)
+        if code is None or code.redeemed_by is not None:
+            raise oauth_error("invalid_grant", "The authorization code was already used.")
+        code.redeem(command.token_id)
+        consumed.append(code)
+    if command.replaces_token:
+        replaced = load(app, command.replaces_token, OAuthToken)
+        if replaced is None or replaced.revoked:
+            raise oauth_error("invalid_grant", "The refresh token was already used.")
+        replaced.revoke()
+        consumed.append(replaced)
+    token = OAuthToken(
+        id=UUID(command.token_id),
+        team=client.team,
+        client_id=client.client_id,
+        user=command.user,
+        roles=list(command.roles),
+        scopes=list(command.scopes),
+        chatbots=list(client.chatbots) if client.grant_type == CLIENT_CREDENTIALS else None,
+        access_hash=command.access_hash,
+        refresh_hash=command.refresh_hash,
+        expires_in=client.token_lifetime_s,
+    )
+    # One write: a code or refresh token yields one token, however many requests race with it.
+    app.save(token, *consumed)
+    return Outcome({}, token)
+
+
+def revoke_oauth_token(command: commands.RevokeOAuthToken, app: OcsApplication) -> Outcome:
+    token = load(app, command.token_id, OAuthToken)
+    if token is None:
+        raise detail(404, "no such token")
+    token.revoke()
+    app.save(token)
+    return Outcome({"revoked": True}, token)
 
 
 def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> Outcome:
@@ -139,13 +278,20 @@ def create_widget_channel(command: commands.CreateWidgetChannel, app: OcsApplica
     chatbot = require_chatbot(app, command.chatbot_id)
     if command.auth_level not in AUTH_LEVELS:
         raise detail(400, f"unknown auth level {command.auth_level!r}: use one of {', '.join(AUTH_LEVELS)}")
-    embed_key = new_embed_key()
+    if command.credential_mode not in CREDENTIAL_MODES:
+        raise detail(400, f"unknown credential mode {command.credential_mode!r}: use {', '.join(CREDENTIAL_MODES)}")
+    oauth = command.credential_mode == "oauth"
+    if oauth and load(app, oauth_widget_channel_id(chatbot.id), WidgetChannel) is not None:
+        raise detail(409, "the chatbot already has an OAuth-mode widget channel")
+    embed_key = None if oauth else new_embed_key()
     channel = WidgetChannel(
-        id=widget_channel_id(embed_key),
+        id=oauth_widget_channel_id(chatbot.id) if oauth else widget_channel_id(embed_key),
         team=chatbot.team,
         chatbot_id=str(chatbot.id),
         allowed_domains=list(command.allowed_domains),
-        auth_level=command.auth_level,
+        # OAuth-mode channels always issue session tokens (SPEC §3.15 step 9).
+        auth_level="session_token" if oauth else command.auth_level,
+        credential_mode=command.credential_mode,
     )
     app.save(channel)
     return Outcome({"embed_key": embed_key, "channel_id": str(channel.id)}, channel)
@@ -612,6 +758,10 @@ HANDLERS = {
     commands.CreateTeam: create_team,
     commands.IssueApiKey: issue_api_key,
     commands.RevokeApiKey: revoke_api_key,
+    commands.RegisterOAuthClient: register_oauth_client,
+    commands.IssueAuthorizationCode: issue_authorization_code,
+    commands.IssueOAuthToken: issue_oauth_token,
+    commands.RevokeOAuthToken: revoke_oauth_token,
     commands.CreateChatbot: create_chatbot,
     commands.PublishVersion: publish_version,
     commands.CreateWidgetChannel: create_widget_channel,

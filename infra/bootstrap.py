@@ -9,6 +9,7 @@ from pymongo.database import Database
 from command_api import app as command_app
 from command_api.application import OcsApplication
 from command_api.bus import CommandBus
+from command_api.credentials import WriteModelCredentials
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import Relay
 from infra import health, metrics, rate_limits
@@ -70,7 +71,8 @@ class System:
 
     def command_side(self):
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
-        app = command_app.create_app(self.bus, self.waiter, command_app.key_lookup(self.bus), self.tokens, self.replies)
+        credentials = WriteModelCredentials(self.app)
+        app = command_app.create_app(self.bus, self.waiter, credentials, self.tokens, self.replies)
         self.instrument(app)
         return app
 

@@ -9,9 +9,9 @@ from urllib.parse import urlparse
 
 from flask import request
 
+from infra.authentication import FORBIDDEN, NOT_AUTHENTICATED
 from infra.rate_limits import throttle
 from infra.session_tokens import LIFETIME_S, SessionTokens
-from infra.web import FORBIDDEN, NOT_AUTHENTICATED
 from schemas.errors import ApiError, detail
 
 INVALID_EMBED_KEY = "Invalid widget embed key"

@@ -12,10 +12,13 @@ from werkzeug.serving import make_server
 
 from command_api import commands
 from command_api.domain.messaging_channel import NOT_MESSAGING
+from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S, GRANT_TYPES, SCOPES
+from command_api.domain.widget_channel import AUTH_LEVELS, CREDENTIAL_MODES
 from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.credentials import webhook_secret
 from infra.logs import configure as configure_logs
+from infra.permissions import DEFAULT_ROLE, ROLES
 from infra.stack import run_stack
 from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
@@ -41,8 +44,25 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--write", action="store_true")
     p.add_argument("--name", default="")
     p.add_argument("--user", help="the identity the key acts as (default admin@<team>)")
+    p.add_argument(
+        "--role",
+        action="append",
+        choices=ROLES,
+        help=f"the user's role in the team, repeatable (default {DEFAULT_ROLE}): it limits what the key may do",
+    )
+    p.add_argument("--expires-at", help="ISO-8601 instant after which the key is refused (default: never)")
     p = admin.add_parser("revoke-api-key", help="revoke an API key")
     p.add_argument("--key-prefix", required=True)
+    p = admin.add_parser("create-oauth-client", help="register an OAuth2 client (application) of a team")
+    p.add_argument("--team", required=True)
+    p.add_argument("--grant", required=True, choices=GRANT_TYPES)
+    p.add_argument("--scope", required=True, help=f"space-separated, from: {' '.join(SCOPES)}")
+    p.add_argument(
+        "--chatbot", action="append", default=[], help="a chatbot its machine tokens may converse with (repeatable)"
+    )
+    p.add_argument("--redirect-uri", action="append", default=[], help="for authorization_code (repeatable)")
+    p.add_argument("--name", default="")
+    p.add_argument("--token-lifetime", type=int, default=DEFAULT_TOKEN_LIFETIME_S, help="access-token seconds")
     p = admin.add_parser("create-chatbot", help="create a chatbot")
     p.add_argument("--team", required=True)
     p.add_argument("--name", required=True)
@@ -59,7 +79,13 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p = admin.add_parser("create-widget", help="create an embedded-widget channel")
     p.add_argument("--chatbot", required=True)
     p.add_argument("--allowed-domain", action="append", default=[])
-    p.add_argument("--auth-level", default="session_token", choices=("session_token", "embed_key", "none"))
+    p.add_argument("--auth-level", default="session_token", choices=AUTH_LEVELS)
+    p.add_argument(
+        "--credential-mode",
+        default="embed_key",
+        choices=CREDENTIAL_MODES,
+        help="oauth: callers start chats with a machine token holding chat:start (one such channel per chatbot)",
+    )
     p = admin.add_parser("create-channel", help="create a chatbot's messaging channel (bot messages go out on it)")
     p.add_argument("--chatbot", required=True)
     p.add_argument("--platform", required=True, choices=MESSAGING_PLATFORMS)
@@ -81,7 +107,24 @@ def admin_command(args):
         case "create-team":
             return commands.CreateTeam(slug=args.slug, name=args.name or args.slug)
         case "create-api-key":
-            return commands.IssueApiKey(team=args.team, name=args.name, read_only=not args.write, user=args.user)
+            return commands.IssueApiKey(
+                team=args.team,
+                name=args.name,
+                read_only=not args.write,
+                user=args.user,
+                roles=tuple(args.role or (DEFAULT_ROLE,)),
+                expires_at=args.expires_at,
+            )
+        case "create-oauth-client":
+            return commands.RegisterOAuthClient(
+                team=args.team,
+                name=args.name,
+                grant_type=args.grant,
+                scopes=tuple(args.scope.split()),
+                chatbots=tuple(args.chatbot),
+                redirect_uris=tuple(args.redirect_uri),
+                token_lifetime_s=args.token_lifetime,
+            )
         case "revoke-api-key":
             return commands.RevokeApiKey(prefix=args.key_prefix)
         case "create-chatbot":
@@ -101,7 +144,10 @@ def admin_command(args):
             )
         case "create-widget":
             return commands.CreateWidgetChannel(
-                chatbot_id=args.chatbot, allowed_domains=tuple(args.allowed_domain), auth_level=args.auth_level
+                chatbot_id=args.chatbot,
+                allowed_domains=tuple(args.allowed_domain),
+                auth_level=args.auth_level,
+                credential_mode=args.credential_mode,
             )
         case "create-channel":
             return commands.CreateMessagingChannel(

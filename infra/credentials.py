@@ -1,4 +1,5 @@
-"""Secrets handed to clients: API keys (`<prefix>.<secret>`, stored as a hash) and widget embed keys."""
+"""Secrets handed to clients: API keys (`<prefix>.<secret>`, stored as a hash), OAuth client secrets, tokens
+and codes (also stored as hashes), widget embed keys and webhook signatures."""
 
 import hashlib
 import hmac
@@ -23,6 +24,18 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret: str, secret_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def new_oauth_client() -> tuple[str, str]:
+    """(client id, client secret)."""
+    return secrets.token_urlsafe(24), secrets.token_urlsafe(40)
+
+
+def new_id_secret(record_id: str) -> tuple[str, str]:
+    """A secret handed out as `<record id>.<secret>` (OAuth tokens and codes): the id finds the record,
+    the secret proves possession. (the string, the secret)"""
+    secret = secrets.token_urlsafe(32)
+    return f"{record_id}.{secret}", secret
 
 
 def new_embed_key() -> str:

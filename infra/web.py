@@ -1,23 +1,15 @@
-"""Flask plumbing shared by both API sides: error bodies, JSON bodies, validation and API-key authentication."""
+"""Flask plumbing shared by both API sides: error bodies, JSON bodies and validation."""
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
-from infra.credentials import secret_matches, split_api_key
-from infra.rate_limits import client_address, throttle
 from schemas.errors import ApiError, detail, from_validation_error
 
 log = logging.getLogger(__name__)
-
-NOT_AUTHENTICATED = "Authentication credentials were not provided."
-FORBIDDEN = "You do not have permission to perform this action."
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -98,56 +90,6 @@ def validated(schema: Schema, data) -> dict:
         return schema.load(data)
     except ValidationError as exc:
         raise from_validation_error(exc, data) from None
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    team: str
-    secret_hash: str
-    user: str
-    read_only: bool
-    revoked: bool
-
-
-@dataclass(frozen=True)
-class Caller:
-    team: str
-    user: str | None
-    read_only: bool
-
-
-def authenticate(lookup: Callable[[str], StoredKey | None]) -> Caller:
-    """The team credential of this request: `X-api-key`, else `Authorization: Bearer <key>` (SPEC §1.2)."""
-    key = request.headers.get("X-api-key")
-    if key is None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        key = token.strip() if scheme.lower() == "bearer" else None
-    if not key:
-        raise detail(401, NOT_AUTHENTICATED, {"WWW-Authenticate": 'Bearer realm="api"'})
-    parts = split_api_key(key)
-    stored = lookup(parts[0]) if parts else None
-    if stored is None or stored.revoked or not secret_matches(parts[1], stored.secret_hash):
-        throttle("credentials", client_address())
-        raise detail(401, "Invalid token.", {"WWW-Authenticate": 'Bearer realm="api"'})
-    return Caller(team=stored.team, user=stored.user, read_only=stored.read_only)
-
-
-# Chat endpoints admit callers by session capability, not by team credential (SPEC §1.6).
-CHAT_PREFIXES = ("/api/chat/", "/api/v1/chat/")
-
-
-def require_team_credential(app: Flask, lookup: Callable[[str], StoredKey | None]) -> None:
-    """Authenticate and authorise every team-endpoint request; a 405 comes only after both (SPEC §0.3)."""
-
-    @app.before_request
-    def admit():
-        if isinstance(request.routing_exception, NotFound) or request.path.startswith(CHAT_PREFIXES):
-            return
-        caller = authenticate(lookup)
-        if caller.read_only and request.method not in SAFE_METHODS:
-            raise detail(403, FORBIDDEN)
-        g.caller = caller
-        throttle("api", caller.team)
 
 
 def base_url() -> str:

@@ -20,6 +20,8 @@ from schemas.events import PAYLOADS
 # so whoever waits for it (read-your-writes) also sees the messages written with it.
 TEAMS = "teams"
 API_KEYS = "api_keys"
+OAUTH_CLIENTS = "oauth_clients"
+OAUTH_TOKENS = "oauth_tokens"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 MESSAGING_CHANNELS = "messaging_channels"
@@ -31,6 +33,8 @@ SESSIONS = "sessions"
 COLLECTIONS = (
     TEAMS,
     API_KEYS,
+    OAUTH_CLIENTS,
+    OAUTH_TOKENS,
     CHATBOTS,
     WIDGET_CHANNELS,
     MESSAGING_CHANNELS,
@@ -44,6 +48,8 @@ COLLECTIONS = (
 COLLECTION_OF_AGGREGATE = {
     "Team": TEAMS,
     "ApiKey": API_KEYS,
+    "OAuthClient": OAUTH_CLIENTS,
+    "OAuthToken": OAUTH_TOKENS,
     "Chatbot": CHATBOTS,
     "WidgetChannel": WIDGET_CHANNELS,
     "Participant": PARTICIPANTS,
@@ -93,14 +99,34 @@ def api_key_created(envelope: dict, data: dict) -> list[Write]:
                 "name": data["name"],
                 "user": data["user"],
                 "read_only": data["read_only"],
+                "roles": data["roles"],
+                "expires_at": data["expires_at"],
                 "revoked": False,
             },
         )
     ]
 
 
-def api_key_revoked(envelope: dict, data: dict) -> list[Write]:
-    return [change(API_KEYS, envelope, {"$set": {"revoked": True}})]
+def revoked(collection: str) -> Callable[[dict, dict], list[Write]]:
+    return lambda envelope, data: [change(collection, envelope, {"$set": {"revoked": True}})]
+
+
+def oauth_client_created(envelope: dict, data: dict) -> list[Write]:
+    """What the client may do; its secret stays on the write model, which authenticates clients."""
+    fields = ("client_id", "name", "grant_type", "scopes", "chatbots", "redirect_uris", "token_lifetime_s")
+    return [create(OAUTH_CLIENTS, envelope, {field: data[field] for field in fields})]
+
+
+def oauth_token_created(envelope: dict, data: dict) -> list[Write]:
+    """What the query API authenticates access tokens with; refresh tokens are redeemed on the write model."""
+    fields = ("client_id", "user", "roles", "scopes", "chatbots", "access_hash", "expires_in")
+    return [
+        create(
+            OAUTH_TOKENS,
+            envelope,
+            {**{field: data[field] for field in fields}, "issued_at": envelope["occurred_at"], "revoked": False},
+        )
+    ]
 
 
 def chatbot_created(envelope: dict, data: dict) -> list[Write]:
@@ -147,6 +173,7 @@ def widget_channel_created(envelope: dict, data: dict) -> list[Write]:
                 "chatbot_id": data["chatbot_id"],
                 "allowed_domains": data["allowed_domains"],
                 "auth_level": data["auth_level"],
+                "credential_mode": data["credential_mode"],
                 "enabled": True,
                 "disabled_message": "",
             },
@@ -383,7 +410,10 @@ def is_version_tag(tag: str) -> bool:
 PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "Team.Created": team_created,
     "ApiKey.Created": api_key_created,
-    "ApiKey.Revoked": api_key_revoked,
+    "ApiKey.Revoked": revoked(API_KEYS),
+    "OAuthClient.Created": oauth_client_created,
+    "OAuthToken.Created": oauth_token_created,
+    "OAuthToken.Revoked": revoked(OAUTH_TOKENS),
     "Chatbot.Created": chatbot_created,
     "Chatbot.VersionPublished": chatbot_version_published,
     "WidgetChannel.Created": widget_channel_created,

@@ -6,18 +6,20 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, g
 from pymongo.database import Database
 
+from infra.authentication import require_team_credential
 from infra.file_store import FileStore
 from infra.session_tokens import SessionTokens
-from infra.web import base_url, install_error_handlers, json_response, require_team_credential
+from infra.web import base_url, install_error_handlers, json_response
 from query_api import views
 from query_api.chat import chat_blueprint
+from query_api.credentials import ReadModelCredentials
 from schemas.errors import detail
 
 
 def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:
     app = Flask("query_api")
     install_error_handlers(app)
-    require_team_credential(app, lambda prefix: views.stored_key(db, prefix))
+    require_team_credential(app, ReadModelCredentials(db))
     api = Blueprint("api", __name__)
 
     @api.get("/experiments/")

@@ -1,28 +1,14 @@
-"""Read-model queries behind the GET endpoints, and the API-key lookup the query side authenticates with."""
+"""Read-model queries behind the GET endpoints."""
 
 import uuid
 
 from flask import request
 from pymongo.database import Database
 
-from infra.web import StoredKey
-from projectors.projections import API_KEYS, CHATBOTS, FILES, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS
+from projectors.projections import CHATBOTS, FILES, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS
 from query_api.pagination import paginate
 from schemas import representations
 from schemas.errors import detail, field_errors
-
-
-def stored_key(db: Database, prefix: str) -> StoredKey | None:
-    doc = db[API_KEYS].find_one({"prefix": prefix})
-    if doc is None:
-        return None
-    return StoredKey(
-        team=doc["team"],
-        secret_hash=doc["secret_hash"],
-        user=doc["user"],
-        read_only=doc["read_only"],
-        revoked=doc["revoked"],
-    )
 
 
 def is_uuid(value: str) -> bool:

@@ -39,6 +39,11 @@ def openai_error(status: int, text: str) -> ApiError:
     return ApiError(status, {"error": {"message": text, "type": "error", "param": None, "code": None}})
 
 
+def oauth_error(error_code: str, description: str, status: int = 400) -> ApiError:
+    """The OAuth2 error shape (RFC 6749 §5.2), for the OAuth server's own endpoints."""
+    return ApiError(status, {"error": error_code, "error_description": description})
+
+
 # What a user sees when the chatbot's LLM gave no reply (OCS's words, its missing space included).
 REPLY_FAILED = (
     "Sorry something went wrong. This was likely an intermittent error related to load."

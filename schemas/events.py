@@ -18,6 +18,9 @@ TOPICS = {
     "ChatSession": "ocs.sessions",
     "File": "ocs.files",
     "MessagingChannel": "ocs.channels",
+    "OAuthClient": "ocs.oauth",
+    "AuthorizationCode": "ocs.oauth",
+    "OAuthToken": "ocs.oauth",
 }
 
 
@@ -42,10 +45,67 @@ class ApiKeyCreated(Payload):
     name = fields.Str(required=True)
     user = fields.Str(required=True, metadata={"description": "identity the key acts as"})
     read_only = fields.Bool(required=True)
+    roles = fields.List(
+        fields.Str(), load_default=["Super Admin"], metadata={"description": "the user's roles in the team"}
+    )
+    expires_at = fields.Str(
+        allow_none=True, load_default=None, metadata={"description": "ISO-8601 instant it stops working; null: never"}
+    )
 
 
 class ApiKeyRevoked(Payload):
     """No fields: the key named by the envelope's aggregate id is refused from now on."""
+
+
+class OAuthClientCreated(Payload):
+    """An OAuth2 client (application) of the team; tokens it obtains are pinned to the team."""
+
+    client_id = fields.Str(required=True)
+    secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the client secret"})
+    name = fields.Str(required=True)
+    grant_type = fields.Str(required=True, metadata={"description": "`client_credentials` or `authorization_code`"})
+    scopes = fields.List(fields.Str(), required=True, metadata={"description": "the most any of its tokens carries"})
+    chatbots = fields.List(
+        fields.Str(), required=True, metadata={"description": "chatbot ids its machine tokens may converse with"}
+    )
+    redirect_uris = fields.List(fields.Str(), required=True)
+    token_lifetime_s = fields.Int(required=True, metadata={"description": "access-token lifetime in seconds"})
+
+
+class AuthorizationCodeCreated(Payload):
+    """A resource owner consented; the code is redeemable once, for ten minutes."""
+
+    client_id = fields.Str(required=True)
+    secret_hash = fields.Str(required=True)
+    user = fields.Str(required=True)
+    roles = fields.List(fields.Str(), required=True, metadata={"description": "the consenting user's roles"})
+    scopes = fields.List(fields.Str(), required=True)
+    redirect_uri = fields.Str(allow_none=True, required=True)
+    code_challenge = fields.Str(required=True, metadata={"description": "PKCE S256 challenge"})
+    code_challenge_method = fields.Str(required=True)
+
+
+class AuthorizationCodeRedeemed(Payload):
+    token_id = fields.Str(required=True, metadata={"description": "aggregate id of the token it was exchanged for"})
+
+
+class OAuthTokenCreated(Payload):
+    """An access token (and refresh token, for user grants); only hashes of their secrets."""
+
+    client_id = fields.Str(required=True)
+    user = fields.Str(allow_none=True, required=True, metadata={"description": "null for machine tokens"})
+    roles = fields.List(fields.Str(), required=True, metadata={"description": "the user's roles; none for machines"})
+    scopes = fields.List(fields.Str(), required=True)
+    chatbots = fields.List(
+        fields.Str(), allow_none=True, required=True, metadata={"description": "a machine token's chatbot allowlist"}
+    )
+    access_hash = fields.Str(required=True)
+    refresh_hash = fields.Str(allow_none=True, required=True)
+    expires_in = fields.Int(required=True, metadata={"description": "seconds from occurred_at"})
+
+
+class OAuthTokenRevoked(Payload):
+    """No fields: the token (access and refresh) is refused from now on."""
 
 
 class LlmConfig(Schema):
@@ -81,6 +141,10 @@ class WidgetChannelCreated(Payload):
     chatbot_id = fields.Str(required=True)
     allowed_domains = fields.List(fields.Str(), required=True)
     auth_level = fields.Str(required=True, metadata={"description": "`session_token`, `embed_key` or `none`"})
+    credential_mode = fields.Str(
+        load_default="embed_key",
+        metadata={"description": "`embed_key` (callers present the embed key) or `oauth` (a machine token)"},
+    )
 
 
 class ParticipantCreated(Payload):
@@ -288,6 +352,11 @@ PAYLOADS: dict[str, type[Payload]] = {
     "Team.Created": TeamCreated,
     "ApiKey.Created": ApiKeyCreated,
     "ApiKey.Revoked": ApiKeyRevoked,
+    "OAuthClient.Created": OAuthClientCreated,
+    "AuthorizationCode.Created": AuthorizationCodeCreated,
+    "AuthorizationCode.Redeemed": AuthorizationCodeRedeemed,
+    "OAuthToken.Created": OAuthTokenCreated,
+    "OAuthToken.Revoked": OAuthTokenRevoked,
     "Chatbot.Created": ChatbotCreated,
     "Chatbot.VersionPublished": ChatbotVersionPublished,
     "WidgetChannel.Created": WidgetChannelCreated,

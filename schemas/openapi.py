@@ -27,12 +27,27 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
 
 - Every `/api/...` path is also served under `/api/v1/...`; URLs inside bodies always use the `/api/...` form.
 - Team endpoints take an API key as `X-api-key: <key>` or `Authorization: Bearer <key>`; a read-only key may only read.
+  They also take an OAuth2 access token from `/o/token/` as `Authorization: Bearer <token>`, limited by its scopes
+  (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`);
+  `/api/chat/start/` takes a machine token with `chat:start` for chatbots with an OAuth-mode widget channel.
 - Chat endpoints (`/api/chat/...`) take the session token from `/api/chat/start/` as `X-Session-Token`, or a widget's
   embed key as `X-Embed-Key` (from an allowed `Origin`); they answer CORS requests from any origin.
 - A write answers once a `GET` would see it (read-your-writes).
 - Beyond OCS: `session_id` and `X-Session-Id` on `incoming_message`, `stream: true` on chat completions,
   `GET /api/chat/{session_id}/stream/`, `GET /healthz`, and this document.
 """
+
+SCOPE_DESCRIPTIONS = {
+    "chatbots:read": "list and retrieve chatbots",
+    "chatbots:interact": "chat completions, incoming_message, trigger_bot",
+    "chat:start": "start chat sessions through an OAuth-mode widget channel (machine tokens)",
+    "sessions:read": "list and retrieve sessions",
+    "sessions:write": "create, end, tag and update sessions",
+    "participants:read": "list participants",
+    "participants:write": "upsert participants, their data and schedules",
+    "files:read": "download files",
+    "usage:read": "nothing in v1",
+}
 
 SECURITY_SCHEMES = {
     "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-api-key"},
@@ -47,6 +62,24 @@ SECURITY_SCHEMES = {
         "name": "X-Session-Token",
         "description": "the `session_token` `/api/chat/start/` answered, for that session only",
     },
+    "oauth2": {
+        "type": "oauth2",
+        "description": "an access token; a machine token (client credentials) works only for its allowlisted chatbots",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/o/authorize/",
+                "tokenUrl": "/o/token/",
+                "refreshUrl": "/o/token/",
+                "scopes": SCOPE_DESCRIPTIONS,
+            },
+            "clientCredentials": {"tokenUrl": "/o/token/", "scopes": SCOPE_DESCRIPTIONS},
+        },
+    },
+    "clientAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "an OAuth client's id and secret (or `client_id` and `client_secret` in the form)",
+    },
     "embedKeyAuth": {
         "type": "apiKey",
         "in": "header",
@@ -54,10 +87,11 @@ SECURITY_SCHEMES = {
         "description": "a widget channel's embed key; the request's `Origin` (or `Referer`) must be an allowed domain",
     },
 }
-TEAM = [{"apiKeyAuth": []}, {"tokenAuth": []}]
+TEAM = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}]
 # `{}`: sessions of widget channels at auth level `none` need no credential.
 CHAT = [{"sessionTokenAuth": []}, {"embedKeyAuth": []}, {}]
-CHAT_START = [{"embedKeyAuth": []}, {}]
+CHAT_START = [{"embedKeyAuth": []}, {"oauth2": ["chat:start"]}, {}]
+OAUTH_CLIENT = [{"clientAuth": []}]
 NO_AUTH: list = []
 
 TAGS = [
@@ -68,6 +102,7 @@ TAGS = [
     {"name": "OpenAI", "description": "OpenAI-compatible chat completions."},
     {"name": "Channels", "description": "Talk to a chatbot as the caller; trigger bot messages on a channel."},
     {"name": "Chat", "description": "Chat sessions for websites: what the OCS widget uses."},
+    {"name": "OAuth", "description": "The OAuth2 authorization server (outside OCS's v1 schema, as in OCS)."},
     {"name": "Operations", "description": "Beyond OCS: the health of the deployment."},
 ]
 
@@ -665,6 +700,91 @@ def chat_paths() -> dict:
     }
 
 
+def form_body(properties: dict, required: list[str]) -> dict:
+    schema = {"type": "object", "properties": properties, **({"required": required} if required else {})}
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+
+STRING = {"type": "string"}
+TOKEN_FORM = form_body({"token": STRING, "token_type_hint": {"enum": ["access_token", "refresh_token"]}}, ["token"])
+
+
+def oauth_refused() -> dict:
+    return {"400": answer("a malformed request", r.OAuthError), "401": answer("unknown client", r.OAuthError)}
+
+
+def oauth_paths() -> dict:
+    authorize_params = [
+        {"in": "query", "name": name, "required": True, "schema": STRING}
+        for name in ("response_type", "client_id", "code_challenge", "code_challenge_method")
+    ] + [query_param(name, name) for name in ("redirect_uri", "scope", "state")]
+    authorize = {
+        "tags": ["OAuth"],
+        "security": TEAM[:2],
+        "parameters": authorize_params,
+        "responses": {
+            "302": {"description": "to the redirect URI, with `code` or `error`"},
+            "400": answer("an unknown client or redirect URI", r.OAuthError),
+            "401": unauthenticated(),
+            "403": answer("not an API key", r.Detail),
+        },
+    }
+    return {
+        "/o/authorize/": {
+            "get": {
+                **authorize,
+                "operationId": "oauth_authorize_describe",
+                "summary": "What the client asks for (authorization code with PKCE S256)",
+                "description": "The resource owner is the user of the API key the request carries.",
+                "responses": {**authorize["responses"], "200": answer("the request", r.ConsentRequest)},
+            },
+            "post": {
+                **authorize,
+                "operationId": "oauth_authorize",
+                "summary": "Consent (`allow=yes`) or refuse; redirects to the client",
+                "requestBody": form_body({"allow": {"enum": ["yes", "no"]}}, []),
+            },
+        },
+        "/o/token/": {
+            "post": {
+                "operationId": "oauth_token",
+                "summary": "Issue a token: authorization_code, refresh_token or client_credentials",
+                "tags": ["OAuth"],
+                "security": OAUTH_CLIENT,
+                "requestBody": form_body(
+                    {
+                        "grant_type": {"enum": ["authorization_code", "refresh_token", "client_credentials"]},
+                        **{name: STRING for name in ("code", "redirect_uri", "code_verifier", "refresh_token")},
+                        **{name: STRING for name in ("scope", "client_id", "client_secret")},
+                    },
+                    ["grant_type"],
+                ),
+                "responses": {"200": answer("the token", r.TokenIssued), **oauth_refused()},
+            }
+        },
+        "/o/revoke_token/": {
+            "post": {
+                "operationId": "oauth_revoke_token",
+                "summary": "Revoke an access or refresh token (both stop working)",
+                "tags": ["OAuth"],
+                "security": OAUTH_CLIENT,
+                "requestBody": TOKEN_FORM,
+                "responses": {"200": answer("revoked, or not this client's token"), **oauth_refused()},
+            }
+        },
+        "/o/introspect/": {
+            "post": {
+                "operationId": "oauth_introspect",
+                "summary": "Whether a token is active, and what it carries (RFC 7662)",
+                "tags": ["OAuth"],
+                "security": OAUTH_CLIENT,
+                "requestBody": TOKEN_FORM,
+                "responses": {"200": answer("the token's state", r.TokenIntrospection), **oauth_refused()},
+            }
+        },
+    }
+
+
 def operations_paths() -> dict:
     return {
         "/healthz": {
@@ -730,6 +850,7 @@ def create_spec() -> APISpec:
         files_paths,
         conversation_paths,
         chat_paths,
+        oauth_paths,
         operations_paths,
     ):
         for path, operations in paths().items():

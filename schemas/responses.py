@@ -303,4 +303,54 @@ class TaskError(Representation):
     status = one_of(("error",), required=True)
 
 
-ERROR_BODIES = (Detail, FieldErrors, Error, ChatAccessError, OpenAiError, ExperimentsNotFound, RateLimited, TaskError)
+class OAuthError(Representation):
+    """The OAuth2 server's errors (RFC 6749 §5.2)."""
+
+    error = fields.String(required=True, metadata={"description": "`invalid_client`, `invalid_grant`, ..."})
+    error_description = fields.String()
+
+
+class ConsentRequest(Representation):
+    """What a client asks the resource owner to grant."""
+
+    client_id = fields.String(required=True)
+    client_name = fields.String(required=True)
+    team = fields.String(required=True)
+    user = fields.String(required=True, metadata={"description": "the API key's user, who would consent"})
+    scopes = fields.List(fields.String(), required=True)
+    redirect_uri = fields.String(required=True)
+    consent = fields.String(required=True)
+
+
+class TokenIssued(Representation):
+    access_token = fields.String(required=True)
+    token_type = one_of(("Bearer",), required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    scope = fields.String(required=True, metadata={"description": "space-separated"})
+    refresh_token = fields.String(metadata={"description": "authorization-code grants only; used once"})
+
+
+class TokenIntrospection(Representation):
+    active = fields.Boolean(required=True)
+    client_id = fields.String()
+    token_type = fields.String()
+    scope = fields.String()
+    iat = fields.Integer()
+    exp = fields.Integer()
+    team = fields.String()
+    username = fields.String()
+    sub = fields.String()
+    chatbots = fields.List(fields.String(), metadata={"description": "a machine token's chatbot allowlist"})
+
+
+ERROR_BODIES = (
+    Detail,
+    FieldErrors,
+    Error,
+    ChatAccessError,
+    OpenAiError,
+    ExperimentsNotFound,
+    RateLimited,
+    TaskError,
+    OAuthError,
+)

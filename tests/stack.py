@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import requests
+from authlib.integrations.requests_client import OAuth2Session
 from werkzeug.serving import make_server
 
 from infra.bootstrap import System
@@ -113,6 +114,24 @@ class Tenant:
 
     def client(self, key: str | None = None) -> "Client":
         return Client(self.stack.base_url, key or self.key)
+
+    def oauth_client(self, grant: str, scope: str, *options: str) -> dict:
+        """An OAuth client of this team: `{"client_id", "client_secret"}`."""
+        return self.stack.admin(
+            f"create-oauth-client --team {self.slug} --grant {grant} --scope {shlex.quote(scope)} {' '.join(options)}"
+        )
+
+    def machine_token(self, scope: str, *options: str) -> dict:
+        """A client-credentials token from a new client of this team, fetched with authlib's OAuth2 client."""
+        client = self.oauth_client("client_credentials", scope, *options)
+        session = OAuth2Session(client["client_id"], client["client_secret"])
+        return session.fetch_token(f"{self.stack.base_url}/o/token/", grant_type="client_credentials")
+
+    def bearer(self, token: dict) -> "Client":
+        """HTTP with an OAuth access token."""
+        client = Client(self.stack.base_url, None)
+        client.headers["Authorization"] = f"Bearer {token['access_token']}"
+        return client
 
     def create_session(self, **body) -> dict:
         response = self.client().post("/api/sessions/", json={"experiment": self.chatbot_id, **body})

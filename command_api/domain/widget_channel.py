@@ -1,10 +1,15 @@
-"""Embedded-widget channel of one chatbot. Its id is derived from its embed key, so the key is not stored."""
+"""Embedded-widget channel of one chatbot.
+
+In `embed_key` credential mode (the default) its id is derived from its embed key, so the key is not
+stored. In `oauth` mode (SPEC §3.15 a) callers present an OAuth machine token instead and there is no
+embed key: a chatbot has at most one such channel, whose id is derived from the chatbot's."""
 
 from uuid import UUID
 
 from command_api.domain.base import OcsAggregate, derived_id
 
 AUTH_LEVELS = ("none", "embed_key", "session_token")
+CREDENTIAL_MODES = ("embed_key", "oauth")
 PLATFORM = "embedded_widget"
 DEFAULT_DISABLED_MESSAGE = "This chatbot is currently unavailable."
 
@@ -14,6 +19,7 @@ class WidgetChannel(OcsAggregate):
         chatbot_id: str
         allowed_domains: list
         auth_level: str
+        credential_mode: str
 
     class Disabled(OcsAggregate.Event):
         disabled_message: str
@@ -26,11 +32,20 @@ class WidgetChannel(OcsAggregate):
         def apply(self, channel: "WidgetChannel") -> None:
             channel.enabled = True
 
-    def __init__(self, id: UUID, team: str, chatbot_id: str, allowed_domains: list, auth_level: str):
+    def __init__(
+        self,
+        id: UUID,
+        team: str,
+        chatbot_id: str,
+        allowed_domains: list,
+        auth_level: str,
+        credential_mode: str = "embed_key",  # channels recorded before OAuth mode existed
+    ):
         self.team = team
         self.chatbot_id = chatbot_id
         self.allowed_domains = allowed_domains
         self.auth_level = auth_level
+        self.credential_mode = credential_mode
         self.enabled = True
         self.disabled_message = ""
 
@@ -48,3 +63,7 @@ class WidgetChannel(OcsAggregate):
 
 def widget_channel_id(embed_key: str) -> UUID:
     return derived_id("widget_channel", embed_key)
+
+
+def oauth_widget_channel_id(chatbot_id: str) -> UUID:
+    return derived_id("oauth_widget_channel", str(chatbot_id))

@@ -148,3 +148,34 @@ def test_oversized_bodies_are_413(tenant):
     big = '{"experiment": "x", "state": {"blob": "' + "x" * (3 * 1024 * 1024) + '"}}'
     response = tenant.client().post("/api/sessions/", data=big, headers={"Content-Type": "application/json"})
     assert (response.status_code, response.json()) == (413, {"detail": "Request body is too large."})
+
+
+def test_expired_key_is_refused_on_both_sides(stack, tenant):
+    expired = stack.admin(f"create-api-key --team {tenant.slug} --write --expires-at 2020-01-01T00:00:00Z")
+    assert expired["expires_at"] == "2020-01-01T00:00:00.000000Z"
+    client = Client(stack.base_url, expired["key"])
+    assert client.get("/api/sessions/").json() == {"detail": "Invalid token."}
+    assert client.post("/api/sessions/", json={"experiment": tenant.chatbot_id}).status_code == 401
+    current = stack.admin(f"create-api-key --team {tenant.slug} --expires-at 2999-01-01T00:00:00+00:00")
+    assert Client(stack.base_url, current["key"]).get("/api/sessions/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role, allowed, refused",
+    [
+        ("'Chat Viewer'", [("GET", "/api/sessions/")], [("GET", "/api/experiments/"), ("POST", "/api/sessions/")]),
+        ("'Team Admin'", [], [("GET", "/api/sessions/"), ("GET", "/api/participants"), ("GET", "/api/experiments/")]),
+        ("'Chatbot Admin'", [("GET", "/api/experiments/"), ("POST", "/api/sessions/")], []),
+    ],
+)
+def test_a_keys_role_limits_what_it_may_do(stack, tenant, role, allowed, refused):
+    key = stack.admin(f"create-api-key --team {tenant.slug} --write --role {role}")["key"]
+    client = Client(stack.base_url, key)
+    for method, path in allowed:
+        body = {"experiment": tenant.chatbot_id} if method == "POST" else None
+        assert client.request(method, path, json=body).status_code in (200, 201), (method, path)
+    for method, path in refused:
+        response = client.request(method, path, json={})
+        assert response.status_code == 403 and response.json() == {
+            "detail": "You do not have permission to perform this action."
+        }, (method, path)

@@ -14,6 +14,7 @@ from openapi_spec_validator import validate
 
 from command_api import app as command_app
 from command_api import commands, documents
+from command_api.credentials import WriteModelCredentials
 from infra import health, metrics
 from infra.docs import DOCS_PATHS, PAGE, create_docs_app
 from infra.session_tokens import SessionTokens
@@ -245,7 +246,7 @@ def served_operations(*apps) -> set[tuple[str, str]]:
 def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus):
     tokens = SessionTokens("unit-test")
     apps = (
-        command_app.create_app(bus, None, command_app.key_lookup(bus), tokens, None),
+        command_app.create_app(bus, None, WriteModelCredentials(bus.app), tokens, None),
         query_app.create_app(None, tokens, None),
         health.create_app({}, dict),
         metrics.create_app(None),
