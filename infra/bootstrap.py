@@ -5,6 +5,7 @@ from functools import cached_property
 
 from pymongo import MongoClient
 from pymongo.database import Database
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from command_api import app as command_app
 from command_api.application import OcsApplication
@@ -110,9 +111,15 @@ class System:
             **dict.fromkeys(DOCS_PATHS, create_docs_app()),
         }
 
-    def api(self) -> FrontDoor:
+    def api(self):
         """Both sides behind one port, as `ocs up` serves them."""
-        return FrontDoor(self.command_side(), self.query_side(), self.shared_routes())
+        return self.behind_proxies(FrontDoor(self.command_side(), self.query_side(), self.shared_routes()))
+
+    def behind_proxies(self, app):
+        """Believe the forwarding headers of exactly the configured number of proxies: the client's address
+        (for rate limits) and the public scheme and host (for URLs in bodies) are then the caller's own."""
+        count = self.settings.trusted_proxies
+        return ProxyFix(app, x_for=count, x_proto=count, x_host=count) if count else app
 
     def kafka_reachable(self) -> bool:
         host, _, port = self.require_kafka().split(",")[0].rpartition(":")

@@ -19,6 +19,7 @@
 | OCS_RATE_LIMIT_API | the `api` bucket's rate (per team) | 2000/5minute |
 | OCS_RATE_LIMIT_CHAT_API | the `chat_api` bucket's rate (per chat session) | 300/5minute |
 | OCS_RATE_LIMIT_CREDENTIALS | the `credentials` bucket's rate (failed keys per address) | 100/5minute |
+| OCS_TRUSTED_PROXIES | proxies in front of the API whose X-Forwarded-* headers are believed | 0 |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
 """
 
@@ -51,6 +52,7 @@ class Settings:
     rate_limit_enforce: bool = False
     rate_limits: dict = field(default_factory=lambda: dict(DEFAULT_RATES))
     rate_limit_db: str = ""
+    trusted_proxies: int = 0
 
     @property
     def rate_limit_database(self) -> str:
@@ -93,6 +95,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         worker_concurrency=int(environ.get("OCS_WORKER_CONCURRENCY") or 64),
         rate_limit_enforce=(environ.get("OCS_RATE_LIMIT_ENFORCE") or "").lower() in ("1", "true", "yes"),
         rate_limit_db=environ.get("OCS_RATE_LIMIT_DB") or "",
+        trusted_proxies=int(environ.get("OCS_TRUSTED_PROXIES") or 0),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },

@@ -15,11 +15,11 @@ from infra.frontdoor import FrontDoor
 
 def command_api():
     system = System(load_settings())
-    return ChatCors(system.command_side())
+    return system.behind_proxies(ChatCors(system.command_side()))
 
 
 def query_api():
     system = System(load_settings())
     query = system.query_side()
     # A lone side is a front door whose other side never matches: same CORS, 405s and shared routes.
-    return FrontDoor(query, query, system.shared_routes())
+    return system.behind_proxies(FrontDoor(query, query, system.shared_routes()))

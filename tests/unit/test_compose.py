@@ -261,3 +261,20 @@ def test_the_proxy_streams_server_sent_events_unbuffered_to_the_api_services(ngi
     upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\w-]+):8000;", nginx_conf))
     assert upstreams == {"command_api": "command-api", "query_api": "query-api"}
     assert "./nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]
+
+
+def test_the_api_believes_the_forwarding_headers_of_exactly_its_configured_proxies(services, tmp_path):
+    assert services["command-api"]["environment"]["OCS_TRUSTED_PROXIES"] == "1"
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
+        start_response("200 OK", [])
+        return [b""]
+
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    for proxies, expected in ((1, ("203.0.113.9", "https")), (0, ("127.0.0.1", "http"))):
+        settings = load_settings(tmp_path, {"OCS_TRUSTED_PROXIES": str(proxies)})
+        environ = EnvironBuilder(headers=forwarded, environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
+        System(settings).behind_proxies(app)(environ, lambda *_: None)
+        assert (seen["addr"], seen["scheme"]) == expected
