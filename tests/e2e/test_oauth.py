@@ -299,3 +299,57 @@ def test_no_secret_reaches_the_logs(stack, tenant, caplog):
     assert caplog.records
     for secret in secrets_used:
         assert secret not in caplog.text
+
+
+ALL_SCOPES = {
+    "chatbots:read",
+    "chatbots:interact",
+    "chat:start",
+    "sessions:read",
+    "sessions:write",
+    "participants:read",
+    "participants:write",
+    "files:read",
+    "usage:read",
+}
+SCOPED_ENDPOINTS = [
+    ("GET", "/api/experiments/", None, "chatbots:read"),
+    ("GET", "/api/experiments/{chatbot}/", None, "chatbots:read"),
+    ("GET", "/api/sessions/", None, "sessions:read"),
+    ("GET", "/api/v1/sessions/{session}/", None, "sessions:read"),
+    ("POST", "/api/sessions/", {"experiment": "{chatbot}", "participant": "p@example.org"}, "sessions:write"),
+    ("POST", "/api/sessions/{session}/end_experiment_session/", None, "sessions:write"),
+    ("POST", "/api/sessions/{session}/tags/", {"tags": ["t"]}, "sessions:write"),
+    ("DELETE", "/api/sessions/{session}/tags/", {"tags": ["t"]}, "sessions:write"),
+    ("PATCH", "/api/sessions/{session}/update_state/", {"state": {"a": 1}}, "sessions:write"),
+    ("GET", "/api/participants", None, "participants:read"),
+    ("POST", "/api/participants", {"identifier": "p@example.org", "data": []}, "participants:write"),
+    ("GET", "/api/files/1/content", None, "files:read"),
+    (
+        "POST",
+        "/api/openai/{chatbot}/chat/completions",
+        {"messages": [{"role": "user", "content": "hi"}], "user": "p@example.org"},
+        "chatbots:interact",
+    ),
+    (
+        "POST",
+        "/api/trigger_bot",
+        {"identifier": "p", "platform": "telegram", "experiment": "{chatbot}"},
+        "chatbots:interact",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "method, path, body, scope", SCOPED_ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in SCOPED_ENDPOINTS]
+)
+def test_each_endpoint_admits_its_scope_and_refuses_every_other(stack, tenant, method, path, body, scope):
+    ids = {"chatbot": tenant.chatbot_id, "session": tenant.create_session()["id"]}
+    fill = lambda value: value.format(**ids) if isinstance(value, str) else value  # noqa: E731
+    path, body = fill(path), {key: fill(value) for key, value in body.items()} if body else None
+    allowlist = f"--chatbot {tenant.chatbot_id}"
+    allowed = tenant.bearer(tenant.machine_token(scope, allowlist)).request(method, path, json=body)
+    assert allowed.status_code not in (401, 403), allowed.text
+    others = " ".join(sorted(ALL_SCOPES - {scope}))
+    refused = tenant.bearer(tenant.machine_token(others, allowlist)).request(method, path, json=body)
+    assert refused.status_code == 403 and refused.json() == FORBIDDEN
