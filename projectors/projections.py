@@ -261,26 +261,23 @@ def chat_session_created(envelope: dict, data: dict) -> list[Write]:
     ]
 
 
+def message_document(envelope: dict, message: dict) -> dict:
+    return {
+        "session_id": envelope["aggregate_id"],
+        "team": envelope["team"],
+        "seq": message["seq"],
+        "created_at": message["created_at"],
+        "role": message["role"],
+        "content": message["content"],
+        "metadata": stored_json(message["metadata"]),
+        "tags": message["tags"],
+        "attachments": message["attachments"],
+    }
+
+
 def message_insert(envelope: dict, message: dict) -> Write:
-    return (
-        MESSAGES,
-        UpdateOne(
-            {"_id": message["id"]},
-            {
-                "$setOnInsert": {
-                    "session_id": envelope["aggregate_id"],
-                    "team": envelope["team"],
-                    "seq": message["seq"],
-                    "created_at": message["created_at"],
-                    "role": message["role"],
-                    "content": message["content"],
-                    "metadata": stored_json(message["metadata"]),
-                    "tags": message["tags"],
-                    "attachments": message["attachments"],
-                }
-            },
-            upsert=True,
-        ),
+    return MESSAGES, UpdateOne(
+        {"_id": message["id"]}, {"$setOnInsert": message_document(envelope, message)}, upsert=True
     )
 
 
@@ -314,12 +311,20 @@ def chat_session_user_message_submitted(envelope: dict, data: dict) -> list[Writ
 
 
 def chat_session_reply_recorded(envelope: dict, data: dict) -> list[Write]:
+    """The task keeps a copy of its reply: a widget polling its task reads one document."""
     message = data["message"]
     return [
         message_insert(envelope, message),
         task_update(
             data["task_id"],
-            {"$set": {"session_id": envelope["aggregate_id"], "status": "complete", "message_id": message["id"]}},
+            {
+                "$set": {
+                    "session_id": envelope["aggregate_id"],
+                    "status": "complete",
+                    "message_id": message["id"],
+                    "message": message_document(envelope, message),
+                }
+            },
         ),
         session_gets_messages(envelope, [message]),
     ]

@@ -1,6 +1,7 @@
 """The chat endpoints that read (SPEC §3.18-3.19), and the message stream beyond OCS, from MongoDB."""
 
 import json
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -47,6 +48,29 @@ def session_access(doc: dict | None) -> SessionAccess | None:
     )
 
 
+class SessionAccessCache:
+    """What admission needs of a session (its chatbot, channel, token rule and creation time) never changes
+    once the session exists, so each API process keeps what it has read: a widget polling its task every
+    100 ms then costs one read of the task, not two. Missing sessions are never remembered."""
+
+    def __init__(self, db: Database, size: int = 20_000):
+        self.db = db
+        self.size = size
+        self.known: dict[str, SessionAccess] = {}
+        self.lock = threading.Lock()
+
+    def get(self, session_id: str) -> SessionAccess | None:
+        access = self.known.get(session_id)
+        if access is None:
+            access = session_access(self.db[SESSIONS].find_one({"_id": session_id}))
+            if access is not None:
+                with self.lock:
+                    if len(self.known) >= self.size:
+                        del self.known[next(iter(self.known))]  # the oldest entry
+                    self.known[session_id] = access
+        return access
+
+
 def parse_instant(text: str) -> datetime:
     instant = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
@@ -77,6 +101,7 @@ def limit_param() -> int:
 
 def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
     chat = Blueprint("chat", __name__)
+    sessions = SessionAccessCache(db)
 
     def widget_by_key(key: str):
         return widget_access(db[WIDGET_CHANNELS].find_one({"_id": str(widget_channel_id(key))}))
@@ -107,9 +132,10 @@ def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
 
     @chat.get("/chat/<uuid:session_id>/<task_id>/poll/")
     def chat_poll_task_response(session_id, task_id):
-        session = admitted_session(session_id)
+        access = sessions.get(str(session_id))
+        admit_chat_caller(access, widget_by_key, widget_by_id, tokens)
         task = db[TASKS].find_one({"_id": task_id})
-        if task is not None and task["session_id"] != session["_id"]:
+        if task is not None and task["session_id"] != access.session_id:
             raise detail(404, "Not found.")
         if task is None or task["status"] == "processing":
             return json_response({"message": None, "status": "processing"})
@@ -117,7 +143,8 @@ def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
             if task.get("user_facing"):
                 raise ApiError(400, {"error": task["error"], "status": "error"})
             raise ApiError(500, {"error": REPLY_FAILED, "status": "error"})
-        message = db[MESSAGES].find_one({"_id": task["message_id"]})
+        # Tasks projected before they kept a copy of their reply have only its id.
+        message = task.get("message") or db[MESSAGES].find_one({"_id": task["message_id"]})
         return json_response({"message": representations.message(message, base_url()), "status": "complete"})
 
     @chat.get("/chat/<uuid:session_id>/stream/")
