@@ -184,10 +184,17 @@ def run_process(system: System, args) -> None:
         signal.signal(signum, lambda *_: stop.set())
     if args.process == "api":
         server = make_server(args.host, args.port, system.api(), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # Werkzeug answers each request on a daemon thread, which closing the server does not wait for:
+        # a stop would cut off the requests in flight. Its server closes every connection after one
+        # response, so waiting for its threads is waiting for those requests, not for idle connections.
+        server.daemon_threads = False
+        serving = threading.Thread(target=server.serve_forever)
+        serving.start()
         stop.wait()
         server.shutdown()
-        server.server_close()  # waits for the requests in flight
+        # Werkzeug's serve_forever closes the server on its way out, and that close is the one that waits
+        # for the requests in flight (a second close here would find no thread left to wait for).
+        serving.join()
         system.close()
         # Every request is answered and every client closed; a library thread that is no daemon must
         # not keep a stopped API process alive.
