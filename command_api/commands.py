@@ -84,6 +84,7 @@ class CreateChatbot:
     model: str
     base_url: str | None
     llm_api_key: str | None
+    pipeline: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class PublishVersion:
     chatbot_id: str
     description: str
     make_default: bool
+    pipeline: dict | None = None  # the working version answers through it from now on, and so does the snapshot
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,17 @@ class SubmitChatMessage:
 
 @dataclass(frozen=True)
 class RecordReply:
+    """The bot's reply, with what a pipeline changed while producing it (None: unchanged)."""
+
     session_id: str
     task_id: str
     text: str
     tags: tuple[str, ...]
+    state: dict | None = None
+    participant_data: dict | None = None
+    session_tags: tuple[str, ...] = ()
+    ends_session: bool = False
+    trace: tuple[dict, ...] | None = None
 
 
 @dataclass(frozen=True)

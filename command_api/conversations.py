@@ -17,8 +17,7 @@ from infra.web import json_body, json_response, validated
 from projectors.projections import SESSIONS
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
 from schemas.requests import ApiMessageRequest, completion_messages
-from workers.llm import LlmFailure
-from workers.replies import ReplyProducer
+from workers.replies import NoReply, ReplyProducer
 
 RESET_REPLY = "Conversation reset"
 
@@ -31,7 +30,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     def reply_to(exchange) -> str:
         try:
             text = replies.answer(str(exchange.session.id), exchange.task_id, exchange.message, exchange.version)
-        except LlmFailure:
+        except NoReply:
             raise ApiError(502, {"detail": REPLY_FAILED}) from None
         return text or ""
 

@@ -45,6 +45,8 @@ from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
 from infra.credentials import hash_secret, new_api_key, new_embed_key, new_oauth_client
 from infra.permissions import ROLES
 from schemas.errors import ApiError, detail, error, field_errors, oauth_error
+from workers.llm import PROVIDERS
+from workers.pipelines.definition import PipelineError, validate_pipeline
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,6 @@ class Outcome:
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
-PROVIDERS = ("openai", "echo")
 
 
 def load(app: OcsApplication, aggregate_id, kind: type):
@@ -259,14 +260,26 @@ def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> Outc
             "model": command.model,
             "base_url": command.base_url,
             "api_key": command.llm_api_key,
+            "pipeline": checked_pipeline(command.pipeline),
         },
     )
     app.save(chatbot)
     return Outcome({"id": str(chatbot.id), "name": chatbot.name, "version_number": chatbot.version_number}, chatbot)
 
 
+def checked_pipeline(pipeline: dict | None) -> dict | None:
+    if pipeline is not None:
+        try:
+            validate_pipeline(pipeline)
+        except PipelineError as exc:
+            raise detail(400, f"invalid pipeline: {exc}") from None
+    return pipeline
+
+
 def publish_version(command: commands.PublishVersion, app: OcsApplication) -> Outcome:
     chatbot = require_chatbot(app, command.chatbot_id)
+    if command.pipeline is not None:
+        chatbot.change_pipeline(checked_pipeline(command.pipeline))
     version = chatbot.publish_version(str(uuid4()), command.description, command.make_default)
     app.save(chatbot)
     return Outcome(
@@ -512,12 +525,24 @@ def submit_chat_message(command: commands.SubmitChatMessage, app: OcsApplication
 
 
 def record_reply(command: commands.RecordReply, app: OcsApplication) -> ChatSession | None:
-    """Record the bot's reply to a task, once: a task already answered is left as it is."""
+    """Record the bot's reply to a task, once: a task already answered is left as it is. What a pipeline
+    changed (state, participant data, tags, the session's end) is recorded in the same write."""
     session = load(app, command.session_id, ChatSession)
     if session is None or session.is_answered(command.task_id):
         return None
-    session.record_reply(command.task_id, str(uuid4()), command.text, list(command.tags))
-    app.save(session)
+    trace = list(command.trace) if command.trace is not None else None
+    session.record_reply(command.task_id, str(uuid4()), command.text, list(command.tags), trace)
+    if command.state is not None and command.state != session.state:
+        session.replace_state(command.state)
+    session.add_tags(list(command.session_tags))
+    changed = []
+    participant = load(app, session.participant_id, Participant) if command.participant_data is not None else None
+    if participant is not None and participant.data_for(session.chatbot_id) != command.participant_data:
+        participant.replace_data(session.chatbot_id, command.participant_data)
+        changed.append(participant)
+    if command.ends_session:
+        session.end(via="bot")
+    app.save(session, *changed)
     return session
 
 

@@ -157,6 +157,8 @@ class System:
         return Heartbeat(self.db, component)
 
     def close(self) -> None:
+        if "rate_limits" in self.__dict__:
+            self.rate_limits.close()
         if "mongo" in self.__dict__:
             self.mongo.close()
         if "app" in self.__dict__:

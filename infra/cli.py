@@ -25,6 +25,7 @@ from projectors.rebuild import rebuild
 from projectors.runner import apply
 from schemas.errors import ApiError
 from schemas.requests import PLATFORMS
+from workers.llm import PROVIDERS
 
 MESSAGING_PLATFORMS = [p for p in PLATFORMS if p not in NOT_MESSAGING]
 # How long an admin command waits for the read model to show its change when the stack runs.
@@ -33,6 +34,20 @@ ADMIN_READ_MODEL_WAIT_S = 5
 
 def data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help=f"the stack's data directory (default {DEFAULT_DATA_DIR})")
+
+
+def pipeline_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pipeline", type=pipeline_file, help="a JSON file: the pipeline of nodes that answers (see docs/pipelines.md)"
+    )
+
+
+def pipeline_file(path: str) -> dict:
+    try:
+        with open(path) as file:
+            return json.load(file)
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read a pipeline from {path}: {exc}") from None
 
 
 def admin_parsers(admin: argparse._SubParsersAction) -> None:
@@ -68,14 +83,16 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--description", default="")
     p.add_argument("--prompt", default="You are a helpful assistant.")
-    p.add_argument("--provider", default="echo", choices=("openai", "echo"))
+    p.add_argument("--provider", default="echo", choices=PROVIDERS)
     p.add_argument("--model", default="gpt-4o-mini")
     p.add_argument("--base-url")
     p.add_argument("--api-key")
+    pipeline_option(p)
     p = admin.add_parser("publish-version", help="snapshot a chatbot as a new version")
     p.add_argument("--chatbot", required=True)
     p.add_argument("--description", default="")
     p.add_argument("--make-default", action="store_true")
+    pipeline_option(p)
     p = admin.add_parser("create-widget", help="create an embedded-widget channel")
     p.add_argument("--chatbot", required=True)
     p.add_argument("--allowed-domain", action="append", default=[])
@@ -137,10 +154,14 @@ def admin_command(args):
                 model=args.model,
                 base_url=args.base_url,
                 llm_api_key=args.api_key,
+                pipeline=args.pipeline,
             )
         case "publish-version":
             return commands.PublishVersion(
-                chatbot_id=args.chatbot, description=args.description, make_default=args.make_default
+                chatbot_id=args.chatbot,
+                description=args.description,
+                make_default=args.make_default,
+                pipeline=args.pipeline,
             )
         case "create-widget":
             return commands.CreateWidgetChannel(

@@ -40,6 +40,11 @@ class RateLimits:
         self.rates = {bucket: parse(rate) for bucket, rate in rates.items()}
         self.window_ends: dict[str, float] = {}
 
+    def close(self) -> None:
+        """Close the counters' client now: the library would otherwise close it from `__del__`, which at
+        interpreter exit can hang (pymongo then starts threads to end its sessions)."""
+        self.storage.storage.close()
+
     def window_end(self, counter: str) -> float:
         now = time.time()
         end = self.window_ends.get(counter, 0.0)

@@ -149,6 +149,11 @@ def chatbot_created(envelope: dict, data: dict) -> list[Write]:
     ]
 
 
+def chatbot_pipeline_changed(envelope: dict, data: dict) -> list[Write]:
+    """Nothing the read API shows (how a chatbot answers is the worker's business); the version moves."""
+    return [change(CHATBOTS, envelope, {})]
+
+
 def chatbot_version_published(envelope: dict, data: dict) -> list[Write]:
     version = {
         "version_id": data["version_id"],
@@ -421,6 +426,7 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     "OAuthToken.Revoked": revoked(OAUTH_TOKENS),
     "Chatbot.Created": chatbot_created,
     "Chatbot.VersionPublished": chatbot_version_published,
+    "Chatbot.PipelineChanged": chatbot_pipeline_changed,
     "WidgetChannel.Created": widget_channel_created,
     "WidgetChannel.Disabled": widget_channel_disabled,
     "WidgetChannel.Enabled": widget_channel_enabled,

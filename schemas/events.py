@@ -118,12 +118,19 @@ class LlmConfig(Schema):
     provider = fields.Str(required=True, metadata={"description": "`openai` (any compatible base URL) or `echo`"})
     model = fields.Str(required=True)
     base_url = fields.Str(allow_none=True, load_default=None)
+    pipeline = fields.Dict(
+        allow_none=True, load_default=None, metadata={"description": "nodes and edges; null: the prompt answers"}
+    )
 
 
 class ChatbotCreated(Payload):
     name = fields.Str(required=True)
     description = fields.Str(required=True)
     llm = fields.Nested(LlmConfig, required=True)
+
+
+class ChatbotPipelineChanged(Payload):
+    pipeline = fields.Dict(allow_none=True, required=True, metadata={"description": "the working version's"})
 
 
 class ChatbotVersionPublished(Payload):
@@ -270,6 +277,12 @@ class ChatSessionReplyRecorded(Payload):
 
     task_id = fields.Str(required=True)
     message = fields.Nested(AppendedMessage, required=True)
+    trace = fields.List(
+        fields.Dict(),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "a pipeline's nodes as they ran: `id`, `type`, `output`, `printed`; null without one"},
+    )
 
 
 class ChatSessionReplyFailed(Payload):
@@ -359,6 +372,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "OAuthToken.Revoked": OAuthTokenRevoked,
     "Chatbot.Created": ChatbotCreated,
     "Chatbot.VersionPublished": ChatbotVersionPublished,
+    "Chatbot.PipelineChanged": ChatbotPipelineChanged,
     "WidgetChannel.Created": WidgetChannelCreated,
     "Participant.Created": ParticipantCreated,
     "ChatSession.Created": ChatSessionCreated,

@@ -1,4 +1,5 @@
-"""Prompt templates: `{session_state.<path>}` and `{participant_data.<path>}` placeholders, any depth.
+"""Prompt templates: `{session_state.<path>}` and `{participant_data.<path>}` placeholders, any depth
+(pipelines add `{temp_state.<path>}` and `{input}`).
 
 A missing key renders as an empty string, never an error; other braces are left as they are, so prompts
 may contain JSON or code.
@@ -7,7 +8,7 @@ may contain JSON or code.
 import json
 import re
 
-PLACEHOLDER = re.compile(r"\{(session_state|participant_data)((?:\.[^.{}\s]+)*)\}")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[^.{}\s]+)*)\}")
 
 
 def lookup(root, path: str):
@@ -34,6 +35,12 @@ def as_text(value) -> str:
     return str(value)
 
 
-def render(template: str, session_state: dict, participant_data: dict) -> str:
-    roots = {"session_state": session_state, "participant_data": participant_data}
-    return PLACEHOLDER.sub(lambda match: as_text(lookup(roots[match.group(1)], match.group(2))), template)
+def render(template: str, session_state: dict, participant_data: dict, **more_roots) -> str:
+    roots = {"session_state": session_state, "participant_data": participant_data, **more_roots}
+
+    def value(match: re.Match) -> str:
+        if match.group(1) not in roots:
+            return match.group(0)
+        return as_text(lookup(roots[match.group(1)], match.group(2)))
+
+    return PLACEHOLDER.sub(value, template)

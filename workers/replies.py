@@ -6,6 +6,8 @@ answer is refused for a task answered in the meantime, so each task gets exactly
 """
 
 import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
 from uuid import UUID
 
 from command_api import commands
@@ -16,6 +18,8 @@ from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
 from command_api.handlers import load
 from workers.llm import LlmCall, LlmClients, LlmFailure
+from workers.pipelines.engine import PipelineEngine
+from workers.pipelines.python_node import PythonNodeError
 from workers.prompt import render
 
 log = logging.getLogger(__name__)
@@ -24,11 +28,27 @@ HISTORY_MESSAGES = 50
 EVENTS_SCANNED = 4 * HISTORY_MESSAGES
 
 
+class NoReply(Exception):
+    """The task ended in an error, already recorded: the LLM provider or a pipeline node gave no reply."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A message to answer, with what answers it."""
+
+    task_id: str
+    session: ChatSession
+    config: dict  # the answering version's: prompt or pipeline, provider, model, ...
+    version_tag: str
+    participant_data: dict
+
+
 class ReplyProducer:
     def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients):
         self.app = app
         self.bus = bus
         self.llm = llm
+        self.pipelines = PipelineEngine(llm)
 
     def handle(self, envelope: dict) -> None:
         """The worker's part: answer what no request is answering itself."""
@@ -39,7 +59,7 @@ class ReplyProducer:
                 self.answer(session_id, data["task_id"], data["message"], data.get("version_number"))
             elif envelope["type"] == "ChatSession.BotMessageRequested":
                 self.send_bot_message(session_id, data["task_id"], data["prompt_text"], data["message_text"])
-        except LlmFailure:
+        except NoReply:
             pass  # recorded as the task's failure
 
     def give_up(self, envelope: dict, error: Exception) -> None:
@@ -49,16 +69,40 @@ class ReplyProducer:
             self.bus.handle(commands.RecordReplyFailure(envelope["aggregate_id"], task_id, repr(error), False))
 
     def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
-        """Produce and record the reply to one message; the reply's text, or None if it was already
-        answered. Raises LlmFailure, after recording it, when the provider gives no reply."""
-        text, version_tag = self.complete(
-            session_id, task_id, {"role": "user", "content": message["content"]}, version_number
-        ) or (None, None)
-        if text is None:
+        """Produce and record the reply to one message (through the chatbot's pipeline if it has one); the
+        reply's text, or None if it was already answered. Raises NoReply, after recording the failure,
+        when the provider or a pipeline node gives no reply."""
+        task = self.prepare(session_id, task_id, version_number)
+        if task is None:
             return None
-        self.bus.handle(commands.RecordReply(session_id, task_id, text, (version_tag,)))
+        pipeline = task.config.get("pipeline")
+        with self.failure_recorded(session_id, task_id):
+            if pipeline:
+                outcome = self.pipelines.run(
+                    pipeline,
+                    task.config,
+                    message["content"],
+                    self.history(session_id, task_id),
+                    task.session.state,
+                    task.participant_data,
+                )
+                reply = commands.RecordReply(
+                    session_id,
+                    task_id,
+                    outcome.reply,
+                    (task.version_tag, *outcome.message_tags),
+                    state=outcome.session_state,
+                    participant_data=outcome.participant_data,
+                    session_tags=tuple(outcome.session_tags),
+                    ends_session=outcome.ends_session,
+                    trace=tuple(outcome.trace),
+                )
+            else:
+                text = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}))
+                reply = commands.RecordReply(session_id, task_id, text, (task.version_tag,))
+        self.bus.handle(reply)
         log.info("reply recorded for session %s", session_id)
-        return text
+        return reply.text
 
     def send_bot_message(self, session_id: str, task_id: str, prompt_text: str | None, message_text: str | None):
         """A trigger's message: the text verbatim, or what the LLM writes when given the prompt as an
@@ -66,13 +110,15 @@ class ReplyProducer:
         if message_text is not None:
             self.bus.handle(commands.RecordBotMessage(session_id, task_id, message_text, True, ()))
             return
-        completed = self.complete(session_id, task_id, {"role": "system", "content": prompt_text})
-        if completed:
-            text, version_tag = completed
-            self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (version_tag,)))
+        task = self.prepare(session_id, task_id)
+        if task is None:
+            return
+        with self.failure_recorded(session_id, task_id):
+            text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text}))
+        self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
 
-    def complete(self, session_id: str, task_id: str, last: dict, version_number: int | None = None):
-        """(the LLM's text, the answering version's tag) for a task, or None if it is already answered."""
+    def prepare(self, session_id: str, task_id: str, version_number: int | None = None) -> "Task | None":
+        """What answering a task needs, or None if it is already answered."""
         session = load(self.app, session_id, ChatSession)
         if session is None or session.is_answered(task_id):
             return None
@@ -80,22 +126,32 @@ class ReplyProducer:
         participant = load(self.app, session.participant_id, Participant)
         # The version was checked when the task was accepted; one archived since falls back to the default.
         config, version_tag = chatbot.answering_config(version_number) or chatbot.answering_config()
-        system_prompt = render(
-            config["prompt"], session.state, participant.data_for(str(chatbot.id)) if participant else {}
+        participant_data = participant.data_for(str(chatbot.id)) if participant else {}
+        return Task(task_id, session, config, version_tag, participant_data)
+
+    def call(self, task: "Task", last: dict) -> LlmCall:
+        """The chatbot's one prompt, rendered, then the conversation, then `last`."""
+        system_prompt = render(task.config["prompt"], task.session.state, task.participant_data)
+        return LlmCall(
+            provider=task.config["provider"],
+            model=task.config["model"],
+            base_url=task.config["base_url"],
+            api_key=task.config.get("api_key"),
+            messages=[
+                {"role": "system", "content": system_prompt},
+                *self.history(str(task.session.id), task.task_id),
+                last,
+            ],
         )
-        call = LlmCall(
-            provider=config["provider"],
-            model=config["model"],
-            base_url=config["base_url"],
-            api_key=config.get("api_key"),
-            messages=[{"role": "system", "content": system_prompt}, *self.history(session_id, task_id), last],
-        )
+
+    @contextmanager
+    def failure_recorded(self, session_id: str, task_id: str):
         try:
-            return self.llm.reply(call), version_tag
-        except LlmFailure as exc:
+            yield
+        except (LlmFailure, PythonNodeError) as exc:
             log.warning("no answer for task %s of session %s: %s", task_id, session_id, exc)
             self.bus.handle(commands.RecordReplyFailure(session_id, task_id, str(exc), user_facing=False))
-            raise
+            raise NoReply(str(exc)) from exc
 
     def history(self, session_id: str, task_id: str) -> list[dict]:
         """The conversation before this task, oldest first, each earlier message followed by its reply

@@ -121,6 +121,7 @@ class ChatSession(OcsAggregate):
     class ReplyRecorded(OcsAggregate.Event):
         task_id: str
         message: dict
+        trace: list | None = None  # a pipeline's nodes as they ran (None: no pipeline)
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -274,9 +275,11 @@ class ChatSession(OcsAggregate):
     def is_answered(self, task_id: str) -> bool:
         return self.tasks.get(task_id) in ("complete", "error")
 
-    def record_reply(self, task_id: str, message_id: str, text: str, tags: list[str]) -> None:
+    def record_reply(
+        self, task_id: str, message_id: str, text: str, tags: list[str], trace: list | None = None
+    ) -> None:
         (message,) = self.new_messages([{"id": message_id, "role": "assistant", "content": text, "tags": tags}])
-        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message)
+        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace)
 
     def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
         self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)

@@ -1,5 +1,8 @@
 """Chatbot (an OCS "experiment"): a working version that is edited, plus immutable published snapshots.
 
+A version answers with its LLM configuration (`llm`): one prompt, or a pipeline of nodes when `llm` has one
+(`workers.pipelines.definition`); publishing snapshots either.
+
 The chatbot's id is the working version's public id. Each published version has its own public id,
 which the API mostly refuses (SPEC §1.10); sessions always reference the chatbot's own id.
 """
@@ -14,6 +17,14 @@ class Chatbot(OcsAggregate):
         name: str
         description: str
         llm: dict
+
+    class PipelineChanged(OcsAggregate.Event):
+        """The working version answers through this pipeline (None: through its one prompt)."""
+
+        pipeline: dict | None
+
+        def apply(self, chatbot: "Chatbot") -> None:
+            chatbot.llm = {**chatbot.llm, "pipeline": self.pipeline}
 
     class VersionPublished(OcsAggregate.Event):
         name: str
@@ -64,6 +75,9 @@ class Chatbot(OcsAggregate):
             return self.llm, f"v{version_number}-unreleased"
         version = next((v for v in self.versions if v["version_number"] == version_number), None)
         return (version["llm"], f"v{version_number}") if version else None
+
+    def change_pipeline(self, pipeline: dict | None) -> None:
+        self.trigger_event(self.PipelineChanged, pipeline=pipeline)
 
     def publish_version(self, version_id: str, description: str, make_default: bool) -> dict:
         self.trigger_event(

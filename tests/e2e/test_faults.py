@@ -134,8 +134,15 @@ def faulty_stack(tmp_path, fake_llm):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    while not (line := process.stdout.readline()).startswith("ready:"):
-        assert process.poll() is None and line, "ocs up did not start"
+    try:
+        started = []
+        while not (line := process.stdout.readline()).startswith("ready:"):
+            started.append(line)
+            assert line, "ocs up did not start:\n" + "".join(started)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
     ocs_admin(tmp_path, "create-team", "--slug", "soak")
     key = ocs_admin(tmp_path, "create-api-key", "--team", "soak", "--write")["key"]

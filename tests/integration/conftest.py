@@ -31,11 +31,30 @@ def servers(request, tmp_path_factory):
     stack.stop()
 
 
+class Background:
+    """Components running on threads for one test. Halting joins them: a component still reading the event
+    store when the module's servers close would crash the interpreter (SQLite closed under a running query)."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def run(self, component) -> None:
+        thread = threading.Thread(target=component.run, args=(self.stop,), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def halt(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(30)
+
+
 @pytest.fixture
-def stop():
-    event = threading.Event()
-    yield event
-    event.set()
+def background():
+    running = Background()
+    yield running
+    running.halt()
 
 
 def record_workload(system, sessions: int = 5, messages_per_session: int = 3) -> list[str]:

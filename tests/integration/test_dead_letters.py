@@ -1,6 +1,5 @@
 """A projector parks what it cannot apply, keeps going, and applies the parked events after a fix."""
 
-import threading
 from uuid import UUID
 
 from kafka import KafkaConsumer
@@ -19,10 +18,10 @@ def broken_tagging(envelope, data):
     raise RuntimeError("projection bug")
 
 
-def test_poison_events_are_parked_in_order_and_replayed_after_the_fix(servers, stop, monkeypatch):
+def test_poison_events_are_parked_in_order_and_replayed_after_the_fix(servers, background, monkeypatch):
     system = servers.system
     for component in (system.relay(), system.projector()):
-        threading.Thread(target=component.run, args=(stop,), daemon=True).start()
+        background.run(component)
     first, second = record_workload(system, sessions=2)
     team = system.app.repository.get(UUID(first)).team
     assert eventually(lambda: system.db.sessions.count_documents({"_id": {"$in": [first, second]}}) == 2, 30)

@@ -1,6 +1,5 @@
 """Projections applied to the real MongoDB-protocol server: idempotent, in aggregate order, rebuildable."""
 
-import threading
 
 from projectors.projections import COLLECTION_OF_AGGREGATE, COLLECTIONS
 from projectors.rebuild import rebuild
@@ -45,14 +44,14 @@ def test_an_event_out_of_turn_is_not_applied(servers):
     assert system.db.messages.count_documents({"session_id": session_id}) == 3
 
 
-def test_rebuild_equals_what_the_live_pipeline_built(servers, stop):
+def test_rebuild_equals_what_the_live_pipeline_built(servers, background):
     system = servers.system
     rebuild(system.db, [])
     for component in (system.relay(), system.projector()):
-        threading.Thread(target=component.run, args=(stop,), daemon=True).start()
+        background.run(component)
     record_workload(system, sessions=8)
     assert eventually(lambda: applied_events(system.db) == system.app.recorder.max_notification_id(), timeout_s=30)
-    stop.set()
+    background.halt()
     live = read_models(system.db)
 
     replayed = rebuild(system.db, system.app.all_envelopes())

@@ -82,9 +82,9 @@ def test_two_workers_racing_on_one_message_record_one_reply(submitted, fake_llm)
     assert reply["data"]["task_id"] == envelope["data"]["task_id"]
 
 
-def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(servers, stop, submitted):
+def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(servers, background, submitted):
     system, envelope = submitted
-    threading.Thread(target=system.relay().run, args=(stop,), daemon=True).start()
+    background.run(system.relay())
     given_up = []
 
     def always_failing(value):
@@ -99,6 +99,6 @@ def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(
         4,
         system.beat("test-worker"),
     )
-    threading.Thread(target=worker.run, args=(stop,), daemon=True).start()
+    background.run(worker)
     assert eventually(lambda: given_up, timeout_s=30)
     assert given_up == [(envelope["event_id"], "OSError('event store unavailable')")]

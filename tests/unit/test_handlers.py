@@ -4,7 +4,7 @@ import pytest
 
 from command_api import commands
 from command_api.domain.api_key import ApiKey, api_key_id
-from command_api.domain.chat_session import api_channel_id
+from command_api.domain.chat_session import ChatSession, api_channel_id
 from command_api.domain.participant import participant_id
 from command_api.domain.team import team_id
 from command_api.handlers import load
@@ -246,3 +246,44 @@ def test_the_answer_carries_the_chatbot_participant_and_team(create_session, cha
     assert str(created.chatbot.id) == chatbot_id
     assert created.team.name == "Acme"
     assert created.session.participant_id == str(created.participant.id)
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+
+def test_a_pipelines_effects_are_recorded_with_its_reply_in_one_write(bus, app, create_session, event_types):
+    created = create_session(participant="p@example.org", page_context={"product": "X"})
+    session_id = str(created.session.id)
+    submitted = bus.handle(
+        commands.SubmitChatMessage(
+            session_id=session_id, text="hi", context=None, attachment_ids=(), version_number=None
+        )
+    )
+    before = len(event_types())
+    positions_before = app.recorder.max_notification_id()
+    bus.handle(
+        commands.RecordReply(
+            session_id,
+            submitted.task_id,
+            "done",
+            ("v1-unreleased", "flagged"),
+            state={"page_context": {"product": "changed?"}, "step": 2},
+            participant_data={"visits": 3},
+            session_tags=("vip",),
+            ends_session=True,
+            trace=({"id": "start", "type": "start", "output": "hi", "printed": ""},),
+        )
+    )
+    assert event_types()[before:] == [
+        "ChatSession.ReplyRecorded",
+        "ChatSession.StateChanged",
+        "ChatSession.Tagged",
+        "ChatSession.Ended",
+        "Participant.DataChanged",
+    ]
+    assert app.recorder.max_notification_id() - positions_before == 5
+    session = load(app, session_id, ChatSession)
+    # page_context is set only by its parameter: a pipeline cannot change it.
+    assert session.state == {"page_context": {"product": "X"}, "step": 2}
+    assert session.user_tags == ["vip"] and session.status == "pending-review"
+    assert session.tasks[submitted.task_id] == "complete"

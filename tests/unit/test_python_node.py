@@ -424,3 +424,12 @@ def test_a_child_that_breaks_by_itself_is_logged_for_operators(caplog):
     with caplog.at_level(logging.ERROR):
         stopped(1, b"ModuleNotFoundError: No module named 'RestrictedPython'", Limits())
     assert "No module named 'RestrictedPython'" in caplog.text
+
+
+def test_code_that_returns_at_top_level_is_mains_body():
+    code = "from python_node import get_session_state_key\nname = get_session_state_key('page_context.name')\n"
+    code += "if name:\n    return 'Hi ' + name + ', ' + input\nreturn input"
+    context = NodeContext({"page_context": {"name": "Ana"}}, {}, {}, {}, {})
+    assert run_python_node(code, "welcome", context).output == "Hi Ana, welcome"
+    with pytest.raises(PythonNodeError, match=r"\(line 2\)"):
+        run_python_node("x = 1\nreturn y", "", context)

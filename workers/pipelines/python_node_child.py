@@ -18,6 +18,7 @@ import re
 import resource
 import string
 import sys
+import textwrap
 import traceback
 import types
 
@@ -143,7 +144,7 @@ class NodeCodePolicy(RestrictingNodeTransformer):
 def compile_node(code: str) -> types.CodeType:
     """The node's code compiled under the restrictions; raises RejectedCode if it breaks them or has no main."""
     try:
-        tree = ast.parse(code, FILENAME)
+        tree = parsed(code)
         has_main = defines_main(tree)
         compiled = compile_restricted_exec(tree, FILENAME, policy=NodeCodePolicy)
     except SyntaxError as exc:
@@ -155,6 +156,28 @@ def compile_node(code: str) -> types.CodeType:
     if not has_main:
         raise RejectedCode("the code must define a function main(input, **kwargs)")
     return compiled.code
+
+
+def parsed(code: str) -> ast.Module:
+    """The node's syntax tree. Code that returns at its top level is the body of main (OCS's documentation
+    writes page-context examples that way), so it runs as `def main(input, **kwargs):` around it."""
+    tree = ast.parse(code, FILENAME)
+    if not returns_at_top_level(tree):
+        return tree
+    tree = ast.parse("def main(input, **kwargs):\n" + textwrap.indent(code, "    ", lambda line: True), FILENAME)
+    ast.increment_lineno(tree, -1)  # errors name the author's lines
+    return tree
+
+
+def returns_at_top_level(tree: ast.Module) -> bool:
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def defines_main(tree: ast.Module) -> bool:
