@@ -179,6 +179,11 @@ class OcsAuthorizationServer(AuthorizationServer):
             return Token(token, refresh=True)
         return None
 
+    def revoke(self, token_id: str) -> None:
+        """Revoke the token; answered once the query API refuses it too."""
+        revoked = self.bus.handle(commands.RevokeOAuthToken(token_id))
+        self.waiter.wait(OAUTH_TOKENS, token_id, revoked.aggregate.version)
+
     def save_token(self, token, request):
         token_id, access_secret = split_oauth_token(token["access_token"])
         refresh = token.get("refresh_token")
@@ -235,15 +240,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code, client):
         parts = split_oauth_token(code)
         found = load(self.server.bus.app, UUID(parts[0]), AuthorizationCode) if parts else None
-        if (
-            found is None
-            or not secret_matches(parts[1], found.secret_hash)
-            or found.client_id != client.get_client_id()
-            or found.redeemed_by is not None
-            or found.is_expired(datetime.now(timezone.utc))
-        ):
+        if found is None or found.client_id != client.get_client_id():
             return None
-        return Code(found)
+        if not secret_matches(parts[1], found.secret_hash):
+            return None
+        if found.redeemed_by is not None:
+            # A code presented twice may have leaked: what it was exchanged for stops working (RFC 6749 §4.1.2).
+            self.server.revoke(found.redeemed_by)
+            return None
+        return None if found.is_expired(datetime.now(timezone.utc)) else Code(found)
 
     def delete_authorization_code(self, authorization_code):
         """Nothing left to do: the code was redeemed in the write that recorded the token."""
@@ -293,8 +298,7 @@ class Revocation(RevocationEndpoint):
         return self.server.presented_token(token_string, token_type_hint)
 
     def revoke_token(self, token, request):
-        revoked = self.server.bus.handle(commands.RevokeOAuthToken(str(token.token.id)))
-        self.server.waiter.wait(OAUTH_TOKENS, str(token.token.id), revoked.aggregate.version)
+        self.server.revoke(str(token.token.id))
 
 
 class Introspection(IntrospectionEndpoint):

@@ -58,11 +58,9 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
             children[name] = start_process(name, root, host, port)
         base_url = f"http://{host}:{port}/"
         print(f"Open Chat Studio API at {base_url} (data in {root}, logs in {logs})", flush=True)
-        wait_until_healthy(base_url, children)
-        print(f"ready: {base_url}healthz reports every component up. Ctrl-C stops.", flush=True)
         servers = {name: server for name, server in (("kafka", kafka), ("mongodb", mongo)) if server}
-        while True:
-            time.sleep(0.5)
+
+        def restart_exited() -> None:
             for name, server in servers.items():
                 if server.process.poll() is not None:
                     print(f"{name} exited with {server.process.returncode}; restarting", file=sys.stderr, flush=True)
@@ -72,6 +70,13 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
                     print(f"{name} exited with {child.returncode}; restarting", file=sys.stderr, flush=True)
                     time.sleep(RESTART_DELAY_S)
                     children[name] = start_process(name, root, host, port)
+
+        # A process that dies while the stack starts is restarted (and reported) at once, as later on.
+        wait_until_healthy(base_url, restart_exited)
+        print(f"ready: {base_url}healthz reports every component up. Ctrl-C stops.", flush=True)
+        while True:
+            time.sleep(0.5)
+            restart_exited()
     except Stopping:
         print("stopping", flush=True)
         return 0
@@ -96,9 +101,11 @@ def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Pop
     )
 
 
-def wait_until_healthy(base_url: str, children: dict, timeout_s: float = 120) -> None:
+def wait_until_healthy(base_url: str, meanwhile, timeout_s: float = 120) -> None:
+    """Poll /healthz until it reports every component up, calling `meanwhile` between polls."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        meanwhile()
         try:
             with urllib.request.urlopen(f"{base_url}healthz", timeout=2) as response:
                 if response.status == 200:

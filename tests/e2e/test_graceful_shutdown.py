@@ -46,6 +46,10 @@ class Processes:
         for name in names:
             self.running[name] = start_process(name, self.root, HOST, self.port)
 
+    def none_exited(self) -> None:
+        exited = {name: process.returncode for name, process in self.running.items() if process.poll() is not None}
+        assert not exited, f"exited while the stack started (see logs/): {exited}"
+
     def stop(self, name: str) -> tuple[int, float]:
         """SIGTERM one process and wait for it: (its exit code, the seconds it took to exit)."""
         process = self.running[name]
@@ -85,7 +89,7 @@ def process_stack(tmp_path):
         (tmp_path / "logs").mkdir()
         (tmp_path / "metrics").mkdir()
         processes.start(*PROCESSES)
-        wait_until_healthy(processes.base_url + "/", processes.running, timeout_s=60)
+        wait_until_healthy(processes.base_url + "/", processes.none_exited, timeout_s=60)
         servers.base_url = processes.base_url  # the clients of Tenant and ChatClient talk to the API process
         yield servers, processes
     finally:

@@ -179,9 +179,6 @@ def test_authorization_code_grant_with_pkce_then_refresh(stack, tenant):
     # The token acts as the consenting user: the participant defaults to them.
     assert created.json()["participant"]["identifier"] == f"admin@{tenant.slug}"
     assert api.get(f"/api/sessions/{created.json()['id']}/").status_code == 200
-    # The code works once.
-    with pytest.raises(OAuthError, match="invalid_grant"):
-        flow.token(location)
     # Refresh rotates: a new pair, and the old pair stops working.
     refreshed = flow.session.refresh_token(f"{stack.base_url}/o/token/", refresh_token=token["refresh_token"])
     assert refreshed["access_token"] != token["access_token"]
@@ -189,6 +186,16 @@ def test_authorization_code_grant_with_pkce_then_refresh(stack, tenant):
     assert api.get("/api/sessions/").json() == INVALID
     with pytest.raises(OAuthError, match="invalid_grant"):
         flow.session.refresh_token(f"{stack.base_url}/o/token/", refresh_token=token["refresh_token"])
+
+
+def test_a_code_works_once_and_its_reuse_revokes_what_it_gave(stack, tenant):
+    flow = AuthorizationCodeFlow(stack, tenant, "sessions:read")
+    location = flow.consent(tenant.key)
+    api = tenant.bearer(flow.token(location))
+    assert api.get("/api/sessions/").status_code == 200
+    with pytest.raises(OAuthError, match="invalid_grant"):
+        flow.token(location)
+    assert api.get("/api/sessions/").json() == INVALID
 
 
 def test_authorization_code_needs_the_right_verifier(stack, tenant):

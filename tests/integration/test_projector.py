@@ -1,6 +1,5 @@
 """Projections applied to the real MongoDB-protocol server: idempotent, in aggregate order, rebuildable."""
 
-
 from projectors.projections import COLLECTION_OF_AGGREGATE, COLLECTIONS
 from projectors.rebuild import rebuild
 from projectors.runner import apply
