@@ -5,6 +5,7 @@ import pytest
 from command_api import commands
 from tests import postgres
 from tests.stack import Stack
+from tests.write_model import new_team_with_chatbot
 
 
 @pytest.fixture(scope="session")
@@ -60,20 +61,8 @@ def background():
 def record_workload(system, sessions: int = 5, messages_per_session: int = 3) -> list[str]:
     """A team, a key, a chatbot and sessions with history, recorded on the write model only."""
     slug = f"team-{len(system.app.recorder.select_notifications(start=1, limit=100000))}"
-    system.bus.handle(commands.CreateTeam(slug=slug, name=slug))
+    chatbot_id = new_team_with_chatbot(system.bus, slug)
     system.bus.handle(commands.IssueApiKey(team=slug, name="k", read_only=False))
-    chatbot_id = system.bus.handle(
-        commands.CreateChatbot(
-            team=slug,
-            name="Bot",
-            description="",
-            prompt="p",
-            provider="echo",
-            model="m",
-            base_url=None,
-            llm_api_key=None,
-        )
-    ).body["id"]
     system.bus.handle(commands.PublishVersion(chatbot_id=chatbot_id, description="v1", make_default=False))
     session_ids = []
     for n in range(sessions):

@@ -7,6 +7,7 @@ import pytest
 from command_api import commands
 from tests.fake_llm import FakeLlm
 from tests.stack import eventually
+from tests.write_model import new_team_with_chatbot
 from workers.llm import LlmClients
 from workers.replies import ReplyProducer
 from workers.runner import Worker
@@ -25,19 +26,9 @@ def submitted(servers, fake_llm):
     system = servers.system
     bus = system.bus
     slug = f"worker-{threading.get_ident()}-{len(list(system.app.all_envelopes()))}"
-    bus.handle(commands.CreateTeam(slug=slug, name=slug))
-    chatbot_id = bus.handle(
-        commands.CreateChatbot(
-            team=slug,
-            name="Bot",
-            description="",
-            prompt="Be {session_state.mood}.",
-            provider="openai",
-            model="m",
-            base_url=fake_llm.base_url,
-            llm_api_key="k",
-        )
-    ).body["id"]
+    chatbot_id = new_team_with_chatbot(
+        bus, slug, prompt="Be {session_state.mood}.", provider="openai", base_url=fake_llm.base_url, llm_api_key="k"
+    )
     started = bus.handle(commands.StartChatSession(chatbot_id, None, None, "", None, None))
     session_id = str(started.session.id)
     bus.handle(commands.SubmitChatMessage(session_id, "hello", None, (), None))

@@ -12,6 +12,7 @@ from command_api.application import OcsApplication, to_envelope
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
+from tests.write_model import new_chatbot
 
 TEAM = "acme"
 # A recognisable secret: tests assert it never leaves the write model.
@@ -104,17 +105,8 @@ def team(bus) -> str:
 @pytest.fixture
 def create_chatbot(bus):
     def create(team: str = TEAM, **overrides) -> str:
-        fields = dict(
-            team=team,
-            name="Bot",
-            description="",
-            prompt="be brief",
-            provider="openai",
-            model="m",
-            base_url=None,
-            llm_api_key=LLM_API_KEY,
-        )
-        return bus.handle(commands.CreateChatbot(**{**fields, **overrides})).body["id"]
+        fields = dict(prompt="be brief", provider="openai", llm_api_key=LLM_API_KEY)
+        return new_chatbot(bus, team, **{**fields, **overrides})
 
     return create
 

@@ -5,6 +5,7 @@ import pytest
 from command_api import commands
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.chat_session import ChatSession, api_channel_id
+from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import participant_id
 from command_api.domain.team import team_id
 from command_api.handlers import load
@@ -84,21 +85,9 @@ def test_revoking_an_unknown_prefix_is_refused_with_404(bus):
 # --- chatbots ------------------------------------------------------------------------------------
 
 
-def test_a_new_chatbot_works_on_version_one(bus, team):
-    body = bus.handle(
-        commands.CreateChatbot(
-            team=team,
-            name="Bot",
-            description="",
-            prompt="p",
-            provider="echo",
-            model="m",
-            base_url=None,
-            llm_api_key=None,
-        )
-    ).body
-
-    assert body["name"] == "Bot" and body["version_number"] == 1
+def test_a_new_chatbot_works_on_version_one(bus, team, create_chatbot):
+    chatbot = load(bus.app, create_chatbot(team), Chatbot)
+    assert chatbot.name == "Bot" and chatbot.version_number == 1
 
 
 @pytest.mark.parametrize(
