@@ -14,7 +14,7 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
-| OCS_RATE_LIMIT_ENFORCE | `true`: over-limit requests get 429; otherwise they are only logged | false |
+| OCS_RATE_LIMIT_ENFORCE | `true`: over-limit requests get 429; otherwise only logged (counts batched) | false |
 | OCS_RATE_LIMIT_DB | MongoDB database of the rate-limit counters | `<OCS_MONGO_DB>_rate_limits` |
 | OCS_RATE_LIMIT_API | the `api` bucket's rate (per team) | 2000/5minute |
 | OCS_RATE_LIMIT_CHAT_API | the `chat_api` bucket's rate (per chat session) | 300/5minute |

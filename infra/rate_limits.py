@@ -11,7 +11,9 @@ then only logged, while every throttled response still carries the `X-RateLimit-
 
 import logging
 import math
+import threading
 import time
+from collections import Counter
 
 from flask import Flask, current_app, g, request
 from limits import parse, storage
@@ -26,41 +28,89 @@ EXTENSION = "ocs.rate_limits"
 
 # Window ends remembered per process (see `RateLimits.window_end`); beyond this many keys, start afresh.
 MAX_REMEMBERED_WINDOWS = 50_000
+# Only logging, each process adds its requests to the shared counters this often.
+FLUSH_EVERY_S = 0.25
 
 
 class RateLimits:
-    """Fixed windows (the library's fixed-window strategy, on its storage): each counted request costs one
-    increment in MongoDB. A window's end does not move once it has begun, so each process reads it once per
-    window and key, not on every request (`FixedWindowRateLimiter.hit` plus `get_window_stats` cost three
-    operations per request: about a third of the local MongoDB server's work under the chat benchmark)."""
+    """Fixed windows (the library's fixed-window strategy, on its storage), shared by every process.
+
+    Enforcing, each request is added to its shared counter before it is admitted: one increment in MongoDB.
+    Only logging (the default), each process adds its requests to the shared counters in one batch every
+    `FLUSH_EVERY_S`: the counts stay shared and are at most that far behind, and a busy API costs MongoDB a
+    few increments per second instead of one per request (failed credentials are always counted at once).
+    A window's end does not move once it has begun, so each process reads it once per window and key.
+    (The library's `hit` plus `get_window_stats` cost three operations per request: about a third of the local
+    MongoDB server's work under the chat benchmark.)"""
 
     def __init__(self, mongo_url: str, database: str, enforce: bool, rates: dict[str, str]):
         self.storage = storage.storage_from_string(mongo_url, database_name=database)
         self.enforce = enforce
         self.rates = {bucket: parse(rate) for bucket, rate in rates.items()}
         self.window_ends: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.pending: Counter[str] = Counter()  # requests not yet added to the shared counters
+        self.expiries: dict[str, int] = {}  # each pending counter's window length
+        self.shared: dict[str, int] = {}  # each recently counted counter's shared count, as last seen
+        self.stopped = threading.Event()
+        self.flusher: threading.Thread | None = None
 
     def close(self) -> None:
-        """Close the counters' client now: the library would otherwise close it from `__del__`, which at
-        interpreter exit can hang (pymongo then starts threads to end its sessions)."""
+        """Add what is pending, then close the counters' client now: the library would otherwise close it
+        from `__del__`, which at interpreter exit can hang (pymongo then starts threads to end sessions)."""
+        self.stopped.set()
+        if self.flusher is not None:
+            self.flusher.join(5)
         self.storage.storage.close()
 
-    def window_end(self, counter: str) -> float:
+    def window_end(self, counter: str, expiry: int) -> float:
         now = time.time()
         end = self.window_ends.get(counter, 0.0)
         if end <= now:
+            end = self.storage.get_expiry(counter)
+            if end <= time.time():  # no window yet (the library answers "now"): it begins with this request
+                return now + expiry
             if len(self.window_ends) >= MAX_REMEMBERED_WINDOWS:
                 self.window_ends = {}
-            end = self.window_ends[counter] = self.storage.get_expiry(counter)
+            self.window_ends[counter] = end
         return end
+
+    def count(self, bucket: str, counter: str, expiry: int) -> int:
+        """This request's place in its window."""
+        if self.enforce or bucket == "credentials":
+            return self.storage.incr(counter, expiry)
+        with self.lock:
+            self.pending[counter] += 1
+            self.expiries[counter] = expiry
+            if self.flusher is None:
+                self.flusher = threading.Thread(target=self.flush_until_stopped, name="rate-limits", daemon=True)
+                self.flusher.start()
+            return self.shared.get(counter, 0) + self.pending[counter]
+
+    def flush_until_stopped(self) -> None:
+        while not self.stopped.wait(FLUSH_EVERY_S):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, Counter()
+            expiries, self.expiries = self.expiries, {}
+        if len(self.shared) >= MAX_REMEMBERED_WINDOWS:
+            self.shared = {}
+        for counter, hits in batch.items():
+            try:
+                self.shared[counter] = self.storage.incr(counter, expiries[counter], amount=hits)
+            except Exception as exc:
+                log.warning("rate-limit counters unavailable, %d requests not counted: %s", hits, exc)
 
     def hit(self, bucket: str, key: str) -> None:
         """Count this request in the bucket; refuse it with 429 when over the limit and enforcing."""
         rate = self.rates[bucket]
         counter = rate.key_for(bucket, key)
         try:
-            count = self.storage.incr(counter, rate.get_expiry())
-            reset_in = max(math.ceil(self.window_end(counter) - time.time()), 0)
+            count = self.count(bucket, counter, rate.get_expiry())
+            reset_in = max(math.ceil(self.window_end(counter, rate.get_expiry()) - time.time()), 0)
         except Exception as exc:
             log.warning("rate-limit counters unavailable: %s", exc)
             # Failed credentials are fail-closed when enforcing: guessing keys must stay slow.

@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from infra.bootstrap import System
 from infra.local_servers import free_port
-from tests.stack import ChatClient, Client
+from tests.stack import ChatClient, Client, eventually
 
 
 @pytest.fixture
@@ -62,3 +62,14 @@ def test_chat_sessions_have_their_own_limit(enforcing_api, stack, tenant):
     chat.start(tenant.chatbot_id)
     path = f"/api/chat/{chat.session_id}/poll/"
     assert [chat.get(path).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_only_logging_each_process_adds_its_counts_to_the_shared_counter_within_moments(stack):
+    tenant = stack.new_tenant()
+    client = tenant.client()
+    answers = [client.get("/api/experiments/") for _ in range(5)]
+    remaining = [int(answer.headers["X-RateLimit-Remaining"]) for answer in answers]
+    assert remaining == [remaining[0] - n for n in range(5)]
+    limits = stack.system.rate_limits
+    counter = limits.rates["api"].key_for("api", tenant.slug)
+    assert eventually(lambda: limits.storage.get(counter) == 5, timeout_s=5)
