@@ -83,9 +83,10 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
     @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message")
     def new_api_message(experiment_id, version=None):
-        conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
-        g.caller.require_chatbot(experiment_id)
         if g.caller.is_machine:
+            # A missing chatbot is a 404 before the allowlist's 403 (the handler resolves it for everyone else).
+            conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
+            g.caller.require_chatbot(experiment_id)
             # The caller talks as themself, and a machine has no self (SPEC §3.12 Rec.: 403, OCS issue #4197).
             raise detail(403, FORBIDDEN)
         body = validated(ApiMessageRequest(), json_body())

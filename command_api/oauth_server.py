@@ -41,7 +41,7 @@ from flask import Blueprint, request
 from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.authorization_code import AuthorizationCode
-from command_api.domain.oauth_client import AUTHORIZATION_CODE, OAuthClient, oauth_client_id
+from command_api.domain.oauth_client import AUTHORIZATION_CODE, SCOPES, OAuthClient, oauth_client_id
 from command_api.domain.oauth_token import OAuthToken
 from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
@@ -55,7 +55,7 @@ from schemas.errors import detail, oauth_error
 logging.getLogger("authlib").setLevel(logging.INFO)
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-READ_SCOPES = {"chatbots:read", "sessions:read", "participants:read", "files:read", "usage:read"}
+READ_SCOPES = {scope for scope in SCOPES if scope.endswith(":read")}
 
 
 @dataclass(frozen=True)
