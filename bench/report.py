@@ -154,6 +154,15 @@ def lines(report: dict) -> list[str]:
         out.append(f"CPU % of one core: {report['cpu']['percent_of_one_core']}")
         cpu = report["cpu"]
         out.append(f"  machine busy {cpu['machine_busy_percent']} %, other jobs {cpu['foreign_percent']} %")
+    mongo = report.get("mongodb_operations")
+    if mongo:
+        out.append(
+            f"MongoDB: {mongo['commands_per_answered_message']} commands and "
+            f"{mongo['server_ms_per_answered_message']} server ms per answered message"
+        )
+        for namespace, ops in sorted(mongo["namespaces"].items()):
+            counts = ", ".join(f"{op} {v['count']} ({v['server_ms']} ms)" for op, v in ops.items())
+            out.append(f"  {namespace}: {counts}")
     out.append(f"peak RSS MB: {report.get('peak_rss_mb')}")
     for name, judged in report.get("targets", {}).items():
         mark = {True: "PASS", False: "FAIL", None: "n/a "}[judged["pass"]]

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench import ceilings, fill, profile
+from bench.mongo_ops import MongoOps
 from bench.procs import CpuWindow, ProcessSampler
 from bench.report import judge_load, lines, machine
 from bench.stack import ROOT, BenchStack
@@ -147,7 +148,9 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         tenant = admin_tenant(stack, llm.base_url)
         report["foreign_cpu_before_load"] = wait_quiet(sampler, args.wait_quiet)
         step("load: warming up")
-        report["load"], report["cpu"], report["profile"] = run_locust(args, stack, tenant, sampler, data_dir)
+        mongo_ops = MongoOps(servers["mongo_url"])
+        report["load"], report["cpu"], report["profile"] = run_locust(args, stack, tenant, sampler, data_dir, mongo_ops)
+        report["mongodb_operations"] = mongo_ops.summary(report["load"]["answered_messages"])
         rate = report["load"]["answered_per_s"]
         if report["cpu"] and rate:
             # CPU time each process spends per answered message: what bounds the rate on a fixed number of cores.
@@ -195,7 +198,7 @@ def admin_tenant(stack: BenchStack, llm_base_url: str) -> dict:
     return {"key": key, "chatbot_id": chatbot}
 
 
-def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, data_dir: Path):
+def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, data_dir: Path, mongo_ops: MongoOps):
     config = {
         "host": stack.base_url,
         "chatbot_id": tenant["chatbot_id"],
@@ -234,6 +237,7 @@ def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, d
             if line.startswith("MEASURE_START"):
                 step(f"load: measuring for {args.duration:.0f} s")
                 cpu.start()
+                mongo_ops.start()
                 if args.profile:
                     profiler = threading.Thread(
                         target=lambda: profiles.update(profile.record(sampler, args.profile, profile_dir))
@@ -241,6 +245,7 @@ def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, d
                     profiler.start()
             elif line.startswith("MEASURE_END"):
                 usage = cpu.stop()
+                mongo_ops.mark_end()
         process.wait(timeout=120)
     finally:
         if process.poll() is None:

@@ -24,8 +24,10 @@ from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from projectors.dead_letters import DeadLetters
 from projectors.indexes import ensure_indexes
+from projectors.projections import MESSAGES
 from projectors.runner import Projector
 from query_api import app as query_app
+from query_api.message_feed import MessageFeed
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
 from workers.replies import ReplyProducer
@@ -80,9 +82,13 @@ class System:
     def query_side(self):
         """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
-        app = query_app.create_app(self.db, self.tokens, self.app.files)
+        app = query_app.create_app(self.db, self.tokens, self.app.files, self.message_feed)
         self.instrument(app)
         return app
+
+    @cached_property
+    def message_feed(self) -> MessageFeed:
+        return MessageFeed(self.db[MESSAGES])
 
     @cached_property
     def rate_limits(self) -> RateLimits:
@@ -157,6 +163,8 @@ class System:
         return Heartbeat(self.db, component)
 
     def close(self) -> None:
+        if "message_feed" in self.__dict__:
+            self.message_feed.close()
         if "rate_limits" in self.__dict__:
             self.rate_limits.close()
         if "mongo" in self.__dict__:

@@ -13,10 +13,11 @@ from infra.web import base_url, install_error_handlers, json_response
 from query_api import views
 from query_api.chat import chat_blueprint
 from query_api.credentials import ReadModelCredentials
+from query_api.message_feed import MessageFeed
 from schemas.errors import detail
 
 
-def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:
+def create_app(db: Database, tokens: SessionTokens, files: FileStore, feed: MessageFeed) -> Flask:
     app = Flask("query_api")
     install_error_handlers(app)
     require_team_credential(app, ReadModelCredentials(db))
@@ -55,7 +56,7 @@ def create_app(db: Database, tokens: SessionTokens, files: FileStore) -> Flask:
             headers={"Content-Disposition": f'attachment; filename="{quote(doc["name"])}"'},
         )
 
-    chat = chat_blueprint(db, tokens)
+    chat = chat_blueprint(db, tokens, feed)
     # Every /api/ path is also served under /api/v1/ (SPEC §0.2).
     for prefix, suffix in (("/api", ""), ("/api/v1", "_v1")):
         app.register_blueprint(api, url_prefix=prefix, name=f"api{suffix}")

@@ -13,11 +13,11 @@ from infra.chat_access import SessionAccess, WidgetAccess, admit_chat_caller
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
 from projectors.projections import MESSAGES, SESSIONS, TASKS, WIDGET_CHANNELS
+from query_api.message_feed import MessageFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, detail, error
 
 DEFAULT_POLL_LIMIT = 50
-STREAM_POLL_S = 0.05
 STREAM_KEEPALIVE_S = 15
 # A stream ends after this long; EventSource clients reconnect by themselves with Last-Event-ID.
 STREAM_MAX_S = 300
@@ -99,7 +99,7 @@ def limit_param() -> int:
     return int(raw)
 
 
-def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
+def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Blueprint:
     chat = Blueprint("chat", __name__)
     sessions = SessionAccessCache(db)
 
@@ -155,22 +155,18 @@ def chat_blueprint(db: Database, tokens: SessionTokens) -> Blueprint:
         url = base_url()
 
         def events():
-            last = since
-            started = keepalive = time.monotonic()
-            while time.monotonic() - started < STREAM_MAX_S:
-                query: dict = {"session_id": session["_id"]}
-                if last:
-                    query["created_at"] = {"$gt": last}
-                docs = list(db[MESSAGES].find(query).sort("created_at", 1).limit(100))
-                for doc in docs:
-                    last = doc["created_at"]
-                    payload = json.dumps(representations.message(doc, url))
-                    yield f"id: {last}\nevent: message\ndata: {payload}\n\n"
-                if not docs:
-                    if time.monotonic() - keepalive > STREAM_KEEPALIVE_S:
-                        keepalive = time.monotonic()
+            subscription = feed.subscribe(session["_id"], since)
+            started = time.monotonic()
+            try:
+                while time.monotonic() - started < STREAM_MAX_S:
+                    docs = subscription.wait(STREAM_KEEPALIVE_S)
+                    for doc in docs:
+                        payload = json.dumps(representations.message(doc, url))
+                        yield f"id: {doc['created_at']}\nevent: message\ndata: {payload}\n\n"
+                    if not docs:
                         yield ": keepalive\n\n"
-                    time.sleep(STREAM_POLL_S)
+            finally:
+                feed.unsubscribe(subscription)
 
         return Response(
             stream_with_context(events()),

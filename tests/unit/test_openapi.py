@@ -247,7 +247,7 @@ def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus
     tokens = SessionTokens("unit-test")
     apps = (
         command_app.create_app(bus, None, WriteModelCredentials(bus.app), tokens, None),
-        query_app.create_app(None, tokens, None),
+        query_app.create_app(None, tokens, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )
