@@ -73,3 +73,6 @@ def test_only_logging_each_process_adds_its_counts_to_the_shared_counter_within_
     limits = stack.system.rate_limits
     counter = limits.rates["api"].key_for("api", tenant.slug)
     assert eventually(lambda: limits.storage.get(counter) == 5, timeout_s=5)
+    # The batched counts are the library's own documents: an enforcing process counts on from them.
+    assert limits.storage.incr(counter, limits.rates["api"].get_expiry()) == 6
+    assert abs(limits.storage.get_expiry(counter) - limits.window_ends[counter]) < 1
