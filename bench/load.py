@@ -10,7 +10,7 @@ with gevent on import, so nothing else of the harness runs here).
 - ReadModelProbe: sends one message every `probe_every_s` and polls `GET /api/chat/{sid}/poll/` every
   `probe_interval_s` until the user's own message is there: the command-to-read-model delay.
 
-`python -m bench.load CONFIG.json RESULT.json` warms up, prints MEASURE_START, runs for the duration,
+`python -m bench.load CONFIG.json RESULT.json` prints LOAD_START, warms up, prints MEASURE_START, runs for the duration,
 prints MEASURE_END, and writes the result.
 """
 
@@ -335,6 +335,7 @@ def main(config_path: str, result_path: str) -> int:
     runner = env.create_local_runner()
     total = sum(cls.fixed_count for cls in classes)
     runner.start(total, spawn_rate=CONFIG["spawn_rate"])
+    print("LOAD_START", flush=True)
     gevent.sleep(CONFIG["warmup_s"])
     RECORDER.begin()
     print("MEASURE_START", flush=True)

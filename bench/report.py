@@ -167,4 +167,5 @@ def lines(report: dict) -> list[str]:
     for name, judged in report.get("targets", {}).items():
         mark = {True: "PASS", False: "FAIL", None: "n/a "}[judged["pass"]]
         out.append(f"{mark} {name}: {judged['margin']}")
+    out += [f"bound: {line}" for line in report.get("bounds", {}).get("summary", [])]
     return out

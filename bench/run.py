@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench import ceilings, fill, profile
+from bench.bounds import bounds
 from bench.mongo_ops import MongoOps
 from bench.procs import CpuWindow, ProcessSampler
 from bench.report import judge_load, lines, machine
@@ -28,6 +29,8 @@ from infra.config import load_settings
 from tests.fake_llm import FakeLlm
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
+# The profile starts this long after the users do, once every user is running.
+PROFILE_AFTER_S = 3
 
 
 def options(argv=None) -> argparse.Namespace:
@@ -51,7 +54,13 @@ def options(argv=None) -> argparse.Namespace:
     load.add_argument("--probe-interval", type=float, default=0.005, help="the probe's poll interval (s)")
     load.add_argument("--probe-every", type=float, default=0.5, help="seconds between the probe's messages")
     load.add_argument("--llm-delay", type=float, default=0.0, help="seconds the fake LLM takes per call (default 0)")
-    load.add_argument("--profile", type=float, default=0, help="py-spy each stack process for this many seconds")
+    load.add_argument(
+        "--profile",
+        type=float,
+        default=15,
+        help="py-spy each stack process for this many seconds of the warm-up, which grows to hold it (default 15;"
+        " 0: none). Profiling in the warm-up keeps its cost out of the measured window.",
+    )
     load.add_argument(
         "--wait-quiet",
         type=float,
@@ -91,6 +100,7 @@ def main(argv=None) -> int:
         else:
             run_load(args, data_dir, report)
             report["targets"] = judge_load(report)
+            report["bounds"] = bounds(report)
     finally:
         if not args.keep_data:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -215,7 +225,7 @@ def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, d
         "messages_per_session": args.messages_per_session,
         "reply_timeout_s": args.reply_timeout,
         "spawn_rate": args.spawn_rate,
-        "warmup_s": args.warmup,
+        "warmup_s": max(args.warmup, args.profile + PROFILE_AFTER_S + 2 if args.profile else 0),
         "duration_s": args.duration,
     }
     config_path, result_path = data_dir / "load-config.json", data_dir / "load-result.json"
@@ -234,15 +244,19 @@ def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, d
     profile_dir = args.out.parent / f"{args.out.stem}-profiles"
     try:
         for line in process.stdout:
-            if line.startswith("MEASURE_START"):
+            if line.startswith("LOAD_START") and args.profile:
+                step(f"load: profiling {args.profile:.0f} s of the warm-up")
+
+                def record_profiles():
+                    time.sleep(PROFILE_AFTER_S)
+                    profiles.update(profile.record(sampler, args.profile, profile_dir))
+
+                profiler = threading.Thread(target=record_profiles)
+                profiler.start()
+            elif line.startswith("MEASURE_START"):
                 step(f"load: measuring for {args.duration:.0f} s")
                 cpu.start()
                 mongo_ops.start()
-                if args.profile:
-                    profiler = threading.Thread(
-                        target=lambda: profiles.update(profile.record(sampler, args.profile, profile_dir))
-                    )
-                    profiler.start()
             elif line.startswith("MEASURE_END"):
                 usage = cpu.stop()
                 mongo_ops.mark_end()

@@ -11,7 +11,7 @@ from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.event_store import event_store_environment
 from infra.file_store import FileStore
-from schemas.events import PAYLOADS, SCHEMA_VERSIONS, TOPICS
+from schemas.events import PAYLOAD_SCHEMAS, SCHEMA_VERSIONS, TOPICS
 
 __all__ = ["AggregateNotFoundError", "OcsApplication", "to_envelope"]
 
@@ -61,5 +61,5 @@ def to_envelope(event: CanMutateAggregate, position: int) -> dict:
         "aggregate_id": str(event.originator_id),
         "aggregate_version": event.originator_version,
         "position": position,
-        "data": PAYLOADS[event_type]().dump(event),
+        "data": PAYLOAD_SCHEMAS[event_type].dump(event),
     }

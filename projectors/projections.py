@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from pymongo import UpdateOne
 
-from schemas.events import PAYLOADS
+from schemas.events import PAYLOAD_SCHEMAS
 
 # Collections, in the order a batch's writes are applied: a session document's version moves last,
 # so whoever waits for it (read-your-writes) also sees the messages written with it.
@@ -459,5 +459,5 @@ def writes_for(envelope: dict) -> list[Write]:
     project = PROJECTIONS.get(envelope["type"])
     if project is None:
         return []
-    data = PAYLOADS[envelope["type"]]().load(envelope["data"])
+    data = PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"])
     return project(envelope, data)

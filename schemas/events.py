@@ -399,6 +399,10 @@ PAYLOADS: dict[str, type[Payload]] = {
     "File.Attached": FileAttached,
 }
 
+# One instance per event type, made once: building a marshmallow schema costs more than using it, and the
+# relay and the projector use one per event.
+PAYLOAD_SCHEMAS: dict[str, Payload] = {event_type: schema() for event_type, schema in PAYLOADS.items()}
+
 SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}
 
 
