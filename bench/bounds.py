@@ -35,14 +35,14 @@ def bounds(report: dict) -> dict:
         out["message_cycle_ms_by_littles_law"] = round(users / rate * 1000, 1)
     mongo = report.get("mongodb_operations")
     if mongo:
-        ranked = sorted(
-            (
-                (f"{ns} {op}", v["count"], v["server_ms"])
-                for ns, ops in mongo["namespaces"].items()
-                for op, v in ops.items()
-            ),
-            key=lambda item: -item[2],
-        )
+        # A getmore's time includes waiting for new data (the message streams' change stream), so it is left out.
+        worked = [
+            (f"{namespace} {op}", v["count"], v["server_ms"])
+            for namespace, ops in mongo["namespaces"].items()
+            for op, v in ops.items()
+            if op != "getmore"
+        ]
+        ranked = sorted(worked, key=lambda item: -item[2])
         out["mongodb"] = {
             "commands_per_answered_message": mongo["commands_per_answered_message"],
             "most_server_time": [{"operation": op, "commands": n, "server_ms": ms} for op, n, ms in ranked[:5]],

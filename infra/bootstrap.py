@@ -34,6 +34,8 @@ from workers.replies import ReplyProducer
 from workers.runner import Worker
 
 DELIVERY_ATTEMPTS = 4
+# Webhooks can wait this long to be sent; the reply consumer, which users wait on, polls as fast as records come.
+DELIVERY_POLL_PACE_S = 0.1
 BACKGROUND_COMPONENTS = ("relay", "projector", "worker", "delivery")
 
 
@@ -156,7 +158,15 @@ class System:
         kafka = self.require_kafka()
         return [
             Worker(kafka, "ocs-workers", self.replies.handle, self.replies.give_up, concurrency, self.beat("worker")),
-            Worker(kafka, "ocs-delivery", delivery.handle, delivery.give_up, concurrency, self.beat("delivery")),
+            Worker(
+                kafka,
+                "ocs-delivery",
+                delivery.handle,
+                delivery.give_up,
+                concurrency,
+                self.beat("delivery"),
+                pace_s=DELIVERY_POLL_PACE_S,
+            ),
         ]
 
     def beat(self, component: str) -> Heartbeat:

@@ -52,12 +52,15 @@ class PartitionProgress:
 
 
 class Worker:
-    def __init__(self, bootstrap: str, group: str, handle, give_up, concurrency: int, heartbeat: Heartbeat):
-        """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done."""
+    def __init__(
+        self, bootstrap: str, group: str, handle, give_up, concurrency: int, heartbeat: Heartbeat, pace_s: float = 0.0
+    ):
+        """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done;
+        `pace_s`: the least time between polls (`infra.kafka.Poller`)."""
         self.consumer = make_consumer(bootstrap, group, [TOPIC])
         self.give_up = give_up
         self.stopping = threading.Event()
-        self.poller = Poller(self.consumer)
+        self.poller = Poller(self.consumer, pace_s)
         self.handle = handle
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
         self.max_in_flight = concurrency * 4
