@@ -304,15 +304,10 @@ def task_update(task_id: str, update: dict) -> Write:
 
 
 def chat_session_user_message_submitted(envelope: dict, data: dict) -> list[Write]:
+    """No task document yet: a task the read model does not have is one still processing (the task poll
+    says so), and its document is written once, when the task ends, which spares MongoDB a write per message."""
     message = data["message"]
-    return [
-        message_insert(envelope, message),
-        task_update(
-            data["task_id"],
-            {"$setOnInsert": {"session_id": envelope["aggregate_id"], "status": "processing", "message_id": None}},
-        ),
-        session_gets_messages(envelope, [message]),
-    ]
+    return [message_insert(envelope, message), session_gets_messages(envelope, [message])]
 
 
 def chat_session_reply_recorded(envelope: dict, data: dict) -> list[Write]:

@@ -15,6 +15,7 @@ from projectors.projections import (
     COLLECTION_OF_AGGREGATE,
     MESSAGES,
     SESSIONS,
+    TASKS,
     TEAMS,
     is_version_tag,
     writes_for,
@@ -207,3 +208,15 @@ def test_other_tags_are_not_version_tags(tag):
 @pytest.mark.parametrize("tag", ["v²", "v٣"])
 def test_only_ascii_digits_make_a_version_tag(tag):
     assert not is_version_tag(tag)
+
+
+def test_a_task_is_written_once_when_it_ends_not_when_its_message_arrives(chat_session, envelopes_of):
+    # A task the read model lacks is still processing, which is what the task poll answers for it.
+    chat_session.submit_user_message("t1", "m1", "hi", [])
+    chat_session.record_reply("t1", "m2", "hello", ["v1"])
+
+    writes = later_writes(chat_session, envelopes_of)
+
+    assert [collection for collection, *_ in writes] == [MESSAGES, SESSIONS, MESSAGES, TASKS, SESSIONS]
+    (_, selector, update, upsert) = writes[3]
+    assert (selector, upsert, update["$set"]["status"]) == ({"_id": "t1"}, True, "complete")
