@@ -3,7 +3,8 @@
 Idempotency: a creating event inserts its document only if absent; every later event of an aggregate
 applies only to the document at exactly the previous version. A redelivered or replayed event
 therefore changes nothing, and events are applied in their aggregate's order or not at all.
-Message documents are keyed by message id and only ever inserted.
+Message documents are keyed by message id and only ever inserted; inserting one that is there already is
+skipped.
 
 Free-form client JSON (session state) is stored as JSON text: MongoDB restricts field names (no NUL,
 `$` and `.` only in some places), and a client must not be able to write an event no projection can store.
@@ -12,7 +13,7 @@ Free-form client JSON (session state) is stored as JSON text: MongoDB restricts 
 import json
 from collections.abc import Callable
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 
 from schemas.events import PAYLOAD_SCHEMAS
 
@@ -58,7 +59,7 @@ COLLECTION_OF_AGGREGATE = {
     "MessagingChannel": MESSAGING_CHANNELS,
 }
 
-Write = tuple[str, UpdateOne]
+Write = tuple[str, UpdateOne | InsertOne]
 
 
 def stored_json(value) -> str:
@@ -281,9 +282,9 @@ def message_document(envelope: dict, message: dict) -> dict:
 
 
 def message_insert(envelope: dict, message: dict) -> Write:
-    return MESSAGES, UpdateOne(
-        {"_id": message["id"]}, {"$setOnInsert": message_document(envelope, message)}, upsert=True
-    )
+    """A plain insert: a replayed message's duplicate is skipped (`projectors.runner.apply`), and an insert
+    costs the local MongoDB server about half of what an upsert does."""
+    return MESSAGES, InsertOne({"_id": message["id"], **message_document(envelope, message)})
 
 
 def session_gets_messages(envelope: dict, messages: list[dict]) -> Write:

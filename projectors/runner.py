@@ -12,8 +12,9 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 from kafka import TopicPartition
+from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
@@ -28,6 +29,7 @@ GROUP = "ocs-projectors"
 RETRY_SLEEP_S = 0.5
 # Tries of one event, with MongoDB up, before it is parked.
 POISON_ATTEMPTS = 3
+DUPLICATE_KEY = 11000
 
 
 def apply(db: Database, envelopes: list[dict]) -> None:
@@ -38,7 +40,21 @@ def apply(db: Database, envelopes: list[dict]) -> None:
             by_collection[collection].append(write)
     for collection in COLLECTIONS:
         if by_collection[collection]:
-            db[collection].bulk_write(by_collection[collection], ordered=True)
+            write_in_order(db[collection], by_collection[collection])
+
+
+def write_in_order(collection: Collection, writes: list) -> None:
+    """One ordered bulk write; an insert of a document that is there already (a replayed event's) is skipped
+    and the writes after it go on."""
+    while writes:
+        try:
+            collection.bulk_write(writes, ordered=True)
+            return
+        except BulkWriteError as exc:
+            failed = exc.details["writeErrors"][0]
+            if failed["code"] != DUPLICATE_KEY:
+                raise
+            writes = writes[failed["index"] + 1 :]
 
 
 class Projector:

@@ -208,7 +208,7 @@ def test_rendered_representations_match_their_documented_schemas(document, bus, 
         )
     )
     messages = [
-        {"_id": op._filter["_id"], **op._doc["$setOnInsert"]}
+        op._doc
         for envelope in app.all_envelopes()
         for collection, op in writes_for(envelope)
         if collection == MESSAGES

@@ -3,6 +3,7 @@
 from uuid import uuid4
 
 import pytest
+from pymongo import InsertOne
 from pymongo import UpdateOne
 
 from command_api.domain.api_key import ApiKey, api_key_id
@@ -22,9 +23,12 @@ from projectors.projections import (
 )
 
 
-def unpack(write) -> tuple[str, dict, dict, bool]:
-    """(collection, filter, update, upsert). UpdateOne offers no public accessors, only equality."""
+def unpack(write) -> tuple[str, dict, dict, bool | str]:
+    """(collection, filter, update, upsert), or for an insert (collection, its id, the document, "insert").
+    UpdateOne and InsertOne offer no public accessors, only equality."""
     collection, op = write
+    if isinstance(op, InsertOne):
+        return collection, {"_id": op._doc["_id"]}, op._doc, "insert"
     return collection, op._filter, op._doc, bool(op._upsert)
 
 
@@ -151,11 +155,11 @@ def test_appended_messages_are_inserted_by_id_then_the_session_moves_last(chat_s
 
     # The session's version moves last, so whoever waits for it also sees the messages written with it.
     assert [(collection, selector, upsert) for collection, selector, _, upsert in writes] == [
-        (MESSAGES, {"_id": "m1"}, True),
-        (MESSAGES, {"_id": "m2"}, True),
+        (MESSAGES, {"_id": "m1"}, "insert"),
+        (MESSAGES, {"_id": "m2"}, "insert"),
         (SESSIONS, {"_id": str(chat_session.id), "version": 1}, False),
     ]
-    message = writes[0][2]["$setOnInsert"]
+    message = writes[0][2]
     assert message["session_id"] == str(chat_session.id) and message["team"] == "acme"
     assert (message["seq"], message["role"], message["content"], message["attachments"]) == (0, "user", "a", [])
 
