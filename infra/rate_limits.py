@@ -32,7 +32,7 @@ EXTENSION = "ocs.rate_limits"
 # Window ends remembered per process (see `RateLimits.window_end`); beyond this many keys, start afresh.
 MAX_REMEMBERED_WINDOWS = 50_000
 # Only logging, each process adds its requests to the shared counters this often.
-FLUSH_EVERY_S = 0.25
+FLUSH_EVERY_S = 1.0
 
 
 class RateLimits:
