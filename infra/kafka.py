@@ -18,6 +18,11 @@ from kafka.serializer import Deserializer, Serializer
 POLL_TIMEOUT_MS = 1
 IDLE_SLEEP_MIN_S = 0.002
 IDLE_SLEEP_MAX_S = 0.02
+# The local broker also ignores fetch_max_bytes and max_partition_fetch_bytes: a consumer far behind gets every
+# partition's whole backlog in one response, and one over kafka-python's 100 MB frame limit is refused, then
+# fetched again, forever (a projector 270k events behind stopped there). Apache Kafka keeps a response within
+# fetch_max_bytes (50 MB), so this larger limit only lets a consumer of the local broker catch up in one bite.
+RECEIVE_MAX_BYTES = 1 << 30
 
 
 class EnvelopeJson(Serializer, Deserializer):
@@ -78,6 +83,7 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
         allow_auto_create_topics=False,
         auto_offset_reset="earliest",
         max_poll_records=500,
+        receive_message_max_bytes=RECEIVE_MAX_BYTES,
         value_deserializer=EnvelopeJson(),
     )
     consumer.subscribe(list(topics))
