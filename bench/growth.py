@@ -20,6 +20,8 @@ from bench.stack import BenchStack
 from bench.stats import summary
 from infra.bootstrap import System
 from infra.config import load_settings
+from projectors.projections import SESSIONS
+from query_api.pagination import DEFAULT_PAGE_SIZE
 
 WARMUP_REQUESTS = 5
 PROJECTION_TIMEOUT_S = 1800
@@ -136,6 +138,7 @@ def run(args, data_dir, report: dict) -> dict:
                     "events_total": system.app.recorder.max_notification_id(),
                 },
                 "latency": measured(sampler, http, urls, args.samples),
+                "sessions_list_on_server": sessions_list_on_server(mongo[system.settings.mongo_db], tenant["team"]),
             }
             out["sizes"][str(size)]["cpu_while_measuring"] = out["sizes"][str(size)]["latency"].pop("cpu")
         last_rate = out["sizes"][str(sizes[-1])]["fill"]["sessions_per_s"]
@@ -154,6 +157,36 @@ def run(args, data_dir, report: dict) -> dict:
         report["stop"] = {"clean": not leftovers, "killed_leftovers": leftovers}
         step("stack stopped" + (f"; had to kill {leftovers}" if leftovers else " cleanly"))
     return out
+
+
+def sessions_list_on_server(db, team: str, samples: int = 5) -> dict:
+    """The two MongoDB operations of `GET /api/sessions/`'s first page, timed on their own, and the server's
+    plan for the page: what the endpoint's growth comes from."""
+    query = {"team": team}
+
+    def page():
+        return db[SESSIONS].find(query).sort("sort_key", -1).limit(DEFAULT_PAGE_SIZE + 1)
+
+    def median_ms(operation) -> float:
+        times = []
+        for _ in range(samples):
+            began = time.perf_counter()
+            operation()
+            times.append((time.perf_counter() - began) * 1000)
+        return round(sorted(times)[len(times) // 2], 1)
+
+    return {
+        "page_ms": median_ms(lambda: list(page())),
+        "count_ms": median_ms(lambda: db[SESSIONS].count_documents(query)),
+        "plan": plan_stages(page().explain()["queryPlanner"]["winningPlan"]),
+    }
+
+
+def plan_stages(stage: dict) -> str:
+    """A plan as its stages from the top, e.g. `SORT <- FETCH <- IXSCAN team_1_sort_key_1`."""
+    name = stage.get("stage", "?") + (f" {stage['indexName']}" if "indexName" in stage else "")
+    child = stage.get("inputStage")
+    return f"{name} <- {plan_stages(child)}" if child else name
 
 
 def measured(sampler, http, urls: dict, samples: int) -> dict:
