@@ -27,9 +27,10 @@ class MongoOps:
             earlier = self.before.get(namespace, {})
             changed = {}
             for op in OPERATIONS:
-                count = ops[op]["count"] - earlier.get(op, {}).get("count", 0)
+                now, then = ops.get(op, {}), earlier.get(op, {})
+                count = now.get("count", 0) - then.get("count", 0)
                 if count:
-                    micros = ops[op]["time"] - earlier.get(op, {}).get("time", 0)
+                    micros = now["time"] - then.get("time", 0)
                     changed[op] = {"count": count, "server_ms": round(micros / 1000, 1)}
             if changed:
                 namespaces[namespace] = changed
