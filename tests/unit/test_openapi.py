@@ -208,10 +208,7 @@ def test_rendered_representations_match_their_documented_schemas(document, bus, 
         )
     )
     messages = [
-        op._doc
-        for envelope in app.all_envelopes()
-        for collection, op in writes_for(envelope)
-        if collection == MESSAGES
+        op._doc for envelope in app.all_envelopes() for collection, op in writes_for(envelope) if collection == MESSAGES
     ]
     base = "http://testserver/"
     chatbot = documents.chatbot_document(created.chatbot)

@@ -3,8 +3,7 @@
 from uuid import uuid4
 
 import pytest
-from pymongo import InsertOne
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.participant import Participant, participant_id
