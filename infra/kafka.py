@@ -107,13 +107,13 @@ class Poller:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
         batches = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
-        if not batches:
-            if not self.pace_s:
-                time.sleep(self.idle_sleep)
+        if batches:
+            self.idle_sleep = IDLE_SLEEP_MIN_S
+            return [record for records in batches.values() for record in records]
+        if not self.pace_s:  # a paced consumer has waited before polling already
+            time.sleep(self.idle_sleep)
             self.idle_sleep = min(self.idle_sleep * 2, IDLE_SLEEP_MAX_S)
-            return []
-        self.idle_sleep = IDLE_SLEEP_MIN_S
-        return [record for records in batches.values() for record in records]
+        return []
 
 
 def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:
