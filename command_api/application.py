@@ -1,4 +1,9 @@
-"""The write model's application: aggregates stored in the event store, and its log read as envelopes."""
+"""The write model's application: aggregates stored in the event store, and its log read as envelopes.
+
+Nothing is recorded that could not be published: before a save, each new event is rendered as the envelope the
+relay will send, and a save whose envelope would not fit in one broker message (or could not be encoded at all)
+is refused whole, so a client's oversized request gets a 413 instead of jamming the relay for everyone.
+"""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -6,14 +11,30 @@ from uuid import uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.persistence import Transcoder
 
 from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.event_store import event_store_environment
+from command_api.transcoding import ClientSafeJSONTranscoder
 from infra.file_store import FileStore
+from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, max_event_bytes
+from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS, SCHEMA_VERSIONS, TOPICS
 
-__all__ = ["AggregateNotFoundError", "OcsApplication", "to_envelope"]
+__all__ = ["AggregateNotFoundError", "EventTooLarge", "OcsApplication", "to_envelope"]
+
+# The largest log position an envelope can carry, so the size checked is never below the size published.
+LARGEST_POSITION = 2**63 - 1
+
+
+class EventTooLarge(ApiError):
+    """A change too large to record as one event (413, in the SPEC's E1 shape)."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(
+            413, {"detail": f"Request is too large to record: it makes a {size}-byte event, the most is {limit}."}
+        )
 
 
 class OcsApplication(Application):
@@ -23,8 +44,10 @@ class OcsApplication(Application):
     # Long chat sessions are loaded from a snapshot plus the events after it.
     snapshotting_intervals = {ChatSession: 50}
 
-    def __init__(self, event_store_url: str, files_dir: Path):
+    def __init__(self, event_store_url: str, files_dir: Path, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
         self.files = FileStore(files_dir)
+        self.max_event_bytes = max_event_bytes(max_message_bytes)
+        self.envelope_json = EnvelopeJson()
         super().__init__(
             env={
                 **event_store_environment(event_store_url),
@@ -34,6 +57,24 @@ class OcsApplication(Application):
                 "AGGREGATE_CACHE_FASTFORWARD": "y",
             }
         )
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = ClientSafeJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+    def save(self, *aggregates, **kwargs):
+        for aggregate in aggregates:
+            for event in getattr(aggregate, "pending_events", ()):
+                self.check_publishable(event)
+        return super().save(*aggregates, **kwargs)
+
+    def check_publishable(self, event: CanMutateAggregate) -> None:
+        """Raises EventTooLarge for an event whose envelope would not fit in a broker message; an event that cannot
+        be encoded at all raises here too (a bug, never client input: that is refused at the API)."""
+        size = len(self.envelope_json.serialize(None, None, to_envelope(event, LARGEST_POSITION)))
+        if size > self.max_event_bytes:
+            raise EventTooLarge(size, self.max_event_bytes)
 
     def envelopes(self, after: int, limit: int) -> list[dict]:
         """Up to `limit` events recorded after log position `after`, as the envelopes subscribers see."""

@@ -79,7 +79,7 @@ def chat_blueprint(
             return None
         if not chatbot_id:
             raise detail(400, "Experiment ID required for embedded widget authentication")
-        return admit_widget(access.widget_by_key(key), str(uuid.UUID(chatbot_id)), 401).channel_id
+        return admit_widget(access.widget_by_key(key), str(uuid.UUID(str(chatbot_id))), 401).channel_id
 
     def admit_oauth_start(chatbot: Chatbot) -> str:
         """SPEC §3.15 (a): a machine token of the chatbot's team, holding `chat:start` and listing the chatbot,

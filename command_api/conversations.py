@@ -8,6 +8,7 @@ import time
 from flask import Blueprint, Response, g
 
 from command_api import commands
+from command_api.application import EventTooLarge
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.handlers import conversing_chatbot, load
@@ -44,20 +45,23 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     def openai_chat_completions(experiment_id, version=None):
         conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
         g.caller.require_chatbot(experiment_id)
-        body = json_body()
+        body = json_body(refuse_field=lambda errors: openai_error(400, str(errors)))
         messages = completion_messages(body)
         user = body.get("user")
-        exchange = bus.handle(
-            commands.StartCompletion(
-                team=g.caller.team,
-                caller=g.caller.user,
-                chatbot_id=str(experiment_id),
-                version_number=version,
-                participant=user.strip() if isinstance(user, str) and user.strip() else None,
-                history=tuple(messages[:-1]),
-                text=messages[-1]["content"],
+        try:
+            exchange = bus.handle(
+                commands.StartCompletion(
+                    team=g.caller.team,
+                    caller=g.caller.user,
+                    chatbot_id=str(experiment_id),
+                    version_number=version,
+                    participant=user.strip() if isinstance(user, str) and user.strip() else None,
+                    history=tuple(messages[:-1]),
+                    text=messages[-1]["content"],
+                )
             )
-        )
+        except EventTooLarge as exc:
+            raise openai_error(413, exc.message()) from None
         try:
             text = reply_to(exchange)
         except ApiError:

@@ -45,7 +45,8 @@ class System:
 
     @cached_property
     def app(self) -> OcsApplication:
-        return OcsApplication(self.settings.event_store_url, self.settings.files_dir)
+        settings = self.settings
+        return OcsApplication(settings.event_store_url, settings.files_dir, settings.kafka_max_message_bytes)
 
     @cached_property
     def bus(self) -> CommandBus:

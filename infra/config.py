@@ -8,6 +8,7 @@
 | OCS_MONGO_URL | MongoDB connection string | the local server `ocs up` started |
 | OCS_MONGO_DB | database holding the read models | `ocs` |
 | OCS_KAFKA_PARTITIONS | partitions per topic when the relay creates topics | 8 |
+| OCS_KAFKA_MAX_MESSAGE_BYTES | the most one broker message holds; events stay 16 KiB below it | 1048576 |
 | OCS_READ_YOUR_WRITES_TIMEOUT | seconds a command waits for its read model | 5 |
 | OCS_SECRET_KEY | signs chat session tokens; every API process must share it | generated once into the data dir |
 | OCS_FILES_DIR | where uploaded files' bytes are kept; shared by every API process | `files/` in the data dir |
@@ -29,6 +30,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES
 from infra.rate_limits import DEFAULT_RATES
 
 DEFAULT_DATA_DIR = ".ocs-data"
@@ -53,6 +55,7 @@ class Settings:
     rate_limits: dict = field(default_factory=lambda: dict(DEFAULT_RATES))
     rate_limit_db: str = ""
     trusted_proxies: int = 0
+    kafka_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
 
     @property
     def rate_limit_database(self) -> str:
@@ -87,6 +90,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         mongo_url=environ.get("OCS_MONGO_URL") or local.get("mongo_url", ""),
         mongo_db=environ.get("OCS_MONGO_DB") or "ocs",
         kafka_partitions=int(environ.get("OCS_KAFKA_PARTITIONS") or 8),
+        kafka_max_message_bytes=int(environ.get("OCS_KAFKA_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES),
         read_your_writes_timeout=float(environ.get("OCS_READ_YOUR_WRITES_TIMEOUT") or 5),
         secret_key=environ.get("OCS_SECRET_KEY") or generated_secret(root),
         files_dir=Path(environ.get("OCS_FILES_DIR") or root / "files"),

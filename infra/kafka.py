@@ -23,13 +23,24 @@ IDLE_SLEEP_MAX_S = 0.02
 # fetched again, forever (a projector 270k events behind stopped there). Apache Kafka keeps a response within
 # fetch_max_bytes (50 MB), so this larger limit only lets a consumer of the local broker catch up in one bite.
 RECEIVE_MAX_BYTES = 1 << 30
+# The most one message may hold: kafka-python's and Apache Kafka's default (the broker's `message.max.bytes` is
+# 1,048,588 for a whole record batch), and the local broker's limit too.
+DEFAULT_MAX_MESSAGE_BYTES = 1_048_576
+# Room left in a message beside the largest event: the record's own framing, and a dead letter's fields around
+# an envelope it carries.
+MESSAGE_MARGIN_BYTES = 16 * 1024
+
+
+def max_event_bytes(max_message_bytes: int) -> int:
+    """The largest envelope the write model records, given what one broker message may hold."""
+    return max_message_bytes - MESSAGE_MARGIN_BYTES
 
 
 class EnvelopeJson(Serializer, Deserializer):
-    """Envelopes travel as compact UTF-8 JSON."""
+    """Envelopes travel as compact UTF-8 JSON (non-ASCII text as itself, so an event's size is its text's)."""
 
     def serialize(self, topic, headers, data):
-        return json.dumps(data, separators=(",", ":")).encode()
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
     def deserialize(self, topic, headers, data):
         return json.loads(data)
@@ -58,10 +69,11 @@ def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
         admin.close()
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> KafkaProducer:
     return KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
+        max_request_size=max_message_bytes,
         allow_auto_create_topics=False,
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.

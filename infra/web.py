@@ -2,12 +2,14 @@
 
 import json
 import logging
+import math
+import re
 
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from schemas.errors import ApiError, detail, from_validation_error
+from schemas.errors import ApiError, detail, field_errors, from_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +47,67 @@ def install_error_handlers(app: Flask) -> None:
         return json_response({"detail": "A server error occurred."}, 500)
 
 
-def json_body():
-    """The request's JSON body, refused as OCS does when it is not JSON."""
+def json_body(refuse_field=field_errors):
+    """The request's JSON body, refused as OCS does when it is not JSON. Beyond OCS, JSON that nothing after this
+    could store is refused too: numbers out of a double's range, and text with unpaired surrogates (which no
+    UTF-8 encoder writes), the latter as a field error made by `refuse_field` ({field: [text]})."""
     if not request.get_data():
         return {}
     if request.mimetype != "application/json":
         raise detail(415, f'Unsupported media type "{request.content_type or ""}" in request.')
+    text = request.get_data(as_text=True)
     try:
-        body = json.loads(request.get_data(as_text=True), parse_constant=refuse_constant)
+        body = json.loads(text, parse_constant=refuse_constant, parse_float=finite_float)
     except (ValueError, RecursionError) as exc:
         raise detail(400, f"JSON parse error - {exc}") from None
     if nesting_depth(body) > MAX_JSON_DEPTH:
         raise detail(400, f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels")
+    # Decoding the bytes replaces what is not UTF-8, so a surrogate can only come from a `\uD8xx`-style escape.
+    if SURROGATE_ESCAPE.search(text) and (field := field_with_unpaired_surrogate(body)) is not None:
+        raise refuse_field({field: [UNPAIRED_SURROGATE]})
     return body
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+UNPAIRED_SURROGATE = "Text must be valid Unicode: it has an unpaired surrogate."
+
+
+def field_with_unpaired_surrogate(body) -> str | None:
+    """The top-level field holding text with an unpaired surrogate (`non_field_errors` when it is not a field's)."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if has_unpaired_surrogate(key):
+                return "non_field_errors"
+            if has_unpaired_surrogate(value):
+                return key
+        return None
+    return "non_field_errors" if has_unpaired_surrogate(body) else None
+
+
+def has_unpaired_surrogate(value) -> bool:
+    level = [value]
+    while level:
+        children = []
+        for item in level:
+            if isinstance(item, str):
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return True
+            elif isinstance(item, dict):
+                children.extend(item.keys())
+                children.extend(item.values())
+            elif isinstance(item, list):
+                children.extend(item)
+        level = children
+    return False
+
+
+def finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"Out of range float values are not JSON compliant: {text[:40]}")
+    return number
 
 
 # Deeper documents serve no client purpose and only risk recursion limits further down the pipeline.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from command_api import commands
-from command_api.application import OcsApplication
+from command_api.application import EventTooLarge, OcsApplication
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
@@ -100,7 +100,7 @@ class ReplyProducer:
             else:
                 text = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}))
                 reply = commands.RecordReply(session_id, task_id, text, (task.version_tag,))
-        self.bus.handle(reply)
+            self.bus.handle(reply)
         log.info("reply recorded for session %s", session_id)
         return reply.text
 
@@ -108,14 +108,15 @@ class ReplyProducer:
         """A trigger's message: the text verbatim, or what the LLM writes when given the prompt as an
         instruction after the conversation so far."""
         if message_text is not None:
-            self.bus.handle(commands.RecordBotMessage(session_id, task_id, message_text, True, ()))
+            with self.failure_recorded(session_id, task_id):
+                self.bus.handle(commands.RecordBotMessage(session_id, task_id, message_text, True, ()))
             return
         task = self.prepare(session_id, task_id)
         if task is None:
             return
         with self.failure_recorded(session_id, task_id):
             text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text}))
-        self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
+            self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
 
     def prepare(self, session_id: str, task_id: str, version_number: int | None = None) -> "Task | None":
         """What answering a task needs, or None if it is already answered."""
@@ -148,10 +149,11 @@ class ReplyProducer:
     def failure_recorded(self, session_id: str, task_id: str):
         try:
             yield
-        except (LlmFailure, PythonNodeError) as exc:
-            log.warning("no answer for task %s of session %s: %s", task_id, session_id, exc)
-            self.bus.handle(commands.RecordReplyFailure(session_id, task_id, str(exc), user_facing=False))
-            raise NoReply(str(exc)) from exc
+        except (LlmFailure, PythonNodeError, EventTooLarge) as exc:
+            reason = exc.message() if isinstance(exc, EventTooLarge) else str(exc)
+            log.warning("no answer for task %s of session %s: %s", task_id, session_id, reason)
+            self.bus.handle(commands.RecordReplyFailure(session_id, task_id, reason, user_facing=False))
+            raise NoReply(reason) from exc
 
     def history(self, session_id: str, task_id: str) -> list[dict]:
         """The conversation before this task, oldest first, each earlier message followed by its reply

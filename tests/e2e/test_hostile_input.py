@@ -1,0 +1,135 @@
+"""What a hostile client sends cannot stall or corrupt the pipeline for anyone else (issue: one request must never
+stop the system): each repro of that issue, as a regression test against the running stack."""
+
+import json
+
+import pytest
+
+from tests.stack import ChatClient
+
+WIDGET_ORIGIN = {"Origin": "https://example.com"}
+MARKERS = [{"_type_": "nope", "_data_": 1}, {"_type_": "datetime_iso", "_data_": "2020-01-01T00:00:00"}]
+
+
+def assert_pipeline_flows(stack) -> None:
+    """Another team's write shows in its read model as the write answers (read-your-writes), and health is ok."""
+    canary = stack.new_tenant()
+    created = canary.create_session(state={"canary": True})
+    assert canary.client().get(f"/api/sessions/{created['id']}/").status_code == 200
+    assert canary.client().get("/healthz").json()["status"] == "ok"
+
+
+def test_a_message_too_large_for_one_event_is_a_413_and_nothing_is_recorded(stack, tenant):
+    client = tenant.client()
+    before = client.get("/api/sessions/").json()["count"]
+
+    response = client.post(
+        "/api/sessions/",
+        json={"experiment": tenant.chatbot_id, "messages": [{"role": "user", "content": "x" * 1_200_000}]},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("Request is too large to record")
+    assert client.get("/api/sessions/").json()["count"] == before
+    assert_pipeline_flows(stack)
+
+
+@pytest.mark.parametrize("marker", MARKERS)
+def test_client_json_shaped_like_the_event_stores_encoding_round_trips(stack, tenant, marker):
+    chat = ChatClient(stack.base_url)
+    started = chat.start(tenant.chatbot_id, page_context={"p": marker})
+    chat.say("hello", context={"c": marker})
+    client = tenant.client()
+    assert client.patch(f"/api/sessions/{started['session_id']}/update_state/", json={"state": {"s": marker}}).ok
+    participant = {"identifier": "p@example.com", "data": [{"experiment": tenant.chatbot_id, "data": {"d": marker}}]}
+    assert client.post("/api/participants", json=participant).status_code == 200
+
+    session = client.get(f"/api/sessions/{started['session_id']}/").json()
+    assert session["state"] == {"page_context": {"p": marker}, "s": marker}
+    listed = client.get("/api/participants", params={"identifier": "p@example.com"}).json()["results"]
+    assert listed[0]["data"][0]["data"] == {"d": marker}
+    assert_pipeline_flows(stack)
+
+
+SURROGATE = json.loads('"\\ud800"')
+
+
+def surrogate_requests(tenant, session_id):
+    """(method, path, body, headers) of every write endpoint, with an unpaired surrogate in a client text."""
+    bot = tenant.chatbot_id
+    return [
+        ("POST", "/api/sessions/", {"experiment": bot, "page_context": {"p": SURROGATE}}, {}),
+        ("POST", "/api/sessions/", {"experiment": bot, "state": {SURROGATE: 1}}, {}),
+        ("POST", "/api/sessions/", {"experiment": bot, "messages": [{"role": "user", "content": SURROGATE}]}, {}),
+        ("POST", f"/api/sessions/{session_id}/tags/", {"tags": [SURROGATE]}, {}),
+        ("DELETE", f"/api/sessions/{session_id}/tags/", {"tags": [SURROGATE]}, {}),
+        ("PATCH", f"/api/sessions/{session_id}/update_state/", {"state": {"a": [SURROGATE]}}, {}),
+        ("POST", "/api/participants", {"identifier": SURROGATE, "data": []}, {}),
+        ("POST", "/api/participants", {"identifier": "x", "data": [{"experiment": bot, "data": {"d": SURROGATE}}]}, {}),
+        (
+            "POST",
+            "/api/trigger_bot",
+            {"identifier": "x", "platform": "whatsapp", "experiment": bot, "message_text": SURROGATE},
+            {},
+        ),
+        ("POST", "/api/chat/start/", {"chatbot_id": bot, "page_context": {"p": SURROGATE}}, {}),
+        ("POST", "/api/chat/start/", {"chatbot_id": bot, "participant_name": SURROGATE}, {}),
+        ("POST", f"/channels/api/{bot}/incoming_message", {"message": SURROGATE}, {}),
+    ]
+
+
+def test_text_with_an_unpaired_surrogate_is_a_field_error_everywhere(stack, tenant):
+    session_id = tenant.create_session()["id"]
+    client = tenant.client()
+    for method, path, body, headers in surrogate_requests(tenant, session_id):
+        raw = json.dumps(body)  # ensure_ascii: the surrogate travels as the escape `\ud800`
+        response = client.request(method, path, data=raw, headers={"Content-Type": "application/json", **headers})
+        assert response.status_code == 400, (method, path, response.text)
+        errors = response.json()
+        field = next(iter(errors))
+        assert errors[field] == ["Text must be valid Unicode: it has an unpaired surrogate."], (path, errors)
+    assert_pipeline_flows(stack)
+
+
+def test_chat_message_and_completions_refuse_unpaired_surrogates_in_their_own_shapes(stack, tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(tenant.chatbot_id)
+    raw = json.dumps({"message": "hi", "context": {"page": SURROGATE}})
+    response = chat.post(
+        f"/api/chat/{chat.session_id}/message/", data=raw, headers={"Content-Type": "application/json"}
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"context": ["Text must be valid Unicode: it has an unpaired surrogate."]},
+    )
+
+    raw = json.dumps({"messages": [{"role": "user", "content": SURROGATE}]})
+    response = tenant.client().post(
+        f"/api/openai/{tenant.chatbot_id}/chat/completions", data=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "unpaired surrogate" in response.json()["error"]["message"]
+
+
+def test_paired_surrogates_escaped_in_json_are_ordinary_text(tenant):
+    created = tenant.create_session(page_context={"emoji": json.loads('"\\ud83d\\ude00"')})
+    assert created["state"]["page_context"]["emoji"] == "\U0001f600"
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e999"])
+def test_numbers_beyond_a_double_are_a_json_parse_error(tenant, number):
+    raw = '{"experiment": "%s", "state": {"n": %s}}' % (tenant.chatbot_id, number)
+    response = tenant.client().post("/api/sessions/", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")
+
+
+def test_an_embed_key_start_with_a_number_for_chatbot_id_is_a_400(stack, tenant):
+    widget = tenant.widget()
+    response = ChatClient(stack.base_url).post(
+        "/api/chat/start/",
+        json={"chatbot_id": 12345678901234567890123456789012},
+        headers={"X-Embed-Key": widget["embed_key"], **WIDGET_ORIGIN},
+    )
+    # Thirty-two digits spell a UUID, which is no chatbot of this widget.
+    assert (response.status_code, response.json()) == (401, {"detail": "Invalid widget embed key"})
