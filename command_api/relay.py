@@ -5,6 +5,9 @@ no dual write. The relay can only re-publish, never skip:
 - On start (and after a publish failure) it asks the broker what it holds, the last message of every
   partition, and resumes after the lowest of those log positions. That makes the broker's content the
   relay's record of progress.
+- An event it cannot publish (one that cannot be read back, or is too large for a broker message) is parked as a
+  dead letter, with every later event of its aggregate, and the log goes on: one event never stops every team's
+  read side. `ocs admin replay-dead-letters` asks the relay to publish them again, in order, after a fix.
 - A broker can lose its last acknowledged writes when it is killed, and come back before the relay
   notices any error. So the relay remembers where recent acknowledged messages landed: when the broker
   hands out an offset again (a new send acknowledged at a lower offset), or a partition's end falls below
@@ -18,14 +21,18 @@ import time
 from collections import defaultdict, deque
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import CorruptRecordError, InvalidRecordError, MessageSizeTooLargeError
 
 from command_api.application import OcsApplication
-from infra.kafka import ensure_topics, make_producer, partition_for, tail
-from infra.metrics import EVENTS_PUBLISHED
+from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
+from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, ensure_topics, make_producer, partition_for, tail
+from infra.metrics import EVENTS_PARKED, EVENTS_PUBLISHED
 from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
 
+# The relay's name among those who park events (`infra.dead_letters`).
+GROUP = "ocs-relay"
 BATCH = 500
 IDLE_SLEEP_S = 0.005
 RETRY_SLEEP_S = 0.5
@@ -33,6 +40,12 @@ RETRY_SLEEP_S = 0.5
 LOSS_CHECK_S = 1.0
 # How long acknowledged sends are remembered; a broker loses at most its last second or so.
 REMEMBERED_S = 30.0
+# How often an idle relay looks for parked events an operator asked to publish again.
+REPLAY_CHECK_S = 2.0
+# The longest a send may wait for the broker's answer before the relay starts over with a fresh producer.
+SEND_TIMEOUT_S = 30.0
+# What a broker answers for a record it will never take (too large, or invalid), as opposed to being unavailable.
+REFUSED_RECORD = (MessageSizeTooLargeError, CorruptRecordError, InvalidRecordError)
 
 
 class BrokerLostData(Exception):
@@ -71,19 +84,34 @@ class AcknowledgedSends:
 
 
 class Relay:
-    def __init__(self, app: OcsApplication, bootstrap: str, new_topic_partitions: int, heartbeat):
+    def __init__(
+        self,
+        app: OcsApplication,
+        bootstrap: str,
+        new_topic_partitions: int,
+        heartbeat,
+        dead_letters: DeadLetters,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    ):
         self.app = app
         self.bootstrap = bootstrap
         self.new_topic_partitions = new_topic_partitions
         self.heartbeat = heartbeat
+        self.dead_letters = dead_letters
+        self.max_message_bytes = max_message_bytes
+        self.envelope_json = EnvelopeJson()
         self.producer = None
         self.partition_counts: dict[str, int] = {}
         # Highest log position already held by each (topic, partition): those events are not sent again.
         self.held: dict[tuple[str, int], int] = {}
         self.position = 0
+        # Up to this log position events are sent one at a time: the broker refused a record of a batch.
+        self.one_by_one_until = 0
         self.acknowledged = AcknowledgedSends()
         self.offsets: KafkaConsumer | None = None
         self.last_loss_check = 0.0
+        self.last_replay_check = 0.0
+        self.failing_since: float | None = None
 
     def resume(self) -> None:
         ensure_topics(self.bootstrap, TOPICS.values(), self.new_topic_partitions)
@@ -96,10 +124,12 @@ class Relay:
         all_partitions = sum(self.partition_counts.values())
         self.position = min(self.held.values()) if len(self.held) == all_partitions else 0
         if self.producer is None:
-            self.producer = make_producer(self.bootstrap)
+            # Envelopes are encoded here, one by one, so that one that cannot be is parked alone.
+            self.producer = make_producer(self.bootstrap, self.max_message_bytes, encodes_envelopes=False)
             self.offsets = KafkaConsumer(
                 bootstrap_servers=self.bootstrap, enable_auto_commit=False, allow_auto_create_topics=False
             )
+        self.dead_letters.refresh()
         self.acknowledged.clear()
         log.info("relay resumes after log position %d", self.position)
 
@@ -110,33 +140,70 @@ class Relay:
         self.acknowledged.clear()
 
     def publish_once(self) -> int:
-        """Publish the next batch of the log; the number of events read (0 when caught up)."""
-        batch = self.app.envelopes(self.position, BATCH)
+        """Publish the next batch of the log; the number of events read (0 when caught up). An event that cannot
+        be published (unreadable, or too large for a message) is parked, with every later one of its aggregate."""
+        one_by_one = self.position < self.one_by_one_until
+        entries = self.app.log_entries(self.position, 1 if one_by_one else BATCH)
         sends = []
-        for envelope in batch:
+        for envelope, unreadable in entries:
             topic = TOPICS[envelope["aggregate_type"]]
             key = envelope["aggregate_id"].encode()
             partition = partition_for(key, self.partition_counts[topic])
-            if envelope["position"] > self.held.get((topic, partition), 0):
-                sent = self.producer.send(topic, key=key, value=envelope, partition=partition)
-                sends.append((sent, envelope["position"]))
-        self.producer.flush()
-        for sent, position in sends:
-            landed = sent.get()  # raises if the broker did not acknowledge it
-            self.acknowledged.record(TopicPartition(landed.topic, landed.partition), landed.offset, position)
+            if envelope["position"] <= self.held.get((topic, partition), 0):
+                continue  # the broker has it already
+            if self.dead_letters.is_parked(envelope["aggregate_id"]):
+                self.dead_letters.park(envelope, BEHIND_A_PARKED_EVENT, 0)
+                continue
+            if unreadable:
+                self.park(envelope, unreadable)
+                continue
+            try:
+                value = self.envelope_json.serialize(topic, None, envelope)
+                sent = self.producer.send(topic, key=key, value=value, partition=partition)
+            except (MessageSizeTooLargeError, TypeError, ValueError) as exc:
+                self.park(envelope, f"cannot be published: {exc!r}")
+                continue
+            sends.append((sent, envelope))
+        self.producer.flush(timeout=SEND_TIMEOUT_S)
+        for sent, envelope in sends:
+            try:
+                landed = sent.get(timeout=SEND_TIMEOUT_S)  # raises if the broker did not acknowledge it
+            except REFUSED_RECORD as exc:
+                if one_by_one:
+                    self.park(envelope, f"the broker refused it: {exc!r}")
+                    continue
+                # The broker refuses a whole batch of a partition; find out which record it is by itself.
+                log.warning("the broker refused a record (%r); publishing one at a time from here", exc)
+                self.one_by_one_until = entries[-1][0]["position"]
+                self.position = envelope["position"] - 1
+                return len(entries)
+            self.acknowledged.record(
+                TopicPartition(landed.topic, landed.partition), landed.offset, envelope["position"]
+            )
             EVENTS_PUBLISHED.labels(landed.topic).inc()
-        if batch:
-            self.position = batch[-1]["position"]
-        return len(batch)
+        if entries:
+            self.position = entries[-1][0]["position"]
+        return len(entries)
+
+    def park(self, envelope: dict, reason: str) -> None:
+        log.error(
+            "parking event %s (%s) at log position %d: %s",
+            envelope["event_id"],
+            envelope["type"],
+            envelope["position"],
+            reason,
+        )
+        # The relay's letters carry no data: the event store keeps the event at its position.
+        self.dead_letters.park({k: v for k, v in envelope.items() if k != "data"}, reason, 1)
+        EVENTS_PARKED.labels("relay").inc()
 
     def run(self, stop: threading.Event) -> None:
         try:
-            self.resume()
+            self.resume_after_failure(stop)
             self.publish_until(stop)
         finally:
-            if self.producer is not None:
-                self.producer.close()
-                self.offsets.close()
+            self.close_clients()
+            self.dead_letters.close()
 
     def publish_until(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -144,17 +211,26 @@ class Relay:
                 published = self.publish_once()
                 if published < BATCH:
                     self.check_for_loss()
+                    self.replay_when_asked()
             except BrokerLostData as lost:
                 self.rewind(lost)
                 continue
             except Exception:
                 log.exception("publishing failed; resuming from what the broker holds")
+                self.failing_since = self.failing_since or time.time()
+                self.beat()
                 time.sleep(RETRY_SLEEP_S)
+                # A fresh producer: an idempotent one keeps sequence numbers a restarted broker may refuse forever.
+                self.close_clients()
                 self.resume_after_failure(stop)
                 continue
-            self.heartbeat.beat(position=self.position)
+            self.failing_since = None
+            self.beat()
             if published < BATCH:
                 time.sleep(IDLE_SLEEP_S)
+
+    def beat(self) -> None:
+        self.heartbeat.beat(position=self.position, failing_since=self.failing_since)
 
     def check_for_loss(self) -> None:
         """While idle, ask the broker now and then whether it still holds what it acknowledged."""
@@ -164,6 +240,35 @@ class Relay:
             self.last_loss_check = now
             self.acknowledged.check(self.offsets.end_offsets(partitions))
 
+    def replay_when_asked(self) -> None:
+        """Publish the parked events an operator asked to replay (`ocs admin replay-dead-letters`), each
+        aggregate's in order, stopping at an aggregate's first that still cannot be published."""
+        now = time.monotonic()
+        if now - self.last_replay_check < REPLAY_CHECK_S:
+            return
+        self.last_replay_check = now
+        asked = {letter["aggregate_id"] for letter in self.dead_letters.letters({"replay_requested_at": {"$ne": None}})}
+        failed = set()
+        # Every letter of an aggregate asked for, those parked behind since the asking included.
+        for letter in self.dead_letters.letters({"aggregate_id": {"$in": sorted(asked)}}) if asked else ():
+            if letter["aggregate_id"] in failed:
+                continue
+            ((envelope, unreadable),) = self.app.log_entries(letter["position"] - 1, 1)
+            try:
+                if unreadable:
+                    raise ValueError(unreadable)
+                topic = TOPICS[envelope["aggregate_type"]]
+                key = envelope["aggregate_id"].encode()
+                value = self.envelope_json.serialize(topic, None, envelope)
+                partition = partition_for(key, self.partition_counts[topic])
+                self.producer.send(topic, key=key, value=value, partition=partition).get(timeout=SEND_TIMEOUT_S)
+            except (MessageSizeTooLargeError, TypeError, ValueError, *REFUSED_RECORD) as exc:
+                failed.add(letter["aggregate_id"])
+                self.dead_letters.failed_again(letter, f"cannot be published: {exc!r}")
+                continue
+            self.dead_letters.replayed(letter)
+        self.dead_letters.refresh()
+
     def resume_after_failure(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
@@ -171,4 +276,12 @@ class Relay:
                 return
             except Exception:
                 log.exception("broker unavailable")
+                self.failing_since = self.failing_since or time.time()
+                self.beat()
                 time.sleep(RETRY_SLEEP_S)
+
+    def close_clients(self) -> None:
+        if self.producer is not None:
+            self.producer.close(timeout=SEND_TIMEOUT_S)
+            self.offsets.close()
+            self.producer = self.offsets = None

@@ -12,9 +12,11 @@ from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.credentials import WriteModelCredentials
 from command_api.read_your_writes import ReadModelWaiter
+from command_api.relay import GROUP as RELAY
 from command_api.relay import Relay
 from infra import health, metrics, rate_limits
 from infra.config import Settings
+from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat, component_status
@@ -22,9 +24,9 @@ from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
-from projectors.dead_letters import DeadLetters
 from projectors.indexes import ensure_indexes
 from projectors.projections import MESSAGES
+from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api import app as query_app
 from query_api.message_feed import MessageFeed
@@ -136,14 +138,23 @@ class System:
             return True
 
     def relay(self) -> Relay:
-        return Relay(self.app, self.require_kafka(), self.settings.kafka_partitions, self.beat("relay"))
+        settings = self.settings
+        return Relay(
+            self.app,
+            self.require_kafka(),
+            settings.kafka_partitions,
+            self.beat("relay"),
+            self.dead_letters(RELAY),
+            settings.kafka_max_message_bytes,
+        )
 
-    def dead_letters(self) -> DeadLetters:
-        return DeadLetters(self.db, self.require_kafka(), self.settings.kafka_partitions)
+    def dead_letters(self, group: str) -> DeadLetters:
+        """What `group` (the relay, or a consumer group) parked."""
+        return DeadLetters(self.db, group, self.require_kafka(), self.settings.kafka_partitions)
 
     def projector(self) -> Projector:
         ensure_indexes(self.db)
-        return Projector(self.db, self.require_kafka(), self.beat("projector"), self.dead_letters())
+        return Projector(self.db, self.require_kafka(), self.beat("projector"), self.dead_letters(PROJECTORS))
 
     @cached_property
     def replies(self) -> ReplyProducer:

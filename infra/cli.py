@@ -14,14 +14,17 @@ from command_api import commands
 from command_api.domain.messaging_channel import NOT_MESSAGING
 from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S, GRANT_TYPES, SCOPES
 from command_api.domain.widget_channel import AUTH_LEVELS, CREDENTIAL_MODES
+from command_api.relay import GROUP as RELAY
 from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.credentials import webhook_secret
+from infra.dead_letters import pending_letters
 from infra.logs import configure as configure_logs
 from infra.permissions import DEFAULT_ROLE, ROLES
 from infra.stack import run_stack
 from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
+from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import apply
 from schemas.errors import ApiError
 from schemas.requests import PLATFORMS
@@ -112,8 +115,11 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
     p = admin.add_parser("enable-widget", help="turn a widget channel back on")
     p.add_argument("--channel", required=True)
-    admin.add_parser("dead-letters", help="list the events the projectors parked instead of applying")
-    admin.add_parser("replay-dead-letters", help="apply the parked events again, in order (after a fix)")
+    admin.add_parser("dead-letters", help="list the events the relay or the projectors parked, and why")
+    admin.add_parser(
+        "replay-dead-letters",
+        help="after a fix: apply the projectors' parked events again, in order, and ask the relay to publish its own",
+    )
     admin.add_parser("rebuild-read-models", help="drop every read model and replay the event store into it")
     for parser in admin.choices.values():
         data_dir_option(parser)
@@ -184,9 +190,10 @@ def run_admin(system: System, args) -> dict:
     if args.admin == "rebuild-read-models":
         return {"events_replayed": rebuild(system.db, system.app.all_envelopes())}
     if args.admin == "dead-letters":
-        return {"dead_letters": system.dead_letters().pending()}
+        return {"dead_letters": pending_letters(system.db)}
     if args.admin == "replay-dead-letters":
-        return system.dead_letters().replay(lambda envelopes: apply(system.db, envelopes))
+        projected = system.dead_letters(PROJECTORS).replay(lambda envelopes: apply(system.db, envelopes))
+        return {**projected, "asked_relay_to_publish": system.dead_letters(RELAY).request_replay()}
     outcome = system.bus.handle(admin_command(args))
     aggregate = outcome.aggregate
     if system.settings.mongo_url:

@@ -69,7 +69,10 @@ def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
         admin.close()
 
 
-def make_producer(bootstrap: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> KafkaProducer:
+def make_producer(
+    bootstrap: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, encodes_envelopes: bool = True
+) -> KafkaProducer:
+    """`encodes_envelopes=False`: values are sent as the bytes given (the relay encodes each envelope itself)."""
     return KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
@@ -78,7 +81,7 @@ def make_producer(bootstrap: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_B
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.
         max_in_flight_requests_per_connection=1,
-        value_serializer=EnvelopeJson(),
+        value_serializer=EnvelopeJson() if encodes_envelopes else None,
     )
 
 

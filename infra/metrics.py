@@ -25,6 +25,9 @@ HTTP_SECONDS = Histogram(
     "ocs_http_request_seconds", "Time to answer an HTTP request", ["method", "endpoint"], buckets=LATENCY_BUCKETS
 )
 EVENTS_PUBLISHED = Counter("ocs_events_published_total", "Events the relay published to Kafka", ["topic"])
+EVENTS_PARKED = Counter(
+    "ocs_events_parked_total", "Events parked as dead letters instead of published or applied", ["group"]
+)
 EVENTS_PROJECTED = Counter("ocs_events_projected_total", "Events the projector applied to the read models")
 PROJECTOR_APPLY_SECONDS = Histogram(
     "ocs_projector_apply_seconds", "Time to apply one batch of events to MongoDB", buckets=LATENCY_BUCKETS

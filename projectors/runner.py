@@ -2,7 +2,8 @@
 
 Offsets are committed only after MongoDB has the batch, so a crash means re-applying (harmless: the
 projections are idempotent), never skipping. While MongoDB is unreachable the batch is retried without
-end; an event that fails with MongoDB up is retried a few times and then parked as a dead letter.
+end; an event that fails with MongoDB up is retried a few times and then parked as a dead letter. A poll's
+records are applied for a bounded time; the rest come again with the next poll.
 """
 
 import logging
@@ -16,10 +17,10 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
+from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
-from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
-from projectors.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
+from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.projections import COLLECTIONS, writes_for
 from schemas.events import TOPICS
 
@@ -30,6 +31,10 @@ RETRY_SLEEP_S = 0.5
 # Tries of one event, with MongoDB up, before it is parked.
 POISON_ATTEMPTS = 3
 DUPLICATE_KEY = 11000
+# A poll's records are applied this many at a time, for at most this long before the next poll (the consumer's
+# poll deadline, max_poll_interval_ms, is 60 s; a chunk of the largest events still fits well within it).
+CHUNK = 100
+BATCH_BUDGET_S = 10.0
 
 
 def apply(db: Database, envelopes: list[dict]) -> None:
@@ -65,40 +70,61 @@ class Projector:
         self.heartbeat = heartbeat
         self.dead_letters = dead_letters
         self.applied = 0
+        # When the records in hand were first polled, while they are not all applied yet (None: nothing waits).
+        self.waiting_since: float | None = None
 
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
                 records = self.poller.poll()
                 if records:
+                    self.waiting_since = self.waiting_since or time.time()
                     self.project(records)
-                self.heartbeat.beat(applied=self.applied)
+                self.heartbeat.beat(applied=self.applied, waiting_since=self.waiting_since)
         finally:
             self.consumer.close()
             self.dead_letters.close()
 
     def project(self, records: list) -> None:
+        """Apply a poll's records, in chunks, for at most about BATCH_BUDGET_S: what is left is fetched again by the
+        next poll, so the consumer never misses its poll deadline, whatever the records cost."""
         started = time.perf_counter()
-        envelopes = [record.value for record in records]
+        done = 0
         try:
-            # Parking is a side effect: decide once which events remain, so none is parked twice.
-            to_apply = [e for e in envelopes if not self.parked_behind(e)]
-            try:
-                apply(self.db, to_apply)
-            except ConnectionFailure:
-                raise
-            except Exception:
-                log.exception("a batch of %d events failed; applying them one by one", len(to_apply))
-                for envelope in to_apply:
-                    self.apply_or_park(envelope)
+            while done < len(records) and time.perf_counter() - started < BATCH_BUDGET_S:
+                done += self.project_chunk(records[done : done + CHUNK], started)
         except ConnectionFailure:
-            log.exception("MongoDB unreachable; %d events will be tried again", len(envelopes))
-            self.rewind(records)
+            log.exception("MongoDB unreachable; %d events will be tried again", len(records) - done)
             time.sleep(RETRY_SLEEP_S)
-            return
-        self.consumer.commit()
-        self.applied += len(records)
-        self.measure(envelopes, started)
+        if done < len(records):
+            self.rewind(records[done:])
+        if done:
+            # The consumer's positions are now just past what was applied.
+            self.consumer.commit()
+            self.applied += done
+            self.measure([record.value for record in records[:done]], started)
+        if done == len(records):
+            self.waiting_since = None
+
+    def project_chunk(self, records: list, started: float) -> int:
+        """Apply these records; how many were handled (applied or parked), from the first."""
+        envelopes = [record.value for record in records]
+        # Parking is a side effect: decide once which events remain, so none is parked twice.
+        to_apply = [e for e in envelopes if not self.parked_behind(e)]
+        left = {id(e) for e in to_apply}
+        try:
+            apply(self.db, to_apply)
+            return len(records)
+        except ConnectionFailure:
+            raise
+        except Exception:
+            log.exception("a chunk of %d events failed; applying them one by one", len(to_apply))
+        for handled, envelope in enumerate(envelopes):
+            if handled and time.perf_counter() - started > BATCH_BUDGET_S:
+                return handled
+            if id(envelope) in left:
+                self.apply_or_park(envelope)
+        return len(records)
 
     @staticmethod
     def measure(envelopes: list[dict], started: float) -> None:
@@ -113,11 +139,12 @@ class Projector:
         """Park the event if an earlier one of its aggregate is parked; whether it was."""
         if not self.dead_letters.is_parked(envelope["aggregate_id"]):
             return False
-        self.dead_letters.park(GROUP, envelope, BEHIND_A_PARKED_EVENT, 0)
+        self.dead_letters.park(envelope, BEHIND_A_PARKED_EVENT, 0)
         return True
 
     def apply_or_park(self, envelope: dict) -> None:
-        if self.parked_behind(envelope):
+        if self.dead_letters.is_parked(envelope["aggregate_id"]):
+            self.dead_letters.park(envelope, BEHIND_A_PARKED_EVENT, 0)
             return
         for attempt in range(1, POISON_ATTEMPTS + 1):
             try:
@@ -128,7 +155,8 @@ class Projector:
             except Exception as exc:
                 if attempt == POISON_ATTEMPTS:
                     log.error("parking event %s (%s): %r", envelope["event_id"], envelope["type"], exc)
-                    self.dead_letters.park(GROUP, envelope, repr(exc), attempt)
+                    self.dead_letters.park(envelope, repr(exc), attempt)
+                    EVENTS_PARKED.labels(GROUP).inc()
                     return
                 time.sleep(RETRY_SLEEP_S * attempt)
 

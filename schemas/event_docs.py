@@ -77,8 +77,11 @@ def render() -> str:
     lines += [
         "## Dead letters",
         "",
-        f"Events a consumer group could not apply are parked on `{DEAD_LETTER_TOPIC}` (key = aggregate id).",
-        "`ocs admin dead-letters` lists the parked ones; `ocs admin replay-dead-letters` applies them again.",
+        f"Events the relay could not publish, or a consumer group could not apply, are parked on `{DEAD_LETTER_TOPIC}`",
+        "(key = aggregate id), each with every later event of its aggregate behind it. A topic's subscriber does not",
+        "see an event the relay parked, nor any later event of that aggregate, until it is published again.",
+        "`ocs admin dead-letters` lists the parked ones; `ocs admin replay-dead-letters` applies them again, and asks",
+        "the relay to publish its own again, in order.",
         "",
         *table(DeadLetter()),
     ]

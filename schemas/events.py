@@ -24,7 +24,8 @@ TOPICS = {
 }
 
 
-# Events a consumer group could not apply, parked there with the reason (see `DeadLetter`).
+# Events the relay could not publish, or a consumer group could not apply, parked there with the reason
+# (see `DeadLetter`).
 DEAD_LETTER_TOPIC = "ocs.dead-letters"
 
 
@@ -427,14 +428,22 @@ class Envelope(Schema):
 
 
 class DeadLetter(Schema):
-    """A message on the dead-letter topic: an event a consumer group parked instead of applying."""
+    """A message on the dead-letter topic: an event the relay parked instead of publishing, or a consumer group
+    instead of applying."""
 
-    group = fields.Str(required=True, metadata={"description": "the consumer group, e.g. `ocs-projectors`"})
+    group = fields.Str(
+        required=True, metadata={"description": "who parked it: `ocs-relay`, or a consumer group (`ocs-projectors`)"}
+    )
     event_id = fields.Str(required=True)
     type = fields.Str(required=True)
     aggregate_id = fields.Str(required=True)
     aggregate_version = fields.Int(required=True)
     error = fields.Str(required=True, metadata={"description": "why it could not be applied"})
     attempts = fields.Int(required=True, metadata={"description": "0 when parked behind an earlier parked event"})
+    position = fields.Int(required=True, metadata={"description": "the event's position in the event store's log"})
     parked_at = fields.Str(required=True)
-    envelope = fields.Dict(required=True, metadata={"description": "the event itself, as published"})
+    envelope = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the event itself, as published; null from the relay (the event store has it)"},
+    )

@@ -5,10 +5,10 @@ from uuid import UUID
 from kafka import KafkaConsumer
 
 from command_api import commands
+from infra.dead_letters import BEHIND_A_PARKED_EVENT
 from infra.kafka import EnvelopeJson
 from projectors import projections
-from projectors.dead_letters import BEHIND_A_PARKED_EVENT
-from projectors.runner import apply
+from projectors.runner import GROUP, apply
 from schemas.events import DEAD_LETTER_TOPIC
 from tests.integration.conftest import record_workload
 from tests.stack import eventually
@@ -32,9 +32,9 @@ def test_poison_events_are_parked_in_order_and_replayed_after_the_fix(servers, b
     system.bus.handle(commands.TagSession(team, second, ("vip",)))
     (later,) = record_workload(system, sessions=1)
 
-    dead_letters = system.dead_letters()
-    parked = eventually(lambda: len(dead_letters.pending()) == 3 and dead_letters.pending(), timeout_s=30)
-    assert parked, dead_letters.pending()
+    dead_letters = system.dead_letters(GROUP)
+    parked = eventually(lambda: len(dead_letters.letters()) == 3 and dead_letters.letters(), timeout_s=30)
+    assert parked, dead_letters.letters()
     by_session = {(p["aggregate_id"], p["type"]): p for p in parked}
     assert by_session[(first, "ChatSession.Tagged")]["error"] == "RuntimeError('projection bug')"
     assert by_session[(first, "ChatSession.Tagged")]["attempts"] == 3

@@ -3,12 +3,17 @@
 import threading
 import time
 from collections import defaultdict
+from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import JSONTranscoder
 from kafka import KafkaConsumer
 
-from command_api.relay import Relay
-from infra.heartbeat import Heartbeat
+from command_api import commands
+from command_api.application import OcsApplication
+from command_api.bus import CommandBus
+from command_api.relay import GROUP as RELAY
+from infra.dead_letters import BEHIND_A_PARKED_EVENT
 from infra.kafka import EnvelopeJson
 from schemas.events import TOPICS
 from tests.integration.conftest import record_workload
@@ -37,9 +42,10 @@ def run_relay():
     crash the run."""
     started = []
 
-    def run(system) -> tuple[threading.Event, threading.Thread]:
+    def run(system, max_message_bytes: int | None = None) -> tuple[threading.Event, threading.Thread]:
         stop = threading.Event()
-        relay = Relay(system.app, system.settings.kafka_bootstrap, 4, Heartbeat(system.db, "relay"))
+        relay = system.relay()
+        relay.max_message_bytes = max_message_bytes or relay.max_message_bytes
         thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
         thread.start()
         started.append((stop, thread))
@@ -107,3 +113,66 @@ def test_events_a_killed_broker_lost_are_published_again(servers, run_relay):
 
     positions = {e["position"] for e in published(system.settings.kafka_bootstrap)}
     assert positions == set(range(1, system.app.recorder.max_notification_id() + 1))
+
+
+class AppWithoutSafeEncoding(OcsApplication):
+    """The write model as it was before client JSON was kept safe from the transcoder: it records events that
+    cannot be read back (a JSON object of exactly `_type_` and `_data_` in a session's state)."""
+
+    name = OcsApplication.name  # the same event store tables
+
+    def construct_transcoder(self):
+        transcoder = JSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
+
+def test_events_the_relay_cannot_publish_are_parked_with_their_aggregates_later_events(servers, run_relay):
+    system = servers.system
+    small_broker = 6000  # as if the broker took 6 kB at most: a 10 kB message cannot be published
+    stop, thread = run_relay(system, max_message_bytes=small_broker)
+    (big,) = record_workload(system, sessions=1, messages_per_session=1)
+    team = system.app.repository.get(UUID(big)).team
+    chatbot_id = system.app.repository.get(UUID(big)).chatbot_id
+    system.bus.handle(commands.ReplaceSessionState(team, big, {"large": "x" * 10_000}))
+    system.bus.handle(commands.TagSession(team, big, ("after-the-large-one",)))
+    old = AppWithoutSafeEncoding(system.settings.event_store_url, system.settings.files_dir)
+    try:
+        unreadable = CommandBus(old).handle(
+            commands.CreateSession(team, "admin", chatbot_id, "p", page_context={"p": {"_type_": "nope", "_data_": 1}})
+        )
+    finally:
+        old.close()
+    (later,) = record_workload(system, sessions=1, messages_per_session=1)
+
+    letters = system.dead_letters(RELAY)
+    assert eventually(lambda: len(letters.letters()) == 3, timeout_s=30), letters.letters()
+    parked = {(letter["aggregate_id"], letter["type"]): letter for letter in letters.letters()}
+    assert parked[(big, "ChatSession.StateChanged")]["error"].startswith("cannot be published: MessageSizeTooLarge")
+    assert parked[(big, "ChatSession.Tagged")]["error"] == BEHIND_A_PARKED_EVENT
+    unreadable_letter = parked[(str(unreadable.session.id), "ChatSession.Created")]
+    assert unreadable_letter["error"].startswith("unreadable event: ")
+    assert unreadable_letter["position"] > 0 and unreadable_letter["envelope"] is None
+    # Everything else was published, the session recorded after them included.
+    assert eventually(lambda: any(e["aggregate_id"] == later for e in published(system.settings.kafka_bootstrap)))
+    assert [e["type"] for e in published(system.settings.kafka_bootstrap) if e["aggregate_id"] == big] == [
+        "ChatSession.Created",
+        "ChatSession.MessagesAppended",
+    ]
+    stop.set()
+    thread.join(30)
+
+    # A relay on a broker that takes the large event (the fix deployed) publishes it when asked, in order.
+    run_relay(system)
+    assert letters.request_replay() == 3
+    assert eventually(lambda: len(letters.letters()) == 1, timeout_s=30), letters.letters()
+    assert [e["type"] for e in published(system.settings.kafka_bootstrap) if e["aggregate_id"] == big] == [
+        "ChatSession.Created",
+        "ChatSession.MessagesAppended",
+        "ChatSession.StateChanged",
+        "ChatSession.Tagged",
+    ]
+    # What still cannot be read stays parked, with why.
+    (still,) = letters.letters()
+    assert still["event_id"] == unreadable_letter["event_id"] and still["replay_requested_at"] is None
+
