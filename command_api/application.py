@@ -98,6 +98,20 @@ class OcsApplication(Application):
             yield from page
             position = page[-1]["position"]
 
+    def published_envelopes(self, held_back: dict[str, int], page_size: int = 1000) -> Iterator[dict]:
+        """The log as the relay publishes it: without the events it parked (`held_back`: aggregate id -> the first
+        version parked), nor any it cannot read, nor what follows those in their aggregates."""
+        held_back = dict(held_back)
+        position = 0
+        while page := self.log_entries(position, page_size):
+            for envelope, unreadable in page:
+                aggregate_id, version = envelope["aggregate_id"], envelope["aggregate_version"]
+                if unreadable:
+                    held_back.setdefault(aggregate_id, version)
+                if version < held_back.get(aggregate_id, version + 1):
+                    yield envelope
+            position = page[-1][0]["position"]
+
 
 def unreadable_envelope(notification) -> dict:
     """What the log says of an event that cannot be decoded: where it is and whose it is, but not its data."""

@@ -188,7 +188,8 @@ def admin_command(args):
 
 def run_admin(system: System, args) -> dict:
     if args.admin == "rebuild-read-models":
-        return {"events_replayed": rebuild(system.db, system.app.all_envelopes())}
+        held_back = system.dead_letters(RELAY).held_back()
+        return {"events_replayed": rebuild(system.db, system.app.published_envelopes(held_back))}
     if args.admin == "dead-letters":
         return {"dead_letters": pending_letters(system.db)}
     if args.admin == "replay-dead-letters":

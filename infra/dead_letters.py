@@ -91,6 +91,13 @@ class DeadLetters:
         """This parker's pending letters, in each aggregate's order."""
         return list(self.collection.find({**PENDING, "group": self.group, **(query or {})}).sort(IN_ORDER))
 
+    def held_back(self) -> dict[str, int]:
+        """Aggregate id -> the first version this parker holds back."""
+        held: dict[str, int] = {}
+        for letter in self.letters():
+            held.setdefault(letter["aggregate_id"], letter["aggregate_version"])
+        return held
+
     def replay(self, handle) -> dict:
         """Hand every parked event to `handle([envelope])` again, in each aggregate's order; stop at an aggregate's
         first failure (for parkers whose letters carry their envelopes)."""

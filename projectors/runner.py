@@ -91,8 +91,10 @@ class Projector:
         started = time.perf_counter()
         done = 0
         try:
-            while done < len(records) and time.perf_counter() - started < BATCH_BUDGET_S:
+            while done < len(records):
                 done += self.project_chunk(records[done : done + CHUNK], started)
+                if time.perf_counter() - started > BATCH_BUDGET_S:
+                    break
         except ConnectionFailure:
             log.exception("MongoDB unreachable; %d events will be tried again", len(records) - done)
             time.sleep(RETRY_SLEEP_S)

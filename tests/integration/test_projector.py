@@ -57,3 +57,23 @@ def test_rebuild_equals_what_the_live_pipeline_built(servers, background):
 
     assert replayed == system.app.recorder.max_notification_id()
     assert read_models(system.db) == live
+
+
+def test_a_poll_is_applied_for_a_bounded_time_and_the_rest_comes_with_the_next(servers, background, monkeypatch):
+    from projectors import runner
+
+    system = servers.system
+    rebuild(system.db, system.app.all_envelopes())  # the read models are complete; the projector adds what follows
+    record_workload(system, sessions=8)
+    # Each poll gets at most one chunk of three events applied before it answers, however many it brought.
+    monkeypatch.setattr(runner, "CHUNK", 3)
+    monkeypatch.setattr(runner, "BATCH_BUDGET_S", 0.0)
+    projector = system.projector()
+    commits = []
+    commit = projector.consumer.commit
+    projector.consumer.commit = lambda *args: commits.append(1) or commit(*args)
+    for component in (system.relay(), projector):
+        background.run(component)
+
+    assert eventually(lambda: applied_events(system.db) == system.app.recorder.max_notification_id(), timeout_s=60)
+    assert len(commits) >= 8 * 2 / 3  # two events per session, three per poll at most
