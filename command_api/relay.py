@@ -112,6 +112,8 @@ class Relay:
         self.last_loss_check = 0.0
         self.last_replay_check = 0.0
         self.failing_since: float | None = None
+        self.beaten_position: int | None = None
+        self.progressed_at = time.time()
 
     def resume(self) -> None:
         ensure_topics(self.bootstrap, TOPICS.values(), self.new_topic_partitions)
@@ -230,7 +232,9 @@ class Relay:
                 time.sleep(IDLE_SLEEP_S)
 
     def beat(self) -> None:
-        self.heartbeat.beat(position=self.position, failing_since=self.failing_since)
+        if self.position != self.beaten_position:
+            self.beaten_position, self.progressed_at = self.position, time.time()
+        self.heartbeat.beat(position=self.position, progressed_at=self.progressed_at, failing_since=self.failing_since)
 
     def check_for_loss(self) -> None:
         """While idle, ask the broker now and then whether it still holds what it acknowledged."""

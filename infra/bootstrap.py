@@ -19,7 +19,7 @@ from infra.config import Settings
 from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
-from infra.heartbeat import Heartbeat, component_status
+from infra.heartbeat import Heartbeat
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
@@ -114,13 +114,21 @@ class System:
             "mongodb": lambda: bool(self.mongo.admin.command("ping")),
             "kafka": self.kafka_reachable,
         }
-        health_app = health.create_app(checks, lambda: component_status(self.db, BACKGROUND_COMPONENTS))
+        health_app = health.create_app(checks, lambda: self.pipeline_health.report())
         return {
             "/healthz": health_app,
             "/readyz": health_app,
-            "/metrics": metrics.create_app(self.settings.kafka_bootstrap or None),
+            "/metrics": metrics.create_app(
+                self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
+            ),
             **dict.fromkeys(DOCS_PATHS, create_docs_app()),
         }
+
+    @cached_property
+    def pipeline_health(self) -> health.PipelineHealth:
+        return health.PipelineHealth(
+            self.db, BACKGROUND_COMPONENTS, lambda: self.app.recorder.max_notification_id() or 0
+        )
 
     def api(self):
         """Both sides behind one port, as `ocs up` serves them."""

@@ -8,7 +8,7 @@ import json
 from flask import Flask, Response, request
 from swagger_ui_bundle import swagger_ui_path
 
-from infra.web import json_response
+from infra.web import install_error_handlers, json_response
 from schemas.openapi import TITLE, openapi_document
 
 SCHEMA_PATH = "/api/schema/"
@@ -45,6 +45,7 @@ PAGE = f"""<!DOCTYPE html>
 
 def create_docs_app() -> Flask:
     app = Flask("docs", static_folder=None)
+    install_error_handlers(app)
     document = json.dumps(openapi_document())
 
     def conditional(response: Response) -> Response:

@@ -77,6 +77,8 @@ def make_producer(
         bootstrap_servers=bootstrap,
         acks="all",
         max_request_size=max_message_bytes,
+        # A send waits this long for a broker, not kafka-python's minute: the relay beats between tries.
+        max_block_ms=10_000,
         allow_auto_create_topics=False,
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.

@@ -15,6 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from infra.web import install_error_handlers
+
 log = logging.getLogger(__name__)
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -91,8 +93,40 @@ class ConsumerLag:
         yield gauge
 
 
-def create_app(kafka_bootstrap: str | None) -> Flask:
+class PipelineState:
+    """What `/healthz` says of the pipeline, as gauges: `ocs_component_status{component,status}` (1 for the
+    component's current status: ok, down, stuck; parked for dead letters), `ocs_dead_letters_pending` and
+    `ocs_relay_backlog_events` (events recorded but not yet published)."""
+
+    STATUSES = ("ok", "down", "stuck", "parked")
+
+    def __init__(self, pipeline_report):
+        self.pipeline_report = pipeline_report
+
+    def collect(self):
+        try:
+            report = self.pipeline_report()
+        except Exception as exc:  # a scrape must still answer while MongoDB is down
+            log.warning("pipeline health not available: %s", exc)
+            return
+        status = GaugeMetricFamily(
+            "ocs_component_status", "1 for each background component's current status", labels=["component", "status"]
+        )
+        for component, current in report.components.items():
+            for value in self.STATUSES:
+                status.add_metric([component, value], 1 if value == current else 0)
+        yield status
+        yield GaugeMetricFamily("ocs_dead_letters_pending", "Events parked and not replayed", value=report.parked)
+        if report.relay_backlog is not None:
+            yield GaugeMetricFamily(
+                "ocs_relay_backlog_events", "Events recorded but not yet published", value=report.relay_backlog
+            )
+
+
+def create_app(kafka_bootstrap: str | None, pipeline_report=None) -> Flask:
+    """`pipeline_report`: what `/healthz` reports of the pipeline (`infra.health.PipelineHealth.report`)."""
     app = Flask("metrics")
+    install_error_handlers(app)
 
     @app.get("/metrics")
     def metrics():
@@ -102,10 +136,12 @@ def create_app(kafka_bootstrap: str | None) -> Flask:
         else:
             registry = REGISTRY
         text = generate_latest(registry)
+        scraped = CollectorRegistry()
         if kafka_bootstrap:
-            lag = CollectorRegistry()
-            lag.register(ConsumerLag(kafka_bootstrap))
-            text += generate_latest(lag)
+            scraped.register(ConsumerLag(kafka_bootstrap))
+        if pipeline_report is not None:
+            scraped.register(PipelineState(pipeline_report))
+        text += generate_latest(scraped)
         return Response(text, mimetype=CONTENT_TYPE_LATEST.split(";")[0], headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return app

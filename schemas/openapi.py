@@ -794,8 +794,8 @@ def operations_paths() -> dict:
                 "tags": ["Operations"],
                 "security": NO_AUTH,
                 "responses": {
-                    "200": answer("every component is up", r.HealthReport),
-                    "503": answer("some component is down", r.HealthReport),
+                    "200": answer("every component is up, and nothing is stuck or parked", r.HealthReport),
+                    "503": answer("some component is down or stuck, or events are parked", r.HealthReport),
                 },
             }
         },
@@ -806,8 +806,8 @@ def operations_paths() -> dict:
                 "tags": ["Operations"],
                 "security": NO_AUTH,
                 "responses": {
-                    "200": answer("every dependency is reachable", r.HealthReport),
-                    "503": answer("some dependency is not", r.HealthReport),
+                    "200": answer("every dependency is reachable", r.ReadinessReport),
+                    "503": answer("some dependency is not", r.ReadinessReport),
                 },
             }
         },

@@ -232,7 +232,16 @@ class TriggerBotMessageResponse(Representation):
 
 class HealthReport(Representation):
     status = one_of(("ok", "degraded"), required=True)
+    components = fields.Dict(keys=fields.String(), values=one_of(("ok", "down", "stuck", "parked")), required=True)
+    problems = fields.List(fields.String(), required=True, metadata={"description": "why each part is not ok"})
+
+
+class ReadinessReport(Representation):
+    status = one_of(("ok", "unavailable"), required=True)
     components = fields.Dict(keys=fields.String(), values=one_of(("ok", "down")), required=True)
+    pipeline = one_of(
+        ("ok", "degraded"), required=True, metadata={"description": "what /healthz says; the status code ignores it"}
+    )
 
 
 # Error bodies (SPEC §1.9), one per shape of the catalogue.

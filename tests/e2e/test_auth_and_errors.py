@@ -89,7 +89,9 @@ def test_healthz_reports_each_component(stack):
             "projector": "ok",
             "worker": "ok",
             "delivery": "ok",
+            "dead_letters": "ok",
         },
+        "problems": [],
     }
 
 
@@ -122,7 +124,11 @@ def test_the_openapi_document_and_its_docs_are_served_without_credentials(stack)
 def test_readyz_reports_the_dependencies(stack):
     response = Client(stack.base_url, None).get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "components": {"event_store": "ok", "mongodb": "ok", "kafka": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "components": {"event_store": "ok", "mongodb": "ok", "kafka": "ok"},
+        "pipeline": "ok",
+    }
 
 
 def test_metrics_show_requests_events_lag_and_llm_calls(stack, bot_tenant):
@@ -140,6 +146,10 @@ def test_metrics_show_requests_events_lag_and_llm_calls(stack, bot_tenant):
         "ocs_projector_apply_seconds_count",
         "ocs_command_to_read_model_seconds_count",
         'ocs_consumer_lag{group="ocs-projectors"',
+        'ocs_component_status{component="relay",status="ok"} 1.0',
+        'ocs_component_status{component="dead_letters",status="parked"} 0.0',
+        "ocs_dead_letters_pending 0.0",
+        "ocs_relay_backlog_events",
     ):
         assert name in text, name
 
