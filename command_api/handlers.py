@@ -4,6 +4,7 @@ Every decision that must be consistent (does it exist, whose team is it) is made
 store, never on a read model.
 """
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,7 @@ from command_api.application import AggregateNotFoundError, OcsApplication
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.authorization_code import AuthorizationCode
 from command_api.domain.base import utc_iso
-from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, api_channel_id
+from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, TooManyTags, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.file import UNATTACHED_LIFETIME_S, File, file_aggregate_id, new_file_id
 from command_api.domain.messaging_channel import NOT_MESSAGING, MessagingChannel, messaging_channel_id
@@ -47,6 +48,8 @@ from infra.permissions import ROLES
 from schemas.errors import ApiError, detail, error, field_errors, oauth_error
 from workers.llm import PROVIDERS
 from workers.pipelines.definition import PipelineError, validate_pipeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -534,7 +537,10 @@ def record_reply(command: commands.RecordReply, app: OcsApplication) -> ChatSess
     session.record_reply(command.task_id, str(uuid4()), command.text, list(command.tags), trace)
     if command.state is not None and command.state != session.state:
         session.replace_state(command.state)
-    session.add_tags(list(command.session_tags))
+    try:
+        session.add_tags(list(command.session_tags))
+    except TooManyTags:
+        log.warning("session %s has too many tags to add a pipeline's %d", session.id, len(command.session_tags))
     changed = []
     participant = load(app, session.participant_id, Participant) if command.participant_data is not None else None
     if participant is not None and participant.data_for(session.chatbot_id) != command.participant_data:
@@ -575,7 +581,10 @@ def tag_session(command: commands.TagSession, app: OcsApplication) -> ChatSessio
     if command.remove:
         session.remove_tags(list(command.tags))
     else:
-        session.add_tags(list(command.tags))
+        try:
+            session.add_tags(list(command.tags))
+        except TooManyTags as exc:
+            raise error(400, str(exc)) from None
     app.save(session)
     return session
 

@@ -82,8 +82,13 @@ class ChatMessageRequest(Body):
     version_number = Integer(allow_none=True, load_default=None)
 
 
+# OCS's tag names are at most 100 characters (its Tag model's); how many one request may name is ours.
+MAX_TAG_LENGTH = 100
+MAX_TAGS_PER_REQUEST = 100
+
+
 def tag_names(body) -> list[str]:
-    """`{"tags": [...]}` of the session tag endpoints, checked as OCS checks it (E3 bodies)."""
+    """`{"tags": [...]}` of the session tag endpoints, checked as OCS checks it (E3 bodies), and bounded."""
     tags = body.get("tags") if isinstance(body, dict) else None
     if tags is None or tags == []:
         raise error(400, "Missing 'tags' in request")
@@ -91,6 +96,10 @@ def tag_names(body) -> list[str]:
         raise error(400, "'tags' must be a list")
     if not all(isinstance(tag, str) and tag.strip() for tag in tags):
         raise error(400, "'tags' must be a list of non-empty strings")
+    if len(tags) > MAX_TAGS_PER_REQUEST:
+        raise error(400, f"'tags' must name at most {MAX_TAGS_PER_REQUEST} tags")
+    if any(len(tag) > MAX_TAG_LENGTH for tag in tags):
+        raise error(400, f"Each tag must be at most {MAX_TAG_LENGTH} characters")
     return tags
 
 

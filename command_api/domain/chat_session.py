@@ -17,6 +17,13 @@ REMOTE_CONTEXT_KEY = "remote_context"
 NOT_YET_ACTIVE = ("setup", "pending")
 # The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).
 CHAT_ENDED = "complete"
+# The most user tags one session carries: each tag call rewrites the session's tag list in the read model.
+MAX_SESSION_TAGS = 500
+
+
+class TooManyTags(Exception):
+    def __init__(self):
+        super().__init__(f"A session has at most {MAX_SESSION_TAGS} tags")
 
 
 class ChatSession(OcsAggregate):
@@ -108,7 +115,8 @@ class ChatSession(OcsAggregate):
         tags: list
 
         def apply(self, session: "ChatSession") -> None:
-            session.user_tags = [tag for tag in session.user_tags if tag not in self.tags]
+            removed = set(self.tags)
+            session.user_tags = [tag for tag in session.user_tags if tag not in removed]
 
     class StateChanged(OcsAggregate.Event):
         """The whole new state (subscribers and projections need no earlier state to apply it)."""
@@ -175,12 +183,17 @@ class ChatSession(OcsAggregate):
             self.trigger_event(self.Ended, via=via)
 
     def add_tags(self, names: list[str]) -> None:
-        new = [name for name in dict.fromkeys(names) if name not in self.user_tags]
+        """Raises TooManyTags, adding none, when the session would carry more than MAX_SESSION_TAGS."""
+        present = set(self.user_tags)
+        new = [name for name in dict.fromkeys(names) if name not in present]
+        if len(present) + len(new) > MAX_SESSION_TAGS:
+            raise TooManyTags()
         if new:
             self.trigger_event(self.Tagged, tags=new)
 
     def remove_tags(self, names: list[str]) -> None:
-        present = [name for name in dict.fromkeys(names) if name in self.user_tags]
+        present = set(self.user_tags)
+        present = [name for name in dict.fromkeys(names) if name in present]
         if present:
             self.trigger_event(self.Untagged, tags=present)
 

@@ -133,3 +133,28 @@ def test_an_embed_key_start_with_a_number_for_chatbot_id_is_a_400(stack, tenant)
     )
     # Thirty-two digits spell a UUID, which is no chatbot of this widget.
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid widget embed key"})
+
+
+def test_tags_are_bounded_in_length_per_request_and_per_session(stack, tenant):
+    session = tenant.create_session()
+    path = f"/api/sessions/{session['id']}/tags/"
+    client = tenant.client()
+    refusals = [
+        ({"tags": ["x" * 101]}, "Each tag must be at most 100 characters"),
+        ({"tags": [f"t{n}" for n in range(101)]}, "'tags' must name at most 100 tags"),
+    ]
+    for body, text in refusals:
+        for method in ("post", "delete"):
+            response = getattr(client, method)(path, json=body)
+            assert (response.status_code, response.json()) == (400, {"error": text})
+
+    for batch in range(5):
+        tags = [f"{batch}-{n}-" + "x" * 90 for n in range(100)]
+        response = client.post(path, json={"tags": tags})
+        assert response.status_code == 200 and len(response.json()["tags"]) == 100 * (batch + 1)
+    assert client.post(path, json={"tags": ["one too many"]}).json() == {"error": "A session has at most 500 tags"}
+    assert client.post(path, json={"tags": ["0-0-" + "x" * 90]}).status_code == 200  # already there: nothing new
+    removed = client.delete(path, json={"tags": [f"0-{n}-" + "x" * 90 for n in range(100)]}).json()["tags"]
+    assert len(removed) == 400
+    assert len(client.get(f"/api/sessions/{session['id']}/").json()["tags"]) == 400
+    assert_pipeline_flows(stack)
