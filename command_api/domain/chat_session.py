@@ -17,6 +17,8 @@ REMOTE_CONTEXT_KEY = "remote_context"
 NOT_YET_ACTIVE = ("setup", "pending")
 # The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).
 CHAT_ENDED = "complete"
+# What ending a session leaves it as, or leaves as it is.
+ENDED = ("pending-review", CHAT_ENDED)
 # The most user tags one session carries: each tag call rewrites the session's tag list in the read model.
 MAX_SESSION_TAGS = 500
 
@@ -178,8 +180,9 @@ class ChatSession(OcsAggregate):
         return list(self.user_tags)
 
     def end(self, via: str) -> None:
-        # Ending a `complete` session again would downgrade it (SPEC §3.5 quirk, not mirrored).
-        if self.status != CHAT_ENDED:
+        # Ending a `complete` session again would downgrade it (SPEC §3.5 quirk, not mirrored); ending an ended
+        # one again changes nothing, so nothing is recorded (OCS resets `ended_at` and fires its triggers again).
+        if self.status not in ENDED:
             self.trigger_event(self.Ended, via=via)
 
     def add_tags(self, names: list[str]) -> None:
@@ -199,8 +202,12 @@ class ChatSession(OcsAggregate):
 
     def merge_state(self, data: dict) -> None:
         """Set these top-level keys of the state, keeping the others (trigger_bot's `session_data`)."""
-        if data:
-            self.trigger_event(self.StateChanged, state={**self.state, **data})
+        self.change_state({**self.state, **data})
+
+    def change_state(self, state: dict) -> None:
+        """Only a state that differs is recorded: a repeated command changes nothing."""
+        if state != self.state:
+            self.trigger_event(self.StateChanged, state=state)
 
     def request_bot_message(self, task_id: str, prompt_text: str | None, message_text: str | None) -> None:
         self.trigger_event(
@@ -231,7 +238,7 @@ class ChatSession(OcsAggregate):
     def replace_state(self, state: dict) -> None:
         """A client's new state replaces every key but `page_context`, which only its parameter sets."""
         kept = {PAGE_CONTEXT_KEY: self.state[PAGE_CONTEXT_KEY]} if PAGE_CONTEXT_KEY in self.state else {}
-        self.trigger_event(self.StateChanged, state={**state, **kept})
+        self.change_state({**state, **kept})
 
     def count_message(self, message: dict) -> None:
         self.message_count += 1
@@ -261,7 +268,7 @@ class ChatSession(OcsAggregate):
 
     def set_remote_context(self, context: dict) -> None:
         """A chat message's `context` replaces only `remote_context`; `page_context` stays (SPEC §9.1)."""
-        self.trigger_event(self.StateChanged, state={**self.state, REMOTE_CONTEXT_KEY: context})
+        self.change_state({**self.state, REMOTE_CONTEXT_KEY: context})
 
     def submit_user_message(
         self,

@@ -87,12 +87,16 @@ class Participant(OcsAggregate):
             self.trigger_event(self.Renamed, name=name)
 
     def replace_data(self, chatbot_id: str, data: dict) -> None:
-        self.trigger_event(self.DataChanged, chatbot_id=chatbot_id, data=data)
+        """Recorded only when it changes the data (an identical upsert records nothing)."""
+        if self.data.get(chatbot_id) != data:
+            self.trigger_event(self.DataChanged, chatbot_id=chatbot_id, data=data)
 
     def set_schedule(self, chatbot_id: str, schedule_id: str, name: str, prompt: str, date: str) -> None:
-        self.trigger_event(
-            self.ScheduleSet, chatbot_id=chatbot_id, schedule_id=schedule_id, name=name, prompt=prompt, date=date
-        )
+        wanted = {"name": name, "prompt": prompt, "date": date, "cancelled": False}
+        if self.schedules.get(schedule_key(chatbot_id, schedule_id)) != wanted:
+            self.trigger_event(
+                self.ScheduleSet, chatbot_id=chatbot_id, schedule_id=schedule_id, name=name, prompt=prompt, date=date
+            )
 
     def cancel_schedule(self, chatbot_id: str, schedule_id: str, cancelled_by: str | None) -> None:
         """Cancel it if it exists and is not cancelled yet; unknown ids are ignored (SPEC §3.8b)."""

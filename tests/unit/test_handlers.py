@@ -276,3 +276,31 @@ def test_a_pipelines_effects_are_recorded_with_its_reply_in_one_write(bus, app, 
     assert session.state == {"page_context": {"product": "X"}, "step": 2}
     assert session.user_tags == ["vip"] and session.status == "pending-review"
     assert session.tasks[submitted.task_id] == "complete"
+
+
+def test_repeated_commands_that_change_nothing_record_nothing(bus, team, chatbot_id, create_session, event_types):
+    session = create_session(state={"a": 1}).session
+    schedule = {"id": "s1", "name": "remind", "prompt": "p", "date": "2030-01-01T00:00:00.000000Z", "delete": False}
+    upsert = commands.UpsertParticipant(
+        team=team,
+        caller="admin",
+        identifier="jane",
+        platform="api",
+        name="Jane",
+        entries=(commands.ParticipantEntry(chatbot_id, {"plan": "pro"}, (schedule,)),),
+    )
+    for _ in range(2):
+        bus.handle(upsert)
+        bus.handle(commands.EndSession(team, str(session.id)))
+        bus.handle(commands.ReplaceSessionState(team, str(session.id), {"b": 2}))
+        bus.handle(commands.TagSession(team, str(session.id), ("x",)))
+    recorded = event_types()
+
+    for _ in range(3):
+        bus.handle(upsert)
+        bus.handle(commands.EndSession(team, str(session.id)))
+        bus.handle(commands.ReplaceSessionState(team, str(session.id), {"b": 2}))
+        bus.handle(commands.TagSession(team, str(session.id), ("x",)))
+
+    assert event_types() == recorded
+    assert recorded.count("ChatSession.Ended") == 1 and recorded.count("Participant.DataChanged") == 1
