@@ -131,8 +131,7 @@ def chat_blueprint(
                 participant_name=request.form.get("participant_name", ""),
             )
         )
-        for file in uploaded:
-            waiter.wait(FILES, str(file.id), file.version)
+        waiter.wait_all(FILES, {str(file.id): file.version for file in uploaded})
         return json_response(
             {
                 "files": [

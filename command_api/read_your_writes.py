@@ -27,13 +27,19 @@ class ReadModelWaiter:
 
     def wait(self, collection: str, doc_id: str, version: int) -> bool:
         """True once the document has reached that aggregate version; False if the bound ran out first."""
+        return self.wait_all(collection, {doc_id: version})
+
+    def wait_all(self, collection: str, versions: dict[str, int]) -> bool:
+        """`wait` for several documents at once (each at least at its version), one read per check."""
         started = time.monotonic()
         deadline = started + self.timeout_s
         time.sleep(min(FIRST_CHECK_SHARE * self.typical_delay_s, self.timeout_s))
         pause = 0.001
         while True:
             try:
-                if self.db[collection].find_one({"_id": doc_id, "version": {"$gte": version}}, {"_id": 1}):
+                docs = self.db[collection].find({"_id": {"$in": list(versions)}}, {"version": 1})
+                seen = {doc["_id"]: doc["version"] for doc in docs}
+                if all(seen.get(doc_id, 0) >= version for doc_id, version in versions.items()):
                     self.learn(time.monotonic() - started)
                     return True
             except PyMongoError:

@@ -80,8 +80,7 @@ def canonical(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def since_param() -> str | None:
-    raw = request.args.get("since")
+def since_param(raw: str | None) -> str | None:
     if raw is None:
         return None
     try:
@@ -117,7 +116,7 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Bl
     @chat.get("/chat/<uuid:session_id>/poll/")
     def chat_poll_response(session_id):
         session = admitted_session(session_id)
-        since, limit = since_param(), limit_param()
+        since, limit = since_param(request.args.get("since")), limit_param()
         query: dict = {"session_id": session["_id"]}
         if since:
             query["created_at"] = {"$gt": since}
@@ -151,7 +150,8 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Bl
     def chat_stream(session_id):
         """Server-sent events: each message of the session as it is projected (`id` = its `created_at`)."""
         session = admitted_session(session_id)
-        since = request.headers.get("Last-Event-ID") or since_param()
+        # Last-Event-ID is what this stream sent as `id` (a `created_at`), so it is read as `since` is.
+        since = since_param(request.headers.get("Last-Event-ID") or request.args.get("since"))
         url = base_url()
 
         def events():

@@ -45,7 +45,7 @@ def page_url(cursor: str) -> str:
 def paginate(collection: Collection, query: dict, listing: str, ascending: bool) -> tuple[list[dict], dict]:
     """(this page's documents, the page's `next`/`previous`/`count`), ordered by `sort_key`."""
     size = page_size()
-    cursor = request.args.get("cursor")
+    cursor = request.args.get("cursor") or None  # an empty `cursor=` is the first page, as none is
     position, reverse = decode_cursor(listing, cursor) if cursor else (None, False)
     # Walking backwards (a `previous` link) reads the opposite way, then turns the page around.
     forward_up = ascending != reverse

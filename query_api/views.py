@@ -77,6 +77,8 @@ def list_sessions(db: Database, team: str, base_url: str) -> dict:
 
 
 def retrieve_session(db: Database, team: str, session_id: str, base_url: str) -> dict:
+    # Writes take any spelling of a UUID (upper case, braces, `urn:uuid:`); so do reads.
+    session_id = str(uuid.UUID(session_id)) if is_uuid(session_id) else session_id
     doc = db[SESSIONS].find_one({"_id": session_id, "team": team})
     if doc is None:
         raise detail(404, "No ExperimentSession matches the given query.")

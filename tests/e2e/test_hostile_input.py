@@ -158,3 +158,45 @@ def test_tags_are_bounded_in_length_per_request_and_per_session(stack, tenant):
     assert len(removed) == 400
     assert len(client.get(f"/api/sessions/{session['id']}/").json()["tags"]) == 400
     assert_pipeline_flows(stack)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda s: s.replace("-", ""), lambda s: "{" + s + "}", lambda s: "urn:uuid:" + s],
+)
+def test_a_session_id_is_the_same_session_on_reads_and_writes_however_it_is_spelled(tenant, spelling):
+    session_id = tenant.create_session()["id"]
+    client = tenant.client()
+    assert client.post(f"/api/sessions/{spelling(session_id)}/tags/", json={"tags": ["t"]}).status_code == 200
+    read = client.get(f"/api/sessions/{spelling(session_id)}/")
+    assert read.status_code == 200 and read.json()["id"] == session_id and read.json()["tags"] == ["t"]
+
+
+def test_errors_outside_the_api_answer_in_the_json_error_shape(stack):
+    client = ChatClient(stack.base_url)
+    for path in ("/healthz", "/readyz", "/metrics", "/api/schema/"):
+        response = client.post(path)
+        assert (response.status_code, response.json()) == (405, {"detail": 'Method "POST" not allowed.'}), path
+
+
+def test_an_empty_cursor_is_the_first_page_with_its_count(tenant):
+    tenant.create_session()
+    listed = tenant.client().get("/api/sessions/", params={"cursor": ""}).json()
+    assert listed["count"] >= 1 and listed["previous"] is None
+
+
+def test_a_garbage_last_event_id_is_refused_like_a_garbage_since(stack, tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(tenant.chatbot_id)
+    response = chat.get(f"/api/chat/{chat.session_id}/stream/", headers={"Last-Event-ID": "garbage"})
+    assert (response.status_code, response.json()) == (400, {"error": "Invalid 'since' parameter format. Use ISO format."})
+
+
+def test_many_files_in_one_upload_are_all_readable_once_it_answers(stack, tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(tenant.chatbot_id)
+    files = [("files", (f"f{n}.txt", f"file {n}".encode(), "text/plain")) for n in range(30)]
+    uploaded = chat.post(f"/api/chat/{chat.session_id}/upload/", files=files)
+    assert uploaded.status_code == 201 and len(uploaded.json()["files"]) == 30
+    for file in uploaded.json()["files"]:
+        assert stack.system.db.files.find_one({"file_id": file["id"]}) is not None
