@@ -8,8 +8,6 @@ import signal
 import sys
 import threading
 
-from werkzeug.serving import make_server
-
 from command_api import commands
 from command_api.domain.messaging_channel import NOT_MESSAGING
 from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S, GRANT_TYPES, SCOPES
@@ -19,6 +17,7 @@ from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.credentials import webhook_secret
 from infra.dead_letters import pending_letters
+from infra.http_server import api_server
 from infra.logs import configure as configure_logs
 from infra.permissions import DEFAULT_ROLE, ROLES
 from infra.stack import run_stack
@@ -212,7 +211,7 @@ def run_process(system: System, args) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if args.process == "api":
-        server = make_server(args.host, args.port, system.api(), threaded=True)
+        server = api_server(args.host, args.port, system.api())
         # Werkzeug answers each request on a daemon thread, which closing the server does not wait for:
         # a stop would cut off the requests in flight. Its server closes every connection after one
         # response, so waiting for its threads is waiting for those requests, not for idle connections.

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from werkzeug.serving import make_server
 
 from infra.bootstrap import System
 from infra.cli import parser, run_admin
 from infra.config import Settings
+from infra.http_server import api_server
 from infra.local_servers import LocalKafka, LocalMongo, free_port
 
 _names = itertools.count(1)
@@ -58,7 +58,7 @@ class Stack:
         self.start_background("projector", self.system.projector())
         for worker in self.system.workers():
             self.start_background("worker", worker)
-        self.server = make_server("127.0.0.1", free_port(), self.system.api(), threaded=True)
+        self.server = api_server("127.0.0.1", free_port(), self.system.api())
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.threads.append(threading.Thread(target=self.server.serve_forever, name="api", daemon=True))
         self.threads[-1].start()

@@ -189,7 +189,10 @@ def test_a_garbage_last_event_id_is_refused_like_a_garbage_since(stack, tenant):
     chat = ChatClient(stack.base_url)
     chat.start(tenant.chatbot_id)
     response = chat.get(f"/api/chat/{chat.session_id}/stream/", headers={"Last-Event-ID": "garbage"})
-    assert (response.status_code, response.json()) == (400, {"error": "Invalid 'since' parameter format. Use ISO format."})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "Invalid 'since' parameter format. Use ISO format."},
+    )
 
 
 def test_many_files_in_one_upload_are_all_readable_once_it_answers(stack, tenant):
@@ -200,3 +203,9 @@ def test_many_files_in_one_upload_are_all_readable_once_it_answers(stack, tenant
     assert uploaded.status_code == 201 and len(uploaded.json()["files"]) == 30
     for file in uploaded.json()["files"]:
         assert stack.system.db.files.find_one({"file_id": file["id"]}) is not None
+
+
+def test_a_request_line_too_long_for_the_server_is_a_json_414(tenant):
+    response = tenant.client().get("/api/sessions/", params={"cursor": "x" * 100_000})
+    assert (response.status_code, response.json()) == (414, {"detail": "Request-URI Too Long"})
+    assert response.headers["Content-Type"] == "application/json"

@@ -6,9 +6,9 @@ import threading
 import uuid
 
 import pytest
-from werkzeug.serving import make_server
 
 from infra.bootstrap import System
+from infra.http_server import api_server
 from infra.local_servers import free_port
 from tests.stack import ChatClient, Client, eventually
 
@@ -23,7 +23,7 @@ def enforcing_api(stack):
         rate_limits={"api": "3/5minute", "chat_api": "2/5minute", "credentials": "2/5minute"},
     )
     system = System(settings)
-    server = make_server("127.0.0.1", free_port(), system.api(), threaded=True)
+    server = api_server("127.0.0.1", free_port(), system.api())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
