@@ -15,7 +15,7 @@ from infra.authentication import CredentialStore, bearer_token, oauth_caller
 from infra.chat_access import admit_chat_caller, admit_widget, embed_key, host_allowed, request_host
 from infra.rate_limits import client_address, throttle
 from infra.session_tokens import SessionTokens
-from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, validated
+from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, multipart_form, validated
 from projectors.projections import FILES, SESSIONS
 from schemas import representations
 from schemas.errors import ApiError, detail
@@ -120,15 +120,16 @@ def chat_blueprint(
         session_id = admit(str(session_id))
         if request.mimetype != "multipart/form-data":
             raise detail(415, f'Unsupported media type "{request.content_type or ""}" in request.')
+        form, files = multipart_form()
         uploaded = bus.handle(
             commands.UploadChatFiles(
                 session_id=session_id,
                 files=tuple(
                     commands.UploadedContent(part.filename or "file", part.mimetype or "", part.read())
-                    for part in request.files.getlist("files")
+                    for part in files.getlist("files")
                 ),
-                participant_remote_id=request.form.get("participant_remote_id", ""),
-                participant_name=request.form.get("participant_name", ""),
+                participant_remote_id=form.get("participant_remote_id", ""),
+                participant_name=form.get("participant_name", ""),
             )
         )
         waiter.wait_all(FILES, {str(file.id): file.version for file in uploaded})

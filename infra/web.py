@@ -4,10 +4,12 @@ import json
 import logging
 import math
 import re
+from io import BytesIO
 
 from flask import Flask, Response, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.formparser import parse_form_data
 
 from schemas.errors import ApiError, detail, field_errors, from_validation_error
 
@@ -140,6 +142,39 @@ def validated(schema: Schema, data) -> dict:
         return schema.load(data)
     except ValidationError as exc:
         raise from_validation_error(exc, data) from None
+
+
+def multipart_form():
+    """(form fields, files) of a multipart request. Part headers are UTF-8 (RFC 7578); werkzeug drops the whole form
+    when one is not, so a header in another charset (a Latin-1 filename, from older clients) is read as Latin-1."""
+    raw = request.get_data()
+    boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+    recoded = utf8_part_headers(raw, boundary) if boundary else raw
+    if recoded is raw:
+        return request.form, request.files
+    environ = {**request.environ, "wsgi.input": BytesIO(recoded), "CONTENT_LENGTH": str(len(recoded))}
+    _, form, files = parse_form_data(environ, max_content_length=request.max_content_length)
+    return form, files
+
+
+def utf8_part_headers(body: bytes, boundary: bytes) -> bytes:
+    """`body` with each part's header block that is not UTF-8 re-encoded from Latin-1; `body` itself if none
+    (found without copying the parts' contents)."""
+    delimiter = b"--" + boundary
+    pieces, copied_up_to = [], 0
+    at = body.find(delimiter)
+    while at != -1:
+        headers_start = at + len(delimiter)
+        headers_end = body.find(b"\r\n\r\n", headers_start)
+        if headers_end == -1:
+            break  # the closing delimiter
+        try:
+            body[headers_start:headers_end].decode()
+        except UnicodeDecodeError:
+            pieces += [body[copied_up_to:headers_start], body[headers_start:headers_end].decode("latin-1").encode()]
+            copied_up_to = headers_end
+        at = body.find(delimiter, headers_end)
+    return b"".join([*pieces, body[copied_up_to:]]) if pieces else body
 
 
 def base_url() -> str:

@@ -209,3 +209,17 @@ def test_a_request_line_too_long_for_the_server_is_a_json_414(tenant):
     response = tenant.client().get("/api/sessions/", params={"cursor": "x" * 100_000})
     assert (response.status_code, response.json()) == (414, {"detail": "Request-URI Too Long"})
     assert response.headers["Content-Type"] == "application/json"
+
+
+def test_a_latin1_filename_in_an_upload_is_read_as_latin1(stack, tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(tenant.chatbot_id)
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="files"; filename="caf\xe9.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n"
+    )
+    response = chat.post(
+        f"/api/chat/{chat.session_id}/upload/", data=body, headers={"Content-Type": "multipart/form-data; boundary=XX"}
+    )
+    assert response.status_code == 201, response.text
+    assert [f["name"] for f in response.json()["files"]] == ["café.txt"]
