@@ -112,7 +112,7 @@ class Relay:
         self.last_loss_check = 0.0
         self.last_replay_check = 0.0
         self.failing_since: float | None = None
-        self.beaten_position: int | None = None
+        # When the relay last read the log without failing: it published, or found nothing new.
         self.progressed_at = time.time()
 
     def resume(self) -> None:
@@ -227,13 +227,12 @@ class Relay:
                 self.resume_after_failure(stop)
                 continue
             self.failing_since = None
+            self.progressed_at = time.time()
             self.beat()
             if published < BATCH:
                 time.sleep(IDLE_SLEEP_S)
 
     def beat(self) -> None:
-        if self.position != self.beaten_position:
-            self.beaten_position, self.progressed_at = self.position, time.time()
         self.heartbeat.beat(position=self.position, progressed_at=self.progressed_at, failing_since=self.failing_since)
 
     def check_for_loss(self) -> None:

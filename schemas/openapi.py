@@ -33,6 +33,10 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
 - Chat endpoints (`/api/chat/...`) take the session token from `/api/chat/start/` as `X-Session-Token`, or a widget's
   embed key as `X-Embed-Key` (from an allowed `Origin`); they answer CORS requests from any origin.
 - A write answers once a `GET` would see it (read-your-writes).
+- Beyond OCS, limits on what a write may carry, each refused before anything is recorded: a JSON body over 2 MiB, or
+  a change whose event would not fit one broker message (about 1 MiB), is a 413 `{"detail": ...}`; text with an
+  unpaired surrogate is a 400 field error; session tags are at most 100 characters, 100 per request and 500 per
+  session.
 - Beyond OCS: `session_id` and `X-Session-Id` on `incoming_message`, `stream: true` on chat completions,
   `GET /api/chat/{session_id}/stream/`, `GET /healthz`, and this document.
 """

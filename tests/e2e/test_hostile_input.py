@@ -16,7 +16,8 @@ def assert_pipeline_flows(stack) -> None:
     canary = stack.new_tenant()
     created = canary.create_session(state={"canary": True})
     assert canary.client().get(f"/api/sessions/{created['id']}/").status_code == 200
-    assert canary.client().get("/healthz").json()["status"] == "ok"
+    health = canary.client().get("/healthz").json()
+    assert health["status"] == "ok", health["problems"]
 
 
 def test_a_message_too_large_for_one_event_is_a_413_and_nothing_is_recorded(stack, tenant):
