@@ -121,11 +121,19 @@ class AnyJson(DrfMixin, fields.Raw):
 
 
 class ListOf(DrfMixin, fields.List):
+    """A ListField; `max_length` bounds the items (each becomes work, or an event, on the write side)."""
+
     default_error_messages = {"invalid": "Expected a list of items."}
+
+    def __init__(self, *args, max_length: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.max_length = max_length
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list):
             raise ValidationError(f'Expected a list of items but got type "{type_name(value)}".')
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ValidationError(f"Ensure this field has no more than {self.max_length} elements.")
         return super()._deserialize(value, attr, data, **kwargs)
 
 

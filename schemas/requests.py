@@ -31,6 +31,11 @@ PLATFORMS = (
     "embedded_widget",
     "email",
 )
+# Bounds of our own (OCS has none) on lists whose items each become work for the read models: one message
+# document each, or one event each on the same participant.
+MAX_MESSAGES_PER_REQUEST = 1000
+MAX_CHATBOTS_PER_UPSERT = 100
+MAX_SCHEDULES_PER_CHATBOT = 100
 RESERVED_KEY_MESSAGE = f"'{PAGE_CONTEXT_KEY}' is a reserved key: set it with the '{PAGE_CONTEXT_KEY}' parameter."
 
 
@@ -53,7 +58,7 @@ def refuse_reserved_key(data: dict, field: str) -> None:
 class SessionCreateRequest(Body):
     experiment = Uuid(required=True, invalid_message="“{value}” is not a valid UUID.")
     participant = String(max_length=320, load_default=None)
-    messages = ListOf(NestedObject(MessageInput), load_default=list)
+    messages = ListOf(NestedObject(MessageInput), load_default=list, max_length=MAX_MESSAGES_PER_REQUEST)
     state = Object(load_default=dict)
     page_context = Object(load_default=None, metadata={"description": "stored as `state.page_context`"})
 
@@ -134,14 +139,14 @@ class ParticipantSchedule(Body):
 class ParticipantExperimentData(Body):
     experiment = Uuid(required=True)
     data = Object(load_default=None)
-    schedules = ListOf(NestedObject(ParticipantSchedule), load_default=list)
+    schedules = ListOf(NestedObject(ParticipantSchedule), load_default=list, max_length=MAX_SCHEDULES_PER_CHATBOT)
 
 
 class ParticipantUpsertRequest(Body):
     identifier = String(required=True, max_length=320)
     name = String(max_length=320, load_default=None)
     platform = Choice(PLATFORMS, load_default="api")
-    data = ListOf(NestedObject(ParticipantExperimentData), required=True)
+    data = ListOf(NestedObject(ParticipantExperimentData), required=True, max_length=MAX_CHATBOTS_PER_UPSERT)
 
 
 class ApiMessageRequest(Body):
@@ -165,6 +170,8 @@ def completion_messages(body) -> list[dict]:
         raise openai_error(400, "No messages provided")
     if not isinstance(messages, list):
         raise openai_error(400, str({"messages": [f'Expected a list of items but got type "{type_name(messages)}".']}))
+    if len(messages) > MAX_MESSAGES_PER_REQUEST:
+        raise openai_error(400, f"At most {MAX_MESSAGES_PER_REQUEST} messages per request")
     flattened = [
         {**message, "content": flattened_content(message.get("content"))} if isinstance(message, dict) else message
         for message in messages

@@ -133,3 +133,27 @@ def test_message_content_is_trimmed_and_a_numeric_participant_becomes_text():
 
     assert loaded["participant"] == "42"
     assert loaded["messages"] == [{"role": "system", "content": "be brief"}]
+
+
+def test_lists_whose_items_each_cost_the_read_models_a_write_are_bounded():
+    from schemas.requests import ParticipantUpsertRequest, completion_messages
+
+    message = {"role": "user", "content": "hi"}
+    assert (
+        len(SessionCreateRequest().load({"experiment": EXPERIMENT, "messages": [message] * 1000})["messages"]) == 1000
+    )
+    assert error_body({"experiment": EXPERIMENT, "messages": [message] * 1001}) == {
+        "messages": ["Ensure this field has no more than 1000 elements."]
+    }
+    with pytest.raises(Exception) as refused:
+        completion_messages({"messages": [message] * 1001})
+    assert refused.value.body["error"]["message"] == "At most 1000 messages per request"
+
+    schedule = {"name": "n", "prompt": "p", "date": "2030-01-01T00:00:00Z"}
+    upsert = {"identifier": "x", "data": [{"experiment": EXPERIMENT, "schedules": [schedule] * 101}]}
+    with pytest.raises(ValidationError) as raised:
+        ParticipantUpsertRequest().load(upsert)
+    assert raised.value.messages == {"data": {0: {"schedules": ["Ensure this field has no more than 100 elements."]}}}
+    with pytest.raises(ValidationError) as raised:
+        ParticipantUpsertRequest().load({"identifier": "x", "data": [{"experiment": EXPERIMENT}] * 101})
+    assert raised.value.messages == {"data": ["Ensure this field has no more than 100 elements."]}
