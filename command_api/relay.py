@@ -46,6 +46,8 @@ REPLAY_CHECK_S = 2.0
 SEND_TIMEOUT_S = 30.0
 # What a broker answers for a record it will never take (too large, or invalid), as opposed to being unavailable.
 REFUSED_RECORD = (MessageSizeTooLargeError, CorruptRecordError, InvalidRecordError)
+# What sending an event raises when no message can carry it: too large, or not encodable as JSON text.
+UNPUBLISHABLE = (MessageSizeTooLargeError, TypeError, ValueError)
 
 
 class BrokerLostData(Exception):
@@ -148,21 +150,18 @@ class Relay:
         entries = self.app.log_entries(self.position, 1 if one_by_one else BATCH)
         sends = []
         for envelope, unreadable in entries:
-            topic = TOPICS[envelope["aggregate_type"]]
-            key = envelope["aggregate_id"].encode()
-            partition = partition_for(key, self.partition_counts[topic])
+            topic, key, partition = self.destination(envelope)
             if envelope["position"] <= self.held.get((topic, partition), 0):
                 continue  # the broker has it already
             if self.dead_letters.is_parked(envelope["aggregate_id"]):
-                self.dead_letters.park(envelope, BEHIND_A_PARKED_EVENT, 0)
+                self.park(envelope, BEHIND_A_PARKED_EVENT, attempts=0)
                 continue
             if unreadable:
                 self.park(envelope, unreadable)
                 continue
             try:
-                value = self.envelope_json.serialize(topic, None, envelope)
-                sent = self.producer.send(topic, key=key, value=value, partition=partition)
-            except (MessageSizeTooLargeError, TypeError, ValueError) as exc:
+                sent = self.send(envelope)
+            except UNPUBLISHABLE as exc:
                 self.park(envelope, f"cannot be published: {exc!r}")
                 continue
             sends.append((sent, envelope))
@@ -187,17 +186,30 @@ class Relay:
             self.position = entries[-1][0]["position"]
         return len(entries)
 
-    def park(self, envelope: dict, reason: str) -> None:
-        log.error(
-            "parking event %s (%s) at log position %d: %s",
-            envelope["event_id"],
-            envelope["type"],
-            envelope["position"],
-            reason,
-        )
+    def destination(self, envelope: dict) -> tuple[str, bytes, int]:
+        """(topic, key, partition) of an event: its aggregate type's topic, keyed and partitioned by aggregate."""
+        topic = TOPICS[envelope["aggregate_type"]]
+        key = envelope["aggregate_id"].encode()
+        return topic, key, partition_for(key, self.partition_counts[topic])
+
+    def send(self, envelope: dict):
+        """Raises one of UNPUBLISHABLE for an event no broker message can carry."""
+        topic, key, partition = self.destination(envelope)
+        value = self.envelope_json.serialize(topic, None, envelope)
+        return self.producer.send(topic, key=key, value=value, partition=partition)
+
+    def park(self, envelope: dict, reason: str, attempts: int = 1) -> None:
+        if attempts:
+            log.error(
+                "parking event %s (%s) at log position %d: %s",
+                envelope["event_id"],
+                envelope["type"],
+                envelope["position"],
+                reason,
+            )
+            EVENTS_PARKED.labels(GROUP).inc()
         # The relay's letters carry no data: the event store keeps the event at its position.
-        self.dead_letters.park({k: v for k, v in envelope.items() if k != "data"}, reason, 1)
-        EVENTS_PARKED.labels("relay").inc()
+        self.dead_letters.park({k: v for k, v in envelope.items() if k != "data"}, reason, attempts)
 
     def run(self, stop: threading.Event) -> None:
         try:
@@ -260,12 +272,8 @@ class Relay:
             try:
                 if unreadable:
                     raise ValueError(unreadable)
-                topic = TOPICS[envelope["aggregate_type"]]
-                key = envelope["aggregate_id"].encode()
-                value = self.envelope_json.serialize(topic, None, envelope)
-                partition = partition_for(key, self.partition_counts[topic])
-                self.producer.send(topic, key=key, value=value, partition=partition).get(timeout=SEND_TIMEOUT_S)
-            except (MessageSizeTooLargeError, TypeError, ValueError, *REFUSED_RECORD) as exc:
+                self.send(envelope).get(timeout=SEND_TIMEOUT_S)
+            except (*UNPUBLISHABLE, *REFUSED_RECORD) as exc:
                 failed.add(letter["aggregate_id"])
                 self.dead_letters.failed_again(letter, f"cannot be published: {exc!r}")
                 continue
