@@ -20,8 +20,8 @@ from bench.stack import BenchStack
 from bench.stats import summary
 from infra.bootstrap import System
 from infra.config import load_settings
-from projectors.projections import SESSIONS
 from query_api.pagination import DEFAULT_PAGE_SIZE
+from schemas.read_models import SESSIONS
 
 WARMUP_REQUESTS = 5
 PROJECTION_TIMEOUT_S = 1800

@@ -11,8 +11,8 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import CredentialStore, require_team_credential
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, install_error_handlers, json_body, json_response, validated
-from projectors.projections import PARTICIPANTS, SESSIONS
 from schemas import representations
+from schemas.read_models import PARTICIPANTS, SESSIONS
 from schemas.requests import (
     ParticipantUpsertRequest,
     SessionCreateRequest,

@@ -16,9 +16,9 @@ from infra.chat_access import admit_chat_caller, admit_widget, embed_key, host_a
 from infra.rate_limits import client_address, throttle
 from infra.session_tokens import SessionTokens
 from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, multipart_form, validated
-from projectors.projections import FILES, SESSIONS
 from schemas import representations
 from schemas.errors import ApiError, detail
+from schemas.read_models import FILES, SESSIONS
 from schemas.requests import ChatMessageRequest, ChatStartRequest
 
 CHAT_ACCESS_DENIED = {"error": "Authentication required to chat with this chatbot", "code": "chat_access_denied"}

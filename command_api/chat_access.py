@@ -2,9 +2,10 @@
 
 from command_api.application import OcsApplication
 from command_api.domain.chat_session import ChatSession
-from command_api.domain.widget_channel import WidgetChannel, widget_channel_id
+from command_api.domain.widget_channel import WidgetChannel
 from command_api.handlers import load
 from infra.chat_access import SessionAccess, WidgetAccess
+from schemas.ids import widget_channel_id
 
 
 def widget_access(channel: WidgetChannel | None) -> WidgetAccess | None:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S
-from infra.permissions import DEFAULT_ROLE
+from schemas.roles import DEFAULT_ROLE
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from command_api.handlers import conversing_chatbot, load
 from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import FORBIDDEN
 from infra.web import json_body, json_response, validated
-from projectors.projections import SESSIONS
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
+from schemas.read_models import SESSIONS
 from schemas.requests import ApiMessageRequest, completion_messages
 from workers.replies import NoReply, ReplyProducer
 

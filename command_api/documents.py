@@ -5,7 +5,7 @@ from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
 from command_api.domain.team import Team
-from projectors.projections import stored_json
+from schemas.read_models import stored_json
 
 
 def team_document(team: Team) -> dict:

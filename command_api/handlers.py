@@ -16,7 +16,7 @@ from command_api.application import AggregateNotFoundError, OcsApplication
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.authorization_code import AuthorizationCode
 from command_api.domain.base import utc_iso
-from command_api.domain.chat_session import CHAT_ENDED, PAGE_CONTEXT_KEY, ChatSession, TooManyTags, api_channel_id
+from command_api.domain.chat_session import CHAT_ENDED, ChatSession, TooManyTags, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.file import UNATTACHED_LIFETIME_S, File, file_aggregate_id, new_file_id
 from command_api.domain.messaging_channel import NOT_MESSAGING, MessagingChannel, messaging_channel_id
@@ -37,16 +37,15 @@ from command_api.domain.widget_channel import (
     DEFAULT_DISABLED_MESSAGE,
     WidgetChannel,
     oauth_widget_channel_id,
-    widget_channel_id,
 )
-from command_api.domain.widget_channel import (
-    PLATFORM as WIDGET_PLATFORM,
-)
+from command_api.domain.widget_channel import PLATFORM as WIDGET_PLATFORM
 from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
 from infra.credentials import hash_secret, new_api_key, new_embed_key, new_oauth_client
-from infra.permissions import ROLES
+from schemas.chatbots import PROVIDERS
 from schemas.errors import ApiError, detail, error, field_errors, oauth_error
-from workers.llm import PROVIDERS
+from schemas.ids import widget_channel_id
+from schemas.roles import ROLES
+from schemas.session_state import PAGE_CONTEXT_KEY
 from workers.pipelines.definition import PipelineError, validate_pipeline
 
 log = logging.getLogger(__name__)

@@ -48,8 +48,8 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import CredentialStore, authenticate, split_oauth_token
 from infra.credentials import hash_secret, new_id_secret, secret_matches
 from infra.rate_limits import client_address, throttle
-from projectors.projections import OAUTH_TOKENS
 from schemas.errors import detail, oauth_error
+from schemas.read_models import OAUTH_TOKENS
 
 # authlib logs issued tokens and codes at DEBUG: secrets never reach a log, whatever the log level.
 logging.getLogger("authlib").setLevel(logging.INFO)

@@ -21,9 +21,10 @@ from flask import Flask, g, request
 from werkzeug.exceptions import NotFound
 
 from infra.credentials import secret_matches, split_api_key
-from infra.permissions import SAFE_METHODS, permissions_of, requirement
+from infra.permissions import SAFE_METHODS, requirement
 from infra.rate_limits import client_address, throttle
 from schemas.errors import detail
+from schemas.roles import permissions_of
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 FORBIDDEN = "You do not have permission to perform this action."

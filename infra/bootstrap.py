@@ -20,18 +20,20 @@ from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app
 from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat
+from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from projectors.indexes import ensure_indexes
-from projectors.projections import MESSAGES
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api import app as query_app
 from query_api.message_feed import MessageFeed
+from schemas.read_models import MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
+from workers.reactions import GroupReactions
 from workers.replies import ReplyProducer
 from workers.runner import Worker
 
@@ -174,19 +176,22 @@ class System:
         delivery = WebhookDelivery(
             self.app, self.bus, self.settings.secret_key, DELIVERY_ATTEMPTS, self.settings.llm_timeout
         )
-        concurrency = self.settings.worker_concurrency
-        kafka = self.require_kafka()
+        groups = [
+            (GroupReactions(REPLIES_GROUP, self.replies), "worker", 0.0),
+            (GroupReactions(DELIVERY_GROUP, delivery), "delivery", DELIVERY_POLL_PACE_S),
+        ]
         return [
-            Worker(kafka, "ocs-workers", self.replies.handle, self.replies.give_up, concurrency, self.beat("worker")),
             Worker(
-                kafka,
-                "ocs-delivery",
-                delivery.handle,
-                delivery.give_up,
-                concurrency,
-                self.beat("delivery"),
-                pace_s=DELIVERY_POLL_PACE_S,
-            ),
+                self.require_kafka(),
+                reactions.group,
+                reactions.topics,
+                reactions.handle,
+                reactions.give_up,
+                self.settings.worker_concurrency,
+                self.beat(component),
+                pace_s=pace_s,
+            )
+            for reactions, component, pace_s in groups
         ]
 
     def beat(self, component: str) -> Heartbeat:

@@ -19,15 +19,15 @@ from infra.credentials import webhook_secret
 from infra.dead_letters import pending_letters
 from infra.http_server import api_server
 from infra.logs import configure as configure_logs
-from infra.permissions import DEFAULT_ROLE, ROLES
 from infra.stack import run_stack
-from projectors.projections import COLLECTION_OF_AGGREGATE
 from projectors.rebuild import rebuild
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import apply
+from schemas.chatbots import PROVIDERS
 from schemas.errors import ApiError
+from schemas.read_models import COLLECTION_OF_AGGREGATE
 from schemas.requests import PLATFORMS
-from workers.llm import PROVIDERS
+from schemas.roles import DEFAULT_ROLE, ROLES
 
 MESSAGING_PLATFORMS = [p for p in PLATFORMS if p not in NOT_MESSAGING]
 # How long an admin command waits for the read model to show its change when the stack runs.

@@ -12,6 +12,12 @@ from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 from kafka.serializer import Deserializer, Serializer
 
+# The consumer groups, as every side and the metrics name them.
+PROJECTORS_GROUP = "ocs-projectors"
+REPLIES_GROUP = "ocs-workers"
+DELIVERY_GROUP = "ocs-delivery"
+CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP, DELIVERY_GROUP)
+
 # The local broker answers fetches at once instead of honouring fetch_max_wait_ms, so a consumer
 # polling with a timeout busy-loops. A 1 ms poll still lets the group join; then sleep when idle,
 # longer the longer it stays idle (one poll costs ~1 ms of CPU), and not at all while records flow.

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from infra.kafka import CONSUMER_GROUPS
 from infra.web import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ LLM_CALL_SECONDS = Histogram(
     "ocs_llm_call_seconds", "Time of one LLM call, retries included", ["provider"], buckets=LATENCY_BUCKETS
 )
 LLM_ERRORS = Counter("ocs_llm_errors_total", "LLM calls that gave no reply", ["provider", "reason"])
-
-CONSUMER_GROUPS = ("ocs-projectors", "ocs-workers", "ocs-delivery")
 
 
 def instrument(app: Flask) -> None:

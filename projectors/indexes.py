@@ -3,7 +3,7 @@
 from pymongo import ASCENDING as UP
 from pymongo.database import Database
 
-from projectors.projections import (
+from schemas.read_models import (
     API_KEYS,
     CHATBOTS,
     FILES,

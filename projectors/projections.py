@@ -6,64 +6,32 @@ therefore changes nothing, and events are applied in their aggregate's order or 
 Message documents are keyed by message id and only ever inserted; inserting one that is there already is
 skipped.
 
-Free-form client JSON (session state) is stored as JSON text: MongoDB restricts field names (no NUL,
-`$` and `.` only in some places), and a client must not be able to write an event no projection can store.
+Free-form client JSON (session state) is stored as JSON text (`schemas.read_models.stored_json`).
 """
 
-import json
 from collections.abc import Callable
 
 from pymongo import InsertOne, UpdateOne
 
+from schemas import events
 from schemas.events import PAYLOAD_SCHEMAS
-
-# Collections, in the order a batch's writes are applied: a session document's version moves last,
-# so whoever waits for it (read-your-writes) also sees the messages written with it.
-TEAMS = "teams"
-API_KEYS = "api_keys"
-OAUTH_CLIENTS = "oauth_clients"
-OAUTH_TOKENS = "oauth_tokens"
-CHATBOTS = "chatbots"
-WIDGET_CHANNELS = "widget_channels"
-MESSAGING_CHANNELS = "messaging_channels"
-PARTICIPANTS = "participants"
-FILES = "files"
-MESSAGES = "messages"
-TASKS = "tasks"
-SESSIONS = "sessions"
-COLLECTIONS = (
-    TEAMS,
+from schemas.read_models import (
     API_KEYS,
-    OAUTH_CLIENTS,
-    OAUTH_TOKENS,
     CHATBOTS,
-    WIDGET_CHANNELS,
-    MESSAGING_CHANNELS,
-    PARTICIPANTS,
     FILES,
     MESSAGES,
-    TASKS,
+    MESSAGING_CHANNELS,
+    OAUTH_CLIENTS,
+    OAUTH_TOKENS,
+    PARTICIPANTS,
     SESSIONS,
+    TASKS,
+    TEAMS,
+    WIDGET_CHANNELS,
+    stored_json,
 )
-# Each aggregate's own document, keyed by aggregate id and carrying its version.
-COLLECTION_OF_AGGREGATE = {
-    "Team": TEAMS,
-    "ApiKey": API_KEYS,
-    "OAuthClient": OAUTH_CLIENTS,
-    "OAuthToken": OAUTH_TOKENS,
-    "Chatbot": CHATBOTS,
-    "WidgetChannel": WIDGET_CHANNELS,
-    "Participant": PARTICIPANTS,
-    "ChatSession": SESSIONS,
-    "File": FILES,
-    "MessagingChannel": MESSAGING_CHANNELS,
-}
 
 Write = tuple[str, UpdateOne | InsertOne]
-
-
-def stored_json(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 def sort_key(created_at: str, doc_id: str) -> str:
@@ -414,39 +382,39 @@ def is_version_tag(tag: str) -> bool:
 
 
 PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
-    "Team.Created": team_created,
-    "ApiKey.Created": api_key_created,
-    "ApiKey.Revoked": revoked(API_KEYS),
-    "OAuthClient.Created": oauth_client_created,
-    "OAuthToken.Created": oauth_token_created,
-    "OAuthToken.Revoked": revoked(OAUTH_TOKENS),
-    "Chatbot.Created": chatbot_created,
-    "Chatbot.VersionPublished": chatbot_version_published,
-    "Chatbot.PipelineChanged": chatbot_pipeline_changed,
-    "WidgetChannel.Created": widget_channel_created,
-    "WidgetChannel.Disabled": widget_channel_disabled,
-    "WidgetChannel.Enabled": widget_channel_enabled,
-    "Participant.Created": participant_created,
-    "Participant.DataChanged": participant_data_changed,
-    "Participant.Renamed": participant_renamed,
-    "Participant.ScheduleSet": participant_version_moves,
-    "Participant.ScheduleCancelled": participant_version_moves,
-    "Participant.SessionJoined": participant_version_moves,
-    "ChatSession.Created": chat_session_created,
-    "ChatSession.MessagesAppended": chat_session_messages_appended,
-    "ChatSession.UserMessageSubmitted": chat_session_user_message_submitted,
-    "ChatSession.ReplyRecorded": chat_session_reply_recorded,
-    "ChatSession.ReplyFailed": chat_session_reply_failed,
-    "ChatSession.StateChanged": chat_session_state_changed,
-    "ChatSession.Ended": chat_session_ended,
-    "ChatSession.BotMessageRequested": chat_session_bot_message_requested,
-    "ChatSession.BotMessageSent": chat_session_reply_recorded,
-    "ChatSession.DeliveryRecorded": chat_session_delivery_recorded,
-    "ChatSession.Tagged": chat_session_tagged,
-    "ChatSession.Untagged": chat_session_untagged,
-    "MessagingChannel.Created": messaging_channel_created,
-    "File.Created": file_created,
-    "File.Attached": file_attached,
+    events.TEAM_CREATED: team_created,
+    events.API_KEY_CREATED: api_key_created,
+    events.API_KEY_REVOKED: revoked(API_KEYS),
+    events.OAUTH_CLIENT_CREATED: oauth_client_created,
+    events.OAUTH_TOKEN_CREATED: oauth_token_created,
+    events.OAUTH_TOKEN_REVOKED: revoked(OAUTH_TOKENS),
+    events.CHATBOT_CREATED: chatbot_created,
+    events.CHATBOT_VERSION_PUBLISHED: chatbot_version_published,
+    events.CHATBOT_PIPELINE_CHANGED: chatbot_pipeline_changed,
+    events.WIDGET_CHANNEL_CREATED: widget_channel_created,
+    events.WIDGET_CHANNEL_DISABLED: widget_channel_disabled,
+    events.WIDGET_CHANNEL_ENABLED: widget_channel_enabled,
+    events.PARTICIPANT_CREATED: participant_created,
+    events.PARTICIPANT_DATA_CHANGED: participant_data_changed,
+    events.PARTICIPANT_RENAMED: participant_renamed,
+    events.PARTICIPANT_SCHEDULE_SET: participant_version_moves,
+    events.PARTICIPANT_SCHEDULE_CANCELLED: participant_version_moves,
+    events.PARTICIPANT_SESSION_JOINED: participant_version_moves,
+    events.CHAT_SESSION_CREATED: chat_session_created,
+    events.CHAT_SESSION_MESSAGES_APPENDED: chat_session_messages_appended,
+    events.CHAT_SESSION_USER_MESSAGE_SUBMITTED: chat_session_user_message_submitted,
+    events.CHAT_SESSION_REPLY_RECORDED: chat_session_reply_recorded,
+    events.CHAT_SESSION_REPLY_FAILED: chat_session_reply_failed,
+    events.CHAT_SESSION_STATE_CHANGED: chat_session_state_changed,
+    events.CHAT_SESSION_ENDED: chat_session_ended,
+    events.CHAT_SESSION_BOT_MESSAGE_REQUESTED: chat_session_bot_message_requested,
+    events.CHAT_SESSION_BOT_MESSAGE_SENT: chat_session_reply_recorded,
+    events.CHAT_SESSION_DELIVERY_RECORDED: chat_session_delivery_recorded,
+    events.CHAT_SESSION_TAGGED: chat_session_tagged,
+    events.CHAT_SESSION_UNTAGGED: chat_session_untagged,
+    events.MESSAGING_CHANNEL_CREATED: messaging_channel_created,
+    events.FILE_CREATED: file_created,
+    events.FILE_ATTACHED: file_attached,
 }
 
 

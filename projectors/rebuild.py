@@ -10,8 +10,8 @@ from itertools import islice
 from pymongo.database import Database
 
 from projectors.indexes import ensure_indexes
-from projectors.projections import COLLECTIONS
 from projectors.runner import apply
+from schemas.read_models import COLLECTIONS
 
 PAGE = 1000
 

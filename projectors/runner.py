@@ -19,14 +19,15 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from infra.heartbeat import Heartbeat
-from infra.kafka import Poller, make_consumer
+from infra.kafka import PROJECTORS_GROUP, Poller, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
-from projectors.projections import COLLECTIONS, writes_for
+from projectors.projections import writes_for
 from schemas.events import TOPICS
+from schemas.read_models import COLLECTIONS
 
 log = logging.getLogger(__name__)
 
-GROUP = "ocs-projectors"
+GROUP = PROJECTORS_GROUP
 RETRY_SLEEP_S = 0.5
 # Tries of one event, with MongoDB up, before it is parked.
 POISON_ATTEMPTS = 3

@@ -8,14 +8,14 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, request, stream_with_context
 from pymongo.database import Database
 
-from command_api.domain.widget_channel import widget_channel_id
 from infra.chat_access import SessionAccess, WidgetAccess, admit_chat_caller
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
-from projectors.projections import MESSAGES, SESSIONS, TASKS, WIDGET_CHANNELS
 from query_api.message_feed import MessageFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, detail, error
+from schemas.ids import widget_channel_id
+from schemas.read_models import MESSAGES, SESSIONS, TASKS, WIDGET_CHANNELS
 
 DEFAULT_POLL_LIMIT = 50
 STREAM_KEEPALIVE_S = 15

@@ -5,8 +5,8 @@ from uuid import UUID
 from pymongo.database import Database
 
 from infra.authentication import StoredKey, StoredToken, epoch_s
-from infra.permissions import DEFAULT_ROLE
-from projectors.projections import API_KEYS, OAUTH_TOKENS
+from schemas.read_models import API_KEYS, OAUTH_TOKENS
+from schemas.roles import DEFAULT_ROLE
 
 
 class ReadModelCredentials:

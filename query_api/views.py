@@ -5,10 +5,10 @@ import uuid
 from flask import request
 from pymongo.database import Database
 
-from projectors.projections import CHATBOTS, FILES, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS
 from query_api.pagination import paginate
 from schemas import representations
 from schemas.errors import detail, field_errors
+from schemas.read_models import CHATBOTS, FILES, MESSAGES, PARTICIPANTS, SESSIONS, TEAMS
 
 
 def is_uuid(value: str) -> bool:

@@ -361,43 +361,81 @@ class FileAttached(Payload):
     message_id = fields.Str(required=True)
 
 
-# Event type (`<Aggregate>.<Event>`) -> payload schema.
+# Event types (`<Aggregate>.<Event>`, the domain event's class name), the one spelling every producer and
+# consumer uses.
+TEAM_CREATED = "Team.Created"
+API_KEY_CREATED = "ApiKey.Created"
+API_KEY_REVOKED = "ApiKey.Revoked"
+OAUTH_CLIENT_CREATED = "OAuthClient.Created"
+AUTHORIZATION_CODE_CREATED = "AuthorizationCode.Created"
+AUTHORIZATION_CODE_REDEEMED = "AuthorizationCode.Redeemed"
+OAUTH_TOKEN_CREATED = "OAuthToken.Created"
+OAUTH_TOKEN_REVOKED = "OAuthToken.Revoked"
+CHATBOT_CREATED = "Chatbot.Created"
+CHATBOT_VERSION_PUBLISHED = "Chatbot.VersionPublished"
+CHATBOT_PIPELINE_CHANGED = "Chatbot.PipelineChanged"
+WIDGET_CHANNEL_CREATED = "WidgetChannel.Created"
+PARTICIPANT_CREATED = "Participant.Created"
+CHAT_SESSION_CREATED = "ChatSession.Created"
+CHAT_SESSION_MESSAGES_APPENDED = "ChatSession.MessagesAppended"
+CHAT_SESSION_USER_MESSAGE_SUBMITTED = "ChatSession.UserMessageSubmitted"
+CHAT_SESSION_STATE_CHANGED = "ChatSession.StateChanged"
+CHAT_SESSION_ENDED = "ChatSession.Ended"
+CHAT_SESSION_BOT_MESSAGE_REQUESTED = "ChatSession.BotMessageRequested"
+CHAT_SESSION_BOT_MESSAGE_SENT = "ChatSession.BotMessageSent"
+CHAT_SESSION_DELIVERY_RECORDED = "ChatSession.DeliveryRecorded"
+CHAT_SESSION_TAGGED = "ChatSession.Tagged"
+CHAT_SESSION_UNTAGGED = "ChatSession.Untagged"
+CHAT_SESSION_REPLY_RECORDED = "ChatSession.ReplyRecorded"
+CHAT_SESSION_REPLY_FAILED = "ChatSession.ReplyFailed"
+PARTICIPANT_DATA_CHANGED = "Participant.DataChanged"
+PARTICIPANT_RENAMED = "Participant.Renamed"
+PARTICIPANT_SESSION_JOINED = "Participant.SessionJoined"
+PARTICIPANT_SCHEDULE_SET = "Participant.ScheduleSet"
+PARTICIPANT_SCHEDULE_CANCELLED = "Participant.ScheduleCancelled"
+WIDGET_CHANNEL_DISABLED = "WidgetChannel.Disabled"
+WIDGET_CHANNEL_ENABLED = "WidgetChannel.Enabled"
+MESSAGING_CHANNEL_CREATED = "MessagingChannel.Created"
+FILE_CREATED = "File.Created"
+FILE_ATTACHED = "File.Attached"
+
+# Event type -> payload schema.
 PAYLOADS: dict[str, type[Payload]] = {
-    "Team.Created": TeamCreated,
-    "ApiKey.Created": ApiKeyCreated,
-    "ApiKey.Revoked": ApiKeyRevoked,
-    "OAuthClient.Created": OAuthClientCreated,
-    "AuthorizationCode.Created": AuthorizationCodeCreated,
-    "AuthorizationCode.Redeemed": AuthorizationCodeRedeemed,
-    "OAuthToken.Created": OAuthTokenCreated,
-    "OAuthToken.Revoked": OAuthTokenRevoked,
-    "Chatbot.Created": ChatbotCreated,
-    "Chatbot.VersionPublished": ChatbotVersionPublished,
-    "Chatbot.PipelineChanged": ChatbotPipelineChanged,
-    "WidgetChannel.Created": WidgetChannelCreated,
-    "Participant.Created": ParticipantCreated,
-    "ChatSession.Created": ChatSessionCreated,
-    "ChatSession.MessagesAppended": ChatSessionMessagesAppended,
-    "ChatSession.UserMessageSubmitted": ChatSessionUserMessageSubmitted,
-    "ChatSession.StateChanged": ChatSessionStateChanged,
-    "ChatSession.Ended": ChatSessionEnded,
-    "ChatSession.BotMessageRequested": ChatSessionBotMessageRequested,
-    "ChatSession.BotMessageSent": ChatSessionBotMessageSent,
-    "ChatSession.DeliveryRecorded": ChatSessionDeliveryRecorded,
-    "ChatSession.Tagged": ChatSessionTagged,
-    "ChatSession.Untagged": ChatSessionUntagged,
-    "ChatSession.ReplyRecorded": ChatSessionReplyRecorded,
-    "ChatSession.ReplyFailed": ChatSessionReplyFailed,
-    "Participant.DataChanged": ParticipantDataChanged,
-    "Participant.Renamed": ParticipantRenamed,
-    "Participant.SessionJoined": ParticipantSessionJoined,
-    "Participant.ScheduleSet": ParticipantScheduleSet,
-    "Participant.ScheduleCancelled": ParticipantScheduleCancelled,
-    "WidgetChannel.Disabled": WidgetChannelDisabled,
-    "WidgetChannel.Enabled": WidgetChannelEnabled,
-    "MessagingChannel.Created": MessagingChannelCreated,
-    "File.Created": FileCreated,
-    "File.Attached": FileAttached,
+    TEAM_CREATED: TeamCreated,
+    API_KEY_CREATED: ApiKeyCreated,
+    API_KEY_REVOKED: ApiKeyRevoked,
+    OAUTH_CLIENT_CREATED: OAuthClientCreated,
+    AUTHORIZATION_CODE_CREATED: AuthorizationCodeCreated,
+    AUTHORIZATION_CODE_REDEEMED: AuthorizationCodeRedeemed,
+    OAUTH_TOKEN_CREATED: OAuthTokenCreated,
+    OAUTH_TOKEN_REVOKED: OAuthTokenRevoked,
+    CHATBOT_CREATED: ChatbotCreated,
+    CHATBOT_VERSION_PUBLISHED: ChatbotVersionPublished,
+    CHATBOT_PIPELINE_CHANGED: ChatbotPipelineChanged,
+    WIDGET_CHANNEL_CREATED: WidgetChannelCreated,
+    PARTICIPANT_CREATED: ParticipantCreated,
+    CHAT_SESSION_CREATED: ChatSessionCreated,
+    CHAT_SESSION_MESSAGES_APPENDED: ChatSessionMessagesAppended,
+    CHAT_SESSION_USER_MESSAGE_SUBMITTED: ChatSessionUserMessageSubmitted,
+    CHAT_SESSION_STATE_CHANGED: ChatSessionStateChanged,
+    CHAT_SESSION_ENDED: ChatSessionEnded,
+    CHAT_SESSION_BOT_MESSAGE_REQUESTED: ChatSessionBotMessageRequested,
+    CHAT_SESSION_BOT_MESSAGE_SENT: ChatSessionBotMessageSent,
+    CHAT_SESSION_DELIVERY_RECORDED: ChatSessionDeliveryRecorded,
+    CHAT_SESSION_TAGGED: ChatSessionTagged,
+    CHAT_SESSION_UNTAGGED: ChatSessionUntagged,
+    CHAT_SESSION_REPLY_RECORDED: ChatSessionReplyRecorded,
+    CHAT_SESSION_REPLY_FAILED: ChatSessionReplyFailed,
+    PARTICIPANT_DATA_CHANGED: ParticipantDataChanged,
+    PARTICIPANT_RENAMED: ParticipantRenamed,
+    PARTICIPANT_SESSION_JOINED: ParticipantSessionJoined,
+    PARTICIPANT_SCHEDULE_SET: ParticipantScheduleSet,
+    PARTICIPANT_SCHEDULE_CANCELLED: ParticipantScheduleCancelled,
+    WIDGET_CHANNEL_DISABLED: WidgetChannelDisabled,
+    WIDGET_CHANNEL_ENABLED: WidgetChannelEnabled,
+    MESSAGING_CHANNEL_CREATED: MessagingChannelCreated,
+    FILE_CREATED: FileCreated,
+    FILE_ATTACHED: FileAttached,
 }
 
 # One instance per event type, made once: building a marshmallow schema costs more than using it, and the

@@ -2,7 +2,6 @@
 
 from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
-from command_api.domain.chat_session import PAGE_CONTEXT_KEY
 from schemas.errors import drf_shaped, error, field_errors, openai_error
 from schemas.fields import (
     Boolean,
@@ -16,6 +15,7 @@ from schemas.fields import (
     Uuid,
     type_name,
 )
+from schemas.session_state import PAGE_CONTEXT_KEY
 
 MESSAGE_ROLES = ("system", "user", "assistant")
 PLATFORMS = (

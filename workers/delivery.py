@@ -18,7 +18,6 @@ from infra.credentials import webhook_secret, webhook_signature
 
 log = logging.getLogger(__name__)
 
-DELIVERED_TYPE = "ChatSession.BotMessageSent"
 BACKOFF_S = 0.5
 
 
@@ -30,9 +29,8 @@ class WebhookDelivery:
         self.attempts = attempts
         self.timeout_s = timeout_s
 
-    def handle(self, envelope: dict) -> None:
-        if envelope["type"] != DELIVERED_TYPE:
-            return
+    def deliver(self, envelope: dict) -> None:
+        """A bot message was sent: POST it to its channel's webhook, once."""
         data = envelope["data"]
         channel = load(self.app, data["channel_id"], MessagingChannel)
         session = load(self.app, envelope["aggregate_id"], ChatSession)
@@ -42,7 +40,7 @@ class WebhookDelivery:
         body = json.dumps(
             {
                 "event_id": envelope["event_id"],
-                "type": DELIVERED_TYPE,
+                "type": envelope["type"],
                 "team": envelope["team"],
                 "session_id": envelope["aggregate_id"],
                 **data,
@@ -51,10 +49,9 @@ class WebhookDelivery:
         delivered, attempts, error = self.post(channel, body, envelope["event_id"])
         self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, delivered, attempts, error))
 
-    def give_up(self, envelope: dict, error: Exception) -> None:
-        if envelope["type"] == DELIVERED_TYPE:
-            message_id = envelope["data"]["message"]["id"]
-            self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, False, 0, repr(error)))
+    def record_undelivered(self, envelope: dict, error: Exception) -> None:
+        message_id = envelope["data"]["message"]["id"]
+        self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, False, 0, repr(error)))
 
     def post(self, channel: MessagingChannel, body: bytes, event_id: str) -> tuple[bool, int, str | None]:
         signature = webhook_signature(webhook_secret(self.secret_key, str(channel.id)), body)

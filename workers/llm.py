@@ -15,9 +15,6 @@ from infra.metrics import LLM_CALL_SECONDS, LLM_ERRORS
 
 log = logging.getLogger(__name__)
 
-# `openai`: any OpenAI-compatible endpoint; `echo`: offline, replies with the last message.
-PROVIDERS = ("openai", "echo")
-
 # Worth another attempt: the provider may answer next time.
 TRANSIENT = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 BACKOFF_S = 0.5

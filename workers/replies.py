@@ -6,7 +6,7 @@ answer is refused for a task answered in the meantime, so each task gets exactly
 """
 
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -50,23 +50,24 @@ class ReplyProducer:
         self.llm = llm
         self.pipelines = PipelineEngine(llm)
 
-    def handle(self, envelope: dict) -> None:
-        """The worker's part: answer what no request is answering itself."""
+    def answer_submitted(self, envelope: dict) -> None:
+        """A user's message was accepted: answer it, unless a request is answering it itself."""
         data = envelope["data"]
-        session_id = envelope["aggregate_id"]
-        try:
-            if envelope["type"] == "ChatSession.UserMessageSubmitted" and not data.get("answered_in_request"):
-                self.answer(session_id, data["task_id"], data["message"], data.get("version_number"))
-            elif envelope["type"] == "ChatSession.BotMessageRequested":
-                self.send_bot_message(session_id, data["task_id"], data["prompt_text"], data["message_text"])
-        except NoReply:
-            pass  # recorded as the task's failure
+        if not data.get("answered_in_request"):
+            with suppress(NoReply):  # recorded as the task's failure
+                self.answer(envelope["aggregate_id"], data["task_id"], data["message"], data.get("version_number"))
 
-    def give_up(self, envelope: dict, error: Exception) -> None:
+    def send_requested(self, envelope: dict) -> None:
+        """A trigger asked the bot to message the participant."""
+        data = envelope["data"]
+        with suppress(NoReply):  # recorded as the task's failure
+            self.send_bot_message(envelope["aggregate_id"], data["task_id"], data["prompt_text"], data["message_text"])
+
+    def record_failure(self, envelope: dict, error: Exception) -> None:
         """Record that a task could not be answered, so its user sees an error instead of waiting."""
-        task_id = envelope["data"].get("task_id")
-        if task_id and envelope["type"] in ("ChatSession.UserMessageSubmitted", "ChatSession.BotMessageRequested"):
-            self.bus.handle(commands.RecordReplyFailure(envelope["aggregate_id"], task_id, repr(error), False))
+        self.bus.handle(
+            commands.RecordReplyFailure(envelope["aggregate_id"], envelope["data"]["task_id"], repr(error), False)
+        )
 
     def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
         """Produce and record the reply to one message (through the chatbot's pipeline if it has one); the

@@ -17,11 +17,9 @@ from kafka.structs import OffsetAndMetadata
 from infra.heartbeat import Heartbeat
 from infra.kafka import Poller, make_consumer
 from infra.logs import REQUEST_ID
-from schemas.events import TOPICS
 
 log = logging.getLogger(__name__)
 
-TOPIC = TOPICS["ChatSession"]
 # Tries before the failure is recorded as the event's outcome (so a user's task ends instead of hanging).
 ATTEMPTS = 5
 RETRY_SLEEP_S = 0.5
@@ -53,11 +51,19 @@ class PartitionProgress:
 
 class Worker:
     def __init__(
-        self, bootstrap: str, group: str, handle, give_up, concurrency: int, heartbeat: Heartbeat, pace_s: float = 0.0
+        self,
+        bootstrap: str,
+        group: str,
+        topics,
+        handle,
+        give_up,
+        concurrency: int,
+        heartbeat: Heartbeat,
+        pace_s: float = 0.0,
     ):
         """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done;
         `pace_s`: the least time between polls (`infra.kafka.Poller`)."""
-        self.consumer = make_consumer(bootstrap, group, [TOPIC])
+        self.consumer = make_consumer(bootstrap, group, topics)
         self.give_up = give_up
         self.stopping = threading.Event()
         self.poller = Poller(self.consumer, pace_s)

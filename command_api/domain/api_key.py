@@ -3,8 +3,9 @@ It acts as one user of its team, with that user's roles, until it is revoked or 
 
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
-from infra.permissions import DEFAULT_ROLE
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
+from schemas.roles import DEFAULT_ROLE
 
 
 class ApiKey(OcsAggregate):

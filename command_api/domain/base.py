@@ -1,17 +1,8 @@
 """The base aggregate: every event names the team it belongs to, so subscribers can filter by tenant."""
 
 from datetime import datetime, timezone
-from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
-
-# Namespace for ids derived from natural keys (team slug, key prefix, ...):
-# deriving them makes "create" unique on the write model without a lookup table.
-OCS_NAMESPACE = uuid5(NAMESPACE_URL, "https://openchatstudio.com/ocs-cqrs")
-
-
-def derived_id(kind: str, *parts: str) -> UUID:
-    return uuid5(OCS_NAMESPACE, ":".join((kind, *parts)))
 
 
 class OcsAggregate(Aggregate):

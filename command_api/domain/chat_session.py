@@ -7,12 +7,10 @@ only in the events, so snapshots of long sessions stay small.
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id, utc_iso
+from command_api.domain.base import OcsAggregate, utc_iso
+from schemas.ids import derived_id
+from schemas.session_state import PAGE_CONTEXT_KEY, REMOTE_CONTEXT_KEY
 
-# The session state key that only the `page_context` parameter may set (SPEC §9.1).
-PAGE_CONTEXT_KEY = "page_context"
-# The session state key a chat message's `context` replaces (SPEC §3.17).
-REMOTE_CONTEXT_KEY = "remote_context"
 # Statuses a processed message moves to `active` (SPEC §4.2, activation).
 NOT_YET_ACTIVE = ("setup", "pending")
 # The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).

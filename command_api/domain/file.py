@@ -4,7 +4,8 @@ file store, written before this aggregate records them."""
 import secrets
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 # Uploaded files not attached to a message within this time may be deleted (SPEC §3.16).
 UNATTACHED_LIFETIME_S = 24 * 3600

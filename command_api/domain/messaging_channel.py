@@ -7,7 +7,8 @@ There is at most one channel per chatbot and platform, so its id is derived from
 
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 # Team-level channels of OCS that no chatbot-owned messaging channel stands for.
 NOT_MESSAGING = ("api", "web", "embedded_widget")

@@ -3,7 +3,8 @@ machine clients, which chatbots. Only a hash of its secret is recorded; its id i
 
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 CLIENT_CREDENTIALS = "client_credentials"
 AUTHORIZATION_CODE = "authorization_code"

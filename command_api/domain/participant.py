@@ -3,7 +3,8 @@
 import hashlib
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 
 class Participant(OcsAggregate):

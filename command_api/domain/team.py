@@ -2,7 +2,8 @@
 
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 
 class Team(OcsAggregate):

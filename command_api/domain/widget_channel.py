@@ -6,7 +6,8 @@ embed key: a chatbot has at most one such channel, whose id is derived from the 
 
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, derived_id
+from command_api.domain.base import OcsAggregate
+from schemas.ids import derived_id
 
 AUTH_LEVELS = ("none", "embed_key", "session_token")
 CREDENTIAL_MODES = ("embed_key", "oauth")
@@ -59,10 +60,6 @@ class WidgetChannel(OcsAggregate):
     def enable(self) -> None:
         if not self.enabled:
             self.trigger_event(self.Enabled)
-
-
-def widget_channel_id(embed_key: str) -> UUID:
-    return derived_id("widget_channel", embed_key)
 
 
 def oauth_widget_channel_id(chatbot_id: str) -> UUID:

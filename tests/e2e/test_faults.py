@@ -18,8 +18,8 @@ import requests
 
 from command_api.application import OcsApplication
 from infra.local_servers import free_port
-from projectors.projections import COLLECTIONS
 from projectors.rebuild import rebuild
+from schemas.read_models import COLLECTIONS
 from tests.stack import eventually
 
 # What kill -9 hits, found by its command line (each contains the data dir).

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, max_event_bytes
-from projectors.projections import COLLECTIONS
 from projectors.rebuild import rebuild
+from schemas.read_models import COLLECTIONS
 from tests.stack import ChatClient, eventually
 
 LIMIT = max_event_bytes(DEFAULT_MAX_MESSAGE_BYTES)

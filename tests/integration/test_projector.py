@@ -1,8 +1,8 @@
 """Projections applied to the real MongoDB-protocol server: idempotent, in aggregate order, rebuildable."""
 
-from projectors.projections import COLLECTION_OF_AGGREGATE, COLLECTIONS
 from projectors.rebuild import rebuild
 from projectors.runner import apply
+from schemas.read_models import COLLECTION_OF_AGGREGATE, COLLECTIONS
 from tests.integration.conftest import record_workload
 from tests.stack import eventually
 

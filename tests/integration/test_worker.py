@@ -5,6 +5,8 @@ import threading
 import pytest
 
 from command_api import commands
+from schemas import events
+from schemas.events import TOPICS
 from tests.fake_llm import FakeLlm
 from tests.stack import eventually
 from tests.write_model import new_team_with_chatbot
@@ -35,7 +37,7 @@ def submitted(servers, fake_llm):
     (envelope,) = [
         e
         for e in system.app.all_envelopes()
-        if e["aggregate_id"] == session_id and e["type"] == "ChatSession.UserMessageSubmitted"
+        if e["aggregate_id"] == session_id and e["type"] == events.CHAT_SESSION_USER_MESSAGE_SUBMITTED
     ]
     return system, envelope
 
@@ -44,7 +46,7 @@ def replies(system, session_id: str) -> list[dict]:
     return [
         e
         for e in system.app.all_envelopes()
-        if e["aggregate_id"] == session_id and e["type"] == "ChatSession.ReplyRecorded"
+        if e["aggregate_id"] == session_id and e["type"] == events.CHAT_SESSION_REPLY_RECORDED
     ]
 
 
@@ -55,15 +57,15 @@ def producer(system) -> ReplyProducer:
 def test_a_redelivered_message_is_answered_once_and_the_llm_called_once(submitted, fake_llm):
     system, envelope = submitted
     worker = producer(system)
-    worker.handle(envelope)
-    worker.handle(envelope)
+    worker.answer_submitted(envelope)
+    worker.answer_submitted(envelope)
     assert len(replies(system, envelope["aggregate_id"])) == 1
     assert len(fake_llm.requests_containing("hello")) == 1
 
 
 def test_two_workers_racing_on_one_message_record_one_reply(submitted, fake_llm):
     system, envelope = submitted
-    racers = [threading.Thread(target=producer(system).handle, args=(envelope,)) for _ in range(2)]
+    racers = [threading.Thread(target=producer(system).answer_submitted, args=(envelope,)) for _ in range(2)]
     for racer in racers:
         racer.start()
     for racer in racers:
@@ -85,6 +87,7 @@ def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(
     worker = Worker(
         system.settings.kafka_bootstrap,
         f"test-{envelope['event_id']}",
+        [TOPICS["ChatSession"]],
         always_failing,
         lambda value, error: given_up.append((value["event_id"], repr(error))),
         4,

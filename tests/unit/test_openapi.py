@@ -18,10 +18,11 @@ from command_api.credentials import WriteModelCredentials
 from infra import health, metrics
 from infra.docs import DOCS_PATHS, PAGE, create_docs_app
 from infra.session_tokens import SessionTokens
-from projectors.projections import MESSAGES, writes_for
+from projectors.projections import writes_for
 from query_api import app as query_app
 from schemas import representations
 from schemas.openapi import OPENAPI_VERSION, TITLE, openapi_document
+from schemas.read_models import MESSAGES
 from schemas.requests import (
     PLATFORMS,
     ApiMessageRequest,

@@ -17,7 +17,7 @@ Edges are `{"from": id, "to": id}`; a router has one edge per route, `{"from", "
 runs from the one `start` to the one `end` without cycles, so every run ends.
 """
 
-from workers.llm import PROVIDERS
+from schemas.chatbots import PROVIDERS
 from workers.pipelines.python_node import PythonNodeError, check_code
 
 # Far more than any chatbot needs; they bound the work of checking and running one.

@@ -1,0 +1,15 @@
+"""Ids derived from natural keys (a team's slug, a key's prefix, a widget's embed key, ...): deriving them makes
+"create" unique on the write model without a lookup table, and lets any side find a document by what it holds."""
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+OCS_NAMESPACE = uuid5(NAMESPACE_URL, "https://openchatstudio.com/ocs-cqrs")
+
+
+def derived_id(kind: str, *parts: str) -> UUID:
+    return uuid5(OCS_NAMESPACE, ":".join((kind, *parts)))
+
+
+def widget_channel_id(embed_key: str) -> UUID:
+    """The widget channel an embed key belongs to."""
+    return derived_id("widget_channel", embed_key)

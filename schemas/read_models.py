@@ -1,0 +1,52 @@
+"""The MongoDB read models, as every side names them: the projectors write them, the query API reads them, and
+commands wait for them (read-your-writes)."""
+
+import json
+
+# Collections, in the order a batch's writes are applied: a session document's version moves last,
+# so whoever waits for it (read-your-writes) also sees the messages written with it.
+TEAMS = "teams"
+API_KEYS = "api_keys"
+OAUTH_CLIENTS = "oauth_clients"
+OAUTH_TOKENS = "oauth_tokens"
+CHATBOTS = "chatbots"
+WIDGET_CHANNELS = "widget_channels"
+MESSAGING_CHANNELS = "messaging_channels"
+PARTICIPANTS = "participants"
+FILES = "files"
+MESSAGES = "messages"
+TASKS = "tasks"
+SESSIONS = "sessions"
+COLLECTIONS = (
+    TEAMS,
+    API_KEYS,
+    OAUTH_CLIENTS,
+    OAUTH_TOKENS,
+    CHATBOTS,
+    WIDGET_CHANNELS,
+    MESSAGING_CHANNELS,
+    PARTICIPANTS,
+    FILES,
+    MESSAGES,
+    TASKS,
+    SESSIONS,
+)
+# Each aggregate's own document, keyed by aggregate id and carrying its version.
+COLLECTION_OF_AGGREGATE = {
+    "Team": TEAMS,
+    "ApiKey": API_KEYS,
+    "OAuthClient": OAUTH_CLIENTS,
+    "OAuthToken": OAUTH_TOKENS,
+    "Chatbot": CHATBOTS,
+    "WidgetChannel": WIDGET_CHANNELS,
+    "Participant": PARTICIPANTS,
+    "ChatSession": SESSIONS,
+    "File": FILES,
+    "MessagingChannel": MESSAGING_CHANNELS,
+}
+
+
+def stored_json(value) -> str:
+    """Free-form client JSON as the read models keep it: as JSON text, since MongoDB restricts field names (no NUL,
+    `$` and `.` only in some places) and a client must not be able to write an event no projection can store."""
+    return json.dumps(value, separators=(",", ":"))
