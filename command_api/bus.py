@@ -2,8 +2,8 @@
 
 from eventsourcing.persistence import IntegrityError
 
-from command_api.application import OcsApplication
 from command_api.handlers import HANDLERS
+from command_api.write_model.application import OcsApplication
 
 # Each retry reloads the aggregates, so a conflict costs one more read and decision; a handful of
 # attempts covers any realistic burst of writers on one aggregate.

@@ -9,8 +9,8 @@ from command_api.bus import CommandBus
 from command_api.chat_access import WriteModelChatAccess
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.widget_channel import WidgetChannel, oauth_widget_channel_id
-from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
+from command_api.write_model.repository import load
 from infra.authentication import CredentialStore, bearer_token, oauth_caller
 from infra.chat_access import admit_chat_caller, admit_widget, embed_key, host_allowed, request_host
 from infra.rate_limits import client_address, throttle

@@ -1,9 +1,9 @@
 """Chat admission on the command side: sessions and widgets as the write model knows them."""
 
-from command_api.application import OcsApplication
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.widget_channel import WidgetChannel
-from command_api.handlers import load
+from command_api.write_model.application import OcsApplication
+from command_api.write_model.repository import load
 from infra.chat_access import SessionAccess, WidgetAccess
 from schemas.ids import widget_channel_id
 

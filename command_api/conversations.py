@@ -8,11 +8,12 @@ import time
 from flask import Blueprint, Response, g
 
 from command_api import commands
-from command_api.application import EventTooLarge
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
-from command_api.handlers import conversing_chatbot, load
+from command_api.handlers import conversing_chatbot
 from command_api.read_your_writes import ReadModelWaiter
+from command_api.write_model.application import EventTooLarge
+from command_api.write_model.repository import load
 from infra.authentication import FORBIDDEN
 from infra.web import json_body, json_response, validated
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error

@@ -2,10 +2,10 @@
 
 from uuid import UUID
 
-from command_api.application import OcsApplication
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.oauth_token import OAuthToken
-from command_api.handlers import load
+from command_api.write_model.application import OcsApplication
+from command_api.write_model.repository import load
 from infra.authentication import StoredKey, StoredToken, epoch_s
 
 

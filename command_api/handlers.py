@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 from uuid import UUID, uuid4
 
 from command_api import commands
-from command_api.application import AggregateNotFoundError, OcsApplication
 from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.authorization_code import AuthorizationCode
 from command_api.domain.base import utc_iso
@@ -40,6 +39,8 @@ from command_api.domain.widget_channel import (
 )
 from command_api.domain.widget_channel import PLATFORM as WIDGET_PLATFORM
 from command_api.uploads import MAX_FILE_BYTES, refusal, sniffed_type
+from command_api.write_model.application import OcsApplication
+from command_api.write_model.repository import load
 from infra.credentials import hash_secret, new_api_key, new_embed_key, new_oauth_client
 from schemas.chatbots import PROVIDERS
 from schemas.errors import ApiError, detail, error, field_errors, oauth_error
@@ -60,15 +61,6 @@ class Outcome:
 
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
-
-
-def load(app: OcsApplication, aggregate_id, kind: type):
-    """The aggregate of that kind with that id, or None."""
-    try:
-        aggregate = app.repository.get(UUID(str(aggregate_id)))
-    except (AggregateNotFoundError, ValueError):
-        return None
-    return aggregate if isinstance(aggregate, kind) else None
 
 
 def require_team(app: OcsApplication, slug: str) -> Team:

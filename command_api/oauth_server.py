@@ -43,8 +43,8 @@ from command_api.bus import CommandBus
 from command_api.domain.authorization_code import AuthorizationCode
 from command_api.domain.oauth_client import AUTHORIZATION_CODE, SCOPES, OAuthClient, oauth_client_id
 from command_api.domain.oauth_token import OAuthToken
-from command_api.handlers import load
 from command_api.read_your_writes import ReadModelWaiter
+from command_api.write_model.repository import load
 from infra.authentication import CredentialStore, authenticate, split_oauth_token
 from infra.credentials import hash_secret, new_id_secret, secret_matches
 from infra.rate_limits import client_address, throttle

@@ -23,7 +23,7 @@ from collections import defaultdict, deque
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import CorruptRecordError, InvalidRecordError, MessageSizeTooLargeError
 
-from command_api.application import OcsApplication
+from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, ensure_topics, make_producer, partition_for, tail
 from infra.metrics import EVENTS_PARKED, EVENTS_PUBLISHED

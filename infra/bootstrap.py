@@ -8,12 +8,12 @@ from pymongo.database import Database
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from command_api import app as command_app
-from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.credentials import WriteModelCredentials
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import GROUP as RELAY
 from command_api.relay import Relay
+from command_api.write_model.application import OcsApplication
 from infra import health, metrics, rate_limits
 from infra.config import Settings
 from infra.dead_letters import DeadLetters

@@ -9,11 +9,11 @@ import urllib.error
 import urllib.request
 
 from command_api import commands
-from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.messaging_channel import MessagingChannel
-from command_api.handlers import load
+from command_api.write_model.application import OcsApplication
+from command_api.write_model.repository import load
 from infra.credentials import webhook_secret, webhook_signature
 
 log = logging.getLogger(__name__)

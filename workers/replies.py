@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from command_api import commands
-from command_api.application import EventTooLarge, OcsApplication
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
-from command_api.handlers import load
+from command_api.write_model.application import EventTooLarge, OcsApplication
+from command_api.write_model.repository import load
 from workers.llm import LlmCall, LlmClients, LlmFailure
 from workers.pipelines.engine import PipelineEngine
 from workers.pipelines.python_node import PythonNodeError

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from command_api.application import OcsApplication
+from command_api.write_model.application import OcsApplication
 from infra.local_servers import free_port
 from projectors.rebuild import rebuild
 from schemas.read_models import COLLECTIONS

@@ -3,8 +3,8 @@
 import threading
 
 from command_api import commands
-from command_api.application import OcsApplication
 from command_api.bus import CommandBus
+from command_api.write_model.application import OcsApplication
 
 
 def open_at_once(event_store_url: str, files_dir, openers: int) -> list[Exception]:

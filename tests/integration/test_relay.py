@@ -10,9 +10,9 @@ from eventsourcing.persistence import JSONTranscoder
 from kafka import KafkaConsumer
 
 from command_api import commands
-from command_api.application import OcsApplication
 from command_api.bus import CommandBus
 from command_api.relay import GROUP as RELAY
+from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT
 from infra.kafka import EnvelopeJson
 from schemas.events import TOPICS

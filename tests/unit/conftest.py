@@ -8,10 +8,10 @@ from uuid import uuid4
 import pytest
 
 from command_api import commands
-from command_api.application import OcsApplication, to_envelope
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
+from command_api.write_model.application import OcsApplication, to_envelope
 from tests.write_model import new_chatbot
 
 TEAM = "acme"

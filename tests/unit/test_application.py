@@ -6,7 +6,7 @@ from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
-from command_api.handlers import load
+from command_api.write_model.repository import load
 from schemas.errors import ApiError
 
 

@@ -9,7 +9,7 @@ from command_api import bus as bus_module
 from command_api import commands
 from command_api.bus import MAX_ATTEMPTS, CommandBus
 from command_api.domain.chatbot import Chatbot
-from command_api.handlers import load
+from command_api.write_model.repository import load
 from schemas.errors import ApiError
 
 

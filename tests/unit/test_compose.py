@@ -16,7 +16,7 @@ from werkzeug.test import EnvironBuilder
 import infra.config
 import infra.wsgi
 from command_api import app as command_app
-from command_api.event_store import event_store_environment
+from command_api.write_model.event_store import event_store_environment
 from infra.bootstrap import System
 from infra.config import load_settings
 from infra.frontdoor import FrontDoor

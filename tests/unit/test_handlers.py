@@ -8,7 +8,7 @@ from command_api.domain.chat_session import ChatSession, api_channel_id
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import participant_id
 from command_api.domain.team import team_id
-from command_api.handlers import load
+from command_api.write_model.repository import load
 from infra.credentials import secret_matches, split_api_key
 from schemas.errors import ApiError
 

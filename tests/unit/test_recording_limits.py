@@ -4,10 +4,10 @@ encoding round-trips exactly, and a change too large for one broker message is r
 import pytest
 
 from command_api import commands
-from command_api.application import EventTooLarge
 from command_api.domain.chat_session import ChatSession
-from command_api.handlers import load
-from command_api.transcoding import ClientSafeJSONTranscoder
+from command_api.write_model.application import EventTooLarge
+from command_api.write_model.repository import load
+from command_api.write_model.transcoding import ClientSafeJSONTranscoder
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, max_event_bytes
 
 MARKER_SHAPED = [

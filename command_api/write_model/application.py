@@ -9,20 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid5
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import Transcoder
 
 from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
-from command_api.event_store import event_store_environment
-from command_api.transcoding import ClientSafeJSONTranscoder
+from command_api.write_model.event_store import event_store_environment
+from command_api.write_model.transcoding import ClientSafeJSONTranscoder
 from infra.file_store import FileStore
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, max_event_bytes
 from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS, SCHEMA_VERSIONS, TOPICS
 
-__all__ = ["AggregateNotFoundError", "EventTooLarge", "OcsApplication", "to_envelope"]
+__all__ = ["EventTooLarge", "OcsApplication", "to_envelope"]
 
 # The largest log position an envelope can carry, so the size checked is never below the size published.
 LARGEST_POSITION = 2**63 - 1

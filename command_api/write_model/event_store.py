@@ -37,7 +37,7 @@ def event_store_environment(url: str) -> dict[str, str]:
         }
     if parsed.scheme in ("postgres", "postgresql"):
         return {
-            "PERSISTENCE_MODULE": "command_api.postgres_event_store:OcsPostgresFactory",
+            "PERSISTENCE_MODULE": "command_api.write_model.postgres_event_store:OcsPostgresFactory",
             "POSTGRES_DBNAME": parsed.path.lstrip("/"),
             "POSTGRES_HOST": parsed.hostname or "localhost",
             "POSTGRES_PORT": str(parsed.port or 5432),
