@@ -19,7 +19,7 @@ $(WIDGET): tests/e2e/widget/package.json tests/e2e/widget/package-lock.json
 	cd tests/e2e/widget && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 		|| echo "npm install failed: the widget test will be skipped"
 
-.PHONY: install up test test-unit test-integration test-e2e test-slow browser bench
+.PHONY: install up test imports test-unit test-integration test-e2e test-slow browser bench
 install: $(STAMP)
 
 browser: $(WIDGET)
@@ -39,8 +39,13 @@ postgres:
 up: $(STAMP)
 	$(VENV)/bin/ocs up $(ARGS)
 
+# The import rules (docs/architecture.md, contracts in pyproject.toml) first: a wrong import fails the run.
 test: $(STAMP) browser postgres
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(ARGS)
+
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 test-unit: $(STAMP)
 	$(VENV)/bin/pytest tests/unit $(ARGS)

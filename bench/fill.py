@@ -8,7 +8,7 @@ import time
 from uuid import uuid4
 
 from command_api import commands
-from infra.bootstrap import System
+from infra.wiring.bootstrap import System
 
 
 def create_tenant(system: System, slug: str, provider: str = "echo", base_url: str | None = None) -> dict:

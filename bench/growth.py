@@ -18,8 +18,8 @@ from bench.procs import CpuWindow, ProcessSampler
 from bench.report import judge_growth, judge_rss
 from bench.stack import BenchStack
 from bench.stats import summary
-from infra.bootstrap import System
 from infra.config import load_settings
+from infra.wiring.bootstrap import System
 from query_api.pagination import DEFAULT_PAGE_SIZE
 from schemas.read_models import SESSIONS
 

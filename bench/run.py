@@ -24,8 +24,8 @@ from bench.mongo_ops import MongoOps
 from bench.procs import CpuWindow, ProcessSampler
 from bench.report import judge_load, lines, machine
 from bench.stack import ROOT, BenchStack
-from infra.bootstrap import System
 from infra.config import load_settings
+from infra.wiring.bootstrap import System
 from tests.fake_llm import FakeLlm
 
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.procs import cmdline, descendants
 from infra.config import STACK_FILE
-from infra.local_servers import free_port
+from infra.wiring.local_servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 180
@@ -30,7 +30,16 @@ class BenchStack:
     def start(self) -> "BenchStack":
         self.log = open(self.data_dir / "ocs-up.out", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(self.data_dir), "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "infra.wiring.cli",
+                "up",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,
@@ -66,7 +75,7 @@ class BenchStack:
     def admin(self, *args: str) -> dict:
         """An `ocs admin` command against this stack's data dir, run as a user would (JSON on stdout)."""
         done = subprocess.run(
-            [sys.executable, "-m", "infra.cli", "admin", *args, "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "infra.wiring.cli", "admin", *args, "--data-dir", str(self.data_dir)],
             cwd=ROOT,
             env=self.env,
             capture_output=True,

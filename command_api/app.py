@@ -7,6 +7,7 @@ from command_api.bus import CommandBus
 from command_api.chat import chat_blueprint
 from command_api.conversations import conversations_blueprints
 from command_api.oauth_server import oauth_blueprint
+from command_api.ports import ReplySource
 from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import CredentialStore, require_team_credential
 from infra.session_tokens import SessionTokens
@@ -20,7 +21,6 @@ from schemas.requests import (
     replacement_state,
     tag_names,
 )
-from workers.replies import ReplyProducer
 
 
 def create_app(
@@ -28,7 +28,7 @@ def create_app(
     waiter: ReadModelWaiter,
     credentials: CredentialStore,
     tokens: SessionTokens,
-    replies: ReplyProducer,
+    replies: ReplySource,
 ) -> Flask:
     app = Flask("command_api")
     install_error_handlers(app)

@@ -11,6 +11,7 @@ from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.handlers import conversing_chatbot
+from command_api.ports import NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.write_model.application import EventTooLarge
 from command_api.write_model.repository import load
@@ -19,12 +20,11 @@ from infra.web import json_body, json_response, validated
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
 from schemas.read_models import SESSIONS
 from schemas.requests import ApiMessageRequest, completion_messages
-from workers.replies import NoReply, ReplyProducer
 
 RESET_REPLY = "Conversation reset"
 
 
-def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: ReplyProducer):
+def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: ReplySource):
     """(the OpenAI-compatible blueprint, served under /api and /api/v1; the API channel's, under /channels)."""
     openai_api = Blueprint("openai", __name__)
     channels = Blueprint("channels", __name__)

@@ -47,7 +47,6 @@ from schemas.errors import ApiError, detail, error, field_errors, oauth_error
 from schemas.ids import widget_channel_id
 from schemas.roles import ROLES
 from schemas.session_state import PAGE_CONTEXT_KEY
-from workers.pipelines.definition import PipelineError, validate_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +236,7 @@ def revoke_oauth_token(command: commands.RevokeOAuthToken, app: OcsApplication) 
     return Outcome({"revoked": True}, token)
 
 
-def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> Outcome:
+def create_chatbot(command: commands.CreateChatbot, app: OcsApplication, check_pipeline) -> Outcome:
     require_team(app, command.team)
     if not command.name.strip() or len(command.name) > 128:
         raise detail(400, "a chatbot name is 1 to 128 characters")
@@ -254,26 +253,27 @@ def create_chatbot(command: commands.CreateChatbot, app: OcsApplication) -> Outc
             "model": command.model,
             "base_url": command.base_url,
             "api_key": command.llm_api_key,
-            "pipeline": checked_pipeline(command.pipeline),
+            "pipeline": checked_pipeline(command.pipeline, check_pipeline),
         },
     )
     app.save(chatbot)
     return Outcome({"id": str(chatbot.id), "name": chatbot.name, "version_number": chatbot.version_number}, chatbot)
 
 
-def checked_pipeline(pipeline: dict | None) -> dict | None:
+def checked_pipeline(pipeline: dict | None, check_pipeline) -> dict | None:
+    """`check_pipeline(pipeline)` raises ValueError, saying what is wrong, for one no chatbot may carry."""
     if pipeline is not None:
         try:
-            validate_pipeline(pipeline)
-        except PipelineError as exc:
+            check_pipeline(pipeline)
+        except ValueError as exc:
             raise detail(400, f"invalid pipeline: {exc}") from None
     return pipeline
 
 
-def publish_version(command: commands.PublishVersion, app: OcsApplication) -> Outcome:
+def publish_version(command: commands.PublishVersion, app: OcsApplication, check_pipeline) -> Outcome:
     chatbot = require_chatbot(app, command.chatbot_id)
     if command.pipeline is not None:
-        chatbot.change_pipeline(checked_pipeline(command.pipeline))
+        chatbot.change_pipeline(checked_pipeline(command.pipeline, check_pipeline))
     version = chatbot.publish_version(str(uuid4()), command.description, command.make_default)
     app.save(chatbot)
     return Outcome(

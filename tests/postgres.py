@@ -10,7 +10,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from infra.local_servers import free_port
+from infra.wiring.local_servers import free_port
 
 # The OS user the server runs as when the tests run as root: PostgreSQL refuses to run as root, and
 # Debian's package creates this user.

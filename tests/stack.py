@@ -10,11 +10,11 @@ from pathlib import Path
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from infra.bootstrap import System
-from infra.cli import parser, run_admin
 from infra.config import Settings
-from infra.http_server import api_server
-from infra.local_servers import LocalKafka, LocalMongo, free_port
+from infra.wiring.bootstrap import System
+from infra.wiring.cli import parser, run_admin
+from infra.wiring.http_server import api_server
+from infra.wiring.local_servers import LocalKafka, LocalMongo, free_port
 
 _names = itertools.count(1)
 

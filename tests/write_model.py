@@ -2,6 +2,12 @@
 
 from command_api import commands
 from command_api.bus import CommandBus
+from workers.pipelines.definition import validate_pipeline
+
+
+def new_bus(app) -> CommandBus:
+    """The command bus as the composition root wires it."""
+    return CommandBus(app, check_pipeline=validate_pipeline)
 
 
 def new_chatbot(bus: CommandBus, team: str, **overrides) -> str:

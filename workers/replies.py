@@ -15,6 +15,7 @@ from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
+from command_api.ports import NoReply
 from command_api.write_model.application import EventTooLarge, OcsApplication
 from command_api.write_model.repository import load
 from workers.llm import LlmCall, LlmClients, LlmFailure
@@ -26,10 +27,6 @@ log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
 EVENTS_SCANNED = 4 * HISTORY_MESSAGES
-
-
-class NoReply(Exception):
-    """The task ended in an error, already recorded: the LLM provider or a pipeline node gave no reply."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +41,8 @@ class Task:
 
 
 class ReplyProducer:
+    """The LLM workers' reactions to chat events, and the write side's ReplySource (`command_api.ports`)."""
+
     def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients):
         self.app = app
         self.bus = bus

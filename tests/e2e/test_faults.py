@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from command_api.write_model.application import OcsApplication
-from infra.local_servers import free_port
+from infra.wiring.local_servers import free_port
 from projectors.rebuild import rebuild
 from schemas.read_models import COLLECTIONS
 from tests.stack import eventually
@@ -35,7 +35,7 @@ PARTS = {
 
 def ocs_admin(data_dir: Path, *args: str) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "admin", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "infra.wiring.cli", "admin", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -129,7 +129,7 @@ def faulty_stack(tmp_path, fake_llm):
     """`ocs up` in a subprocess (so its parts can be killed), with a chatbot answering through the fake LLM."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "infra.wiring.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -16,8 +16,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from infra.config import STACK_FILE
 from infra.kafka import EnvelopeJson
-from infra.local_servers import free_port, terminate
-from infra.stack import PROCESSES, start_process, wait_until_healthy
+from infra.wiring.local_servers import free_port, terminate
+from infra.wiring.stack import PROCESSES, start_process, wait_until_healthy
 from schemas.events import TOPICS
 from tests.fake_llm import FakeLlm
 from tests.stack import ChatClient, Stack, eventually

@@ -9,13 +9,13 @@ import time
 import pytest
 import requests
 
-from infra.local_servers import free_port
+from infra.wiring.local_servers import free_port
 from tests.stack import eventually
 
 
 def ocs(*args: str, data_dir) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "infra.wiring.cli", *args, "--data-dir", str(data_dir)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -32,7 +32,7 @@ def admin(*args: str, data_dir) -> dict:
 def running_stack(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "infra.wiring.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from infra.bootstrap import System
-from infra.http_server import api_server
-from infra.local_servers import free_port
+from infra.wiring.bootstrap import System
+from infra.wiring.http_server import api_server
+from infra.wiring.local_servers import free_port
 from tests.stack import ChatClient, Client, eventually
 
 

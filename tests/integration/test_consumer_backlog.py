@@ -5,7 +5,7 @@ import pytest
 from kafka import KafkaProducer
 
 from infra.kafka import EnvelopeJson, Poller, ensure_topics, make_consumer
-from infra.local_servers import LocalKafka
+from infra.wiring.local_servers import LocalKafka
 
 PARTITIONS = 8
 RECORD = {"padding": "x" * 2000}

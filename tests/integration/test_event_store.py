@@ -3,8 +3,8 @@
 import threading
 
 from command_api import commands
-from command_api.bus import CommandBus
 from command_api.write_model.application import OcsApplication
+from tests.write_model import new_bus
 
 
 def open_at_once(event_store_url: str, files_dir, openers: int) -> list[Exception]:
@@ -35,7 +35,7 @@ def test_processes_that_open_the_postgresql_event_store_at_the_same_time_all_ope
 
     app = OcsApplication(event_store_url, tmp_path / "files")
     try:
-        CommandBus(app).handle(commands.CreateTeam(slug="acme", name="Acme"))
+        new_bus(app).handle(commands.CreateTeam(slug="acme", name="Acme"))
         assert [envelope["type"] for envelope in app.envelopes(0, 10)] == ["Team.Created"]
     finally:
         app.close()

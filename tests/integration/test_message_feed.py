@@ -6,7 +6,7 @@ import time
 import pytest
 from pymongo import MongoClient
 
-from infra.local_servers import LocalMongo
+from infra.wiring.local_servers import LocalMongo
 from query_api.message_feed import MessageFeed
 
 WAIT_S = 5

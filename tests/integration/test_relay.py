@@ -10,7 +10,6 @@ from eventsourcing.persistence import JSONTranscoder
 from kafka import KafkaConsumer
 
 from command_api import commands
-from command_api.bus import CommandBus
 from command_api.relay import GROUP as RELAY
 from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT
@@ -18,6 +17,7 @@ from infra.kafka import EnvelopeJson
 from schemas.events import TOPICS
 from tests.integration.conftest import record_workload
 from tests.stack import eventually
+from tests.write_model import new_bus
 
 
 def published(bootstrap: str) -> list[dict]:
@@ -138,7 +138,7 @@ def test_events_the_relay_cannot_publish_are_parked_with_their_aggregates_later_
     system.bus.handle(commands.TagSession(team, big, ("after-the-large-one",)))
     old = AppWithoutSafeEncoding(system.settings.event_store_url, system.settings.files_dir)
     try:
-        unreadable = CommandBus(old).handle(
+        unreadable = new_bus(old).handle(
             commands.CreateSession(team, "admin", chatbot_id, "p", page_context={"p": {"_type_": "nope", "_data_": 1}})
         )
     finally:

@@ -12,7 +12,7 @@ from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.write_model.application import OcsApplication, to_envelope
-from tests.write_model import new_chatbot
+from tests.write_model import new_bus, new_chatbot
 
 TEAM = "acme"
 # A recognisable secret: tests assert it never leaves the write model.
@@ -93,7 +93,7 @@ def llm_api_key() -> str:
 
 @pytest.fixture
 def bus(app) -> CommandBus:
-    return CommandBus(app)
+    return new_bus(app)
 
 
 @pytest.fixture

@@ -3,17 +3,17 @@
 import pytest
 
 from command_api import commands
-from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.write_model.repository import load
 from schemas.errors import ApiError
+from tests.write_model import new_bus
 
 
 def test_a_command_decides_on_writes_made_by_another_process(app, bus, chatbot_id, other_process):
     # The aggregate cache is fast-forwarded on each get, so a cached chatbot is never decided on stale.
     load(app, chatbot_id, Chatbot)  # now cached in this process
-    other = CommandBus(other_process)
+    other = new_bus(other_process)
     other.handle(commands.PublishVersion(chatbot_id=chatbot_id, description="theirs", make_default=False))
     other.handle(commands.CreateTeam(slug="other", name="Other"))
 

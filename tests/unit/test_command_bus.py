@@ -7,10 +7,11 @@ from eventsourcing.persistence import IntegrityError
 
 from command_api import bus as bus_module
 from command_api import commands
-from command_api.bus import MAX_ATTEMPTS, CommandBus
+from command_api.bus import MAX_ATTEMPTS
 from command_api.domain.chatbot import Chatbot
 from command_api.write_model.repository import load
 from schemas.errors import ApiError
+from tests.write_model import new_bus
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def test_a_refusal_is_not_retried(bus, monkeypatch):
 def test_a_decision_on_a_stale_aggregate_is_refused_by_the_event_store(app, chatbot_id, other_process):
     # The conflict the bus retries on: another process wrote first.
     stale = load(app, chatbot_id, Chatbot)
-    CommandBus(other_process).handle(
+    new_bus(other_process).handle(
         commands.PublishVersion(chatbot_id=chatbot_id, description="theirs", make_default=False)
     )
     stale.publish_version("mine", "", False)

@@ -1,5 +1,5 @@
 """The production deployment (infra/compose/) has the services and settings docs/operations.md promises, and
-its proxy sends each request to the API side that infra/frontdoor.py picks for `ocs up`."""
+its proxy sends each request to the API side that infra/wiring/frontdoor.py picks for `ocs up`."""
 
 import re
 import uuid
@@ -14,18 +14,18 @@ from eventsourcing.utils import resolve_topic
 from werkzeug.test import EnvironBuilder
 
 import infra.config
-import infra.wsgi
+import infra.wiring.wsgi
 from command_api import app as command_app
 from command_api.write_model.event_store import event_store_environment
-from infra.bootstrap import System
 from infra.config import load_settings
-from infra.frontdoor import FrontDoor
+from infra.wiring.bootstrap import System
+from infra.wiring.frontdoor import FrontDoor
 from query_api import app as query_app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "infra" / "compose"
 OUR_SERVICES = ("command-api", "query-api", "relay", "projector", "worker")
-API_SIDES = {"command-api": "infra.wsgi:command_api()", "query-api": "infra.wsgi:query_api()"}
+API_SIDES = {"command-api": "infra.wiring.wsgi:command_api()", "query-api": "infra.wiring.wsgi:query_api()"}
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_each_api_side_runs_gunicorn_on_its_own_wsgi_entry_point(services):
         # Threads, not one request per process: chat streams and read-your-writes waits hold a request open.
         assert "--worker-class=gthread" in service["entrypoint"]
         assert service["command"] == [app]
-        assert callable(getattr(infra.wsgi, app.split(":")[1].rstrip("()")))
+        assert callable(getattr(infra.wiring.wsgi, app.split(":")[1].rstrip("()")))
 
 
 def test_the_image_installs_the_postgres_and_production_extras_which_bring_psycopg_and_gunicorn():
@@ -214,7 +214,7 @@ def front_door(tmp_path_factory) -> FrontDoor:
 
 
 def front_door_side(door: FrontDoor, method: str, path: str) -> str:
-    # The paths every side shares are served by the query side's process (infra/wsgi.py).
+    # The paths every side shares are served by the query side's process (infra/wiring/wsgi.py).
     if path in door.extra_routes:
         return "query_api"
     environ = EnvironBuilder(method=method, path=path).get_environ()

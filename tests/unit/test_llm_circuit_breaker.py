@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from infra.local_servers import free_port
+from infra.wiring.local_servers import free_port
 from workers import llm
 from workers.llm import BREAKER_FAILURES, CircuitBreaker, LlmCall, LlmClients, LlmFailure
 

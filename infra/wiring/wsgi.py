@@ -1,16 +1,16 @@
 """WSGI entry points for production, one per API side, each scaled on its own behind a reverse proxy:
 
-    gunicorn 'infra.wsgi:command_api()'   # POST, PATCH, DELETE and the chat writes
-    gunicorn 'infra.wsgi:query_api()'     # GET, /healthz and /api/schema/, /api/docs/
+    gunicorn 'infra.wiring.wsgi:command_api()'   # POST, PATCH, DELETE and the chat writes
+    gunicorn 'infra.wiring.wsgi:query_api()'     # GET, /healthz and /api/schema/, /api/docs/
 
 Configuration comes from the environment (see infra/config.py); the proxy routes by method and path
-exactly as `infra.frontdoor.FrontDoor` does for `ocs up`.
+exactly as `infra.wiring.frontdoor.FrontDoor` does for `ocs up`.
 """
 
-from infra.bootstrap import System
 from infra.config import load_settings
 from infra.cors import ChatCors
-from infra.frontdoor import FrontDoor
+from infra.wiring.bootstrap import System
+from infra.wiring.frontdoor import FrontDoor
 
 
 def command_api():

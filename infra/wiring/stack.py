@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 
 from infra.config import STACK_FILE
-from infra.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 from infra.metrics import MULTIPROCESS_DIR
+from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
 PROCESSES = ("relay", "projector", "worker", "api")
 RESTART_DELAY_S = 1.0
@@ -93,7 +93,19 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
 
 def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "run", name, "--data-dir", str(root), "--host", host, "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "infra.wiring.cli",
+            "run",
+            name,
+            "--data-dir",
+            str(root),
+            "--host",
+            host,
+            "--port",
+            str(port),
+        ],
         env={**os.environ, MULTIPROCESS_DIR: str(root / "metrics")},
         stdout=open(root / "logs" / f"{name}.log", "ab"),
         stderr=subprocess.STDOUT,

@@ -13,13 +13,13 @@ from command_api.domain.messaging_channel import NOT_MESSAGING
 from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S, GRANT_TYPES, SCOPES
 from command_api.domain.widget_channel import AUTH_LEVELS, CREDENTIAL_MODES
 from command_api.relay import GROUP as RELAY
-from infra.bootstrap import System
 from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.credentials import webhook_secret
 from infra.dead_letters import pending_letters
-from infra.http_server import api_server
 from infra.logs import configure as configure_logs
-from infra.stack import run_stack
+from infra.wiring.bootstrap import System
+from infra.wiring.http_server import api_server
+from infra.wiring.stack import run_stack
 from projectors.rebuild import rebuild
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import apply

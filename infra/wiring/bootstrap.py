@@ -18,13 +18,13 @@ from infra import health, metrics, rate_limits
 from infra.config import Settings
 from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app
-from infra.frontdoor import FrontDoor
 from infra.heartbeat import Heartbeat
 from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
+from infra.wiring.frontdoor import FrontDoor
 from projectors.indexes import ensure_indexes
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
@@ -33,6 +33,7 @@ from query_api.message_feed import MessageFeed
 from schemas.read_models import MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
+from workers.pipelines.definition import validate_pipeline
 from workers.reactions import GroupReactions
 from workers.replies import ReplyProducer
 from workers.runner import Worker
@@ -54,7 +55,7 @@ class System:
 
     @cached_property
     def bus(self) -> CommandBus:
-        return CommandBus(self.app)
+        return CommandBus(self.app, check_pipeline=validate_pipeline)
 
     @cached_property
     def mongo(self) -> MongoClient:

@@ -1,0 +1,15 @@
+"""What the write side's synchronous endpoints need from elsewhere, as interfaces it owns: a reply within the
+request (chat completions, `incoming_message`) is produced by whatever the composition root plugs in (the LLM
+workers' ReplyProducer), so the write side imports no worker."""
+
+from typing import Protocol
+
+
+class NoReply(Exception):
+    """The task ended in an error, already recorded: the LLM provider or a pipeline node gave no reply."""
+
+
+class ReplySource(Protocol):
+    def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
+        """Produce and record the reply to one message; its text, or None if it was already answered. Raises
+        NoReply, after recording the failure, when no reply could be produced."""
