@@ -20,7 +20,7 @@ from bench.stack import BenchStack
 from bench.stats import summary
 from infra.config import load_settings
 from infra.wiring.bootstrap import System
-from query_api.pagination import DEFAULT_PAGE_SIZE
+from query_api.queries.pagination import DEFAULT_PAGE_SIZE
 from schemas.read_models import SESSIONS
 
 WARMUP_REQUESTS = 5

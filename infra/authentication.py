@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Protocol
 
 from flask import Flask, g, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from infra.credentials import secret_matches, split_api_key
-from infra.permissions import SAFE_METHODS, requirement
+from infra.permissions import OWN_ADMISSION, SAFE_METHODS, Requirement, guard_of
 from infra.rate_limits import client_address, throttle
+from infra.secrets import secret_matches, split_api_key
 from schemas.errors import detail
 from schemas.roles import permissions_of
 
@@ -84,8 +84,7 @@ class Caller:
     def is_machine(self) -> bool:
         return self.scopes is not None and self.user is None
 
-    def may(self, path: str, method: str) -> bool:
-        needed = requirement(path, method)
+    def may(self, needed: Requirement, method: str) -> bool:
         if self.scopes is not None and needed.scope not in self.scopes:
             return False
         if self.is_machine:  # machine tokens pass the role gate: scope and team decide (SPEC §1.4)
@@ -163,21 +162,30 @@ def authenticate(store: CredentialStore) -> Caller:
     return caller
 
 
-# Chat endpoints admit callers by session capability, not by team credential (SPEC §1.6); the OAuth
-# server's own endpoints authenticate OAuth clients.
-UNGUARDED_PREFIXES = ("/api/chat/", "/api/v1/chat/", "/o/")
+def matched_view(app: Flask):
+    """The view of the request's endpoint; for a method it does not serve (a 405), the view of its path."""
+    exc = request.routing_exception
+    if isinstance(exc, MethodNotAllowed):
+        adapter = app.url_map.bind_to_environ(request.environ)
+        endpoint, _ = adapter.match(method=sorted(exc.valid_methods)[0])
+    else:
+        endpoint = request.url_rule.endpoint
+    return app.view_functions[endpoint]
 
 
 def require_team_credential(app: Flask, store: CredentialStore) -> None:
-    """Authenticate and authorise every team-endpoint request before it is throttled; a 405 comes only
-    after both (SPEC §0.3)."""
+    """Authenticate and authorise every team-endpoint request, by the guard its view declares, before it is
+    throttled; a 405 comes only after both (SPEC §0.3)."""
 
     @app.before_request
     def admit():
-        if isinstance(request.routing_exception, NotFound) or request.path.startswith(UNGUARDED_PREFIXES):
+        if isinstance(request.routing_exception, NotFound):
+            return
+        guard = guard_of(matched_view(app))
+        if guard is OWN_ADMISSION:
             return
         caller = authenticate(store)
-        if not caller.may(request.path, request.method):
+        if not caller.may(guard.requirement(request.method), request.method):
             raise detail(403, FORBIDDEN)
         g.caller = caller
         throttle("api", caller.team)

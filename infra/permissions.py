@@ -1,8 +1,10 @@
 """What each team endpoint requires of a credential (SPEC §1.4, §1.5): the OAuth scope an OAuth token must
 carry, and the role permissions the user behind an API key or an authorization-code token must hold.
-One table, read by both API sides."""
 
-import re
+Each view declares its guard beside its route (`@guarded(SESSIONS)`), so a requirement is keyed on the
+endpoint, not on a copy of its path. A view that declares none is refused to every credential; the chat and
+OAuth endpoints, which admit their callers themselves (SPEC §1.6), say so with `@admits_own_callers`."""
+
 from dataclasses import dataclass
 
 from schemas.roles import (
@@ -27,10 +29,9 @@ class Requirement:
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    path: re.Pattern
-    # A resource's scope is `<resource>:read` for safe methods and `<resource>:write` for the rest;
-    # other endpoints name one scope for every method.
+class Guard:
+    # A resource's scope is `<resource>:read` for safe methods and `<resource>:write` for the rest, and its
+    # permissions follow the method as DRF's model permissions do; other guards name one scope for every method.
     resource: str | None
     scope: str | None
     permissions: dict[str, frozenset[str]]
@@ -44,40 +45,42 @@ class Endpoint:
         return Requirement(scope, permissions)
 
 
-def api_path(tail: str) -> re.Pattern:
-    return re.compile(rf"/api(?:/v1)?/{tail}")
-
-
-ENDPOINTS = (
-    Endpoint(api_path("experiments/"), "chatbots", None, {"GET": frozenset({VIEW_CHATBOTS})}),
-    Endpoint(
-        api_path("sessions/"),
-        "sessions",
-        None,
-        {
-            "GET": frozenset({VIEW_SESSIONS}),
-            "POST": frozenset({ADD_SESSIONS}),
-            "PATCH": frozenset({CHANGE_SESSIONS}),
-            "DELETE": frozenset({DELETE_SESSIONS}),
-        },
-    ),
-    Endpoint(
-        api_path("participants"),
-        "participants",
-        None,
-        {"GET": frozenset({VIEW_PARTICIPANTS}), "POST": frozenset({VIEW_PARTICIPANTS, CHANGE_PARTICIPANTS})},
-    ),
-    Endpoint(api_path("files/"), None, "files:read", {"GET": frozenset({VIEW_FILES})}),
-    Endpoint(api_path("trigger_bot"), None, "chatbots:interact", {"POST": frozenset({TRIGGER_BOT})}),
-    Endpoint(api_path("openai/"), None, "chatbots:interact", {}),
-    Endpoint(re.compile("/channels/api/"), None, "chatbots:interact", {}),
+CHATBOTS = Guard("chatbots", None, {"GET": frozenset({VIEW_CHATBOTS})})
+SESSIONS = Guard(
+    "sessions",
+    None,
+    {
+        "GET": frozenset({VIEW_SESSIONS}),
+        "POST": frozenset({ADD_SESSIONS}),
+        "PATCH": frozenset({CHANGE_SESSIONS}),
+        "DELETE": frozenset({DELETE_SESSIONS}),
+    },
 )
+PARTICIPANTS = Guard(
+    "participants",
+    None,
+    {"GET": frozenset({VIEW_PARTICIPANTS}), "POST": frozenset({VIEW_PARTICIPANTS, CHANGE_PARTICIPANTS})},
+)
+FILES = Guard(None, "files:read", {"GET": frozenset({VIEW_FILES})})
+BOT_MESSAGES = Guard(None, "chatbots:interact", {"POST": frozenset({TRIGGER_BOT})})
+CONVERSATIONS = Guard(None, "chatbots:interact", {})
+NOTHING_GRANTS = Guard(None, None, {})
+# The guard of a view that admits its callers itself.
+OWN_ADMISSION = None
 
-NOTHING_GRANTS = Requirement(None, frozenset())
+
+def guarded(guard: Guard):
+    def declare(view):
+        view.guard = guard
+        return view
+
+    return declare
 
 
-def requirement(path: str, method: str) -> Requirement:
-    for endpoint in ENDPOINTS:
-        if endpoint.path.match(path):
-            return endpoint.requirement(method)
-    return NOTHING_GRANTS
+def admits_own_callers(view):
+    view.guard = OWN_ADMISSION
+    return view
+
+
+def guard_of(view) -> Guard | None:
+    return getattr(view, "guard", NOTHING_GRANTS)

@@ -179,3 +179,13 @@ def utf8_part_headers(body: bytes, boundary: bytes) -> bytes:
 
 def base_url() -> str:
     return request.host_url
+
+
+# Every /api/ path is also served under /api/v1/ (SPEC §0.2); URLs inside bodies use the /api/ form.
+API_MOUNTS = (("/api", ""), ("/api/v1", "_v1"))
+
+
+def mount_api(app: Flask, *blueprints) -> None:
+    for prefix, suffix in API_MOUNTS:
+        for blueprint in blueprints:
+            app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}{suffix}")

@@ -13,3 +13,12 @@ def derived_id(kind: str, *parts: str) -> UUID:
 def widget_channel_id(embed_key: str) -> UUID:
     """The widget channel an embed key belongs to."""
     return derived_id("widget_channel", embed_key)
+
+
+def canonical_uuid(value) -> str | None:
+    """A UUID in its one text form, however a client spelled it (upper case, braces, `urn:uuid:`); None when the
+    value is no UUID."""
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        return None

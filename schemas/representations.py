@@ -45,11 +45,11 @@ def experiment_stub(chatbot: dict, base_url: str) -> dict:
     }
 
 
-def session(doc: dict, chatbot: dict, team: dict, base_url: str) -> dict:
+def session(doc: dict, chatbot: dict, team_doc: dict, base_url: str) -> dict:
     return {
         "url": session_url(base_url, doc["_id"]),
         "id": doc["_id"],
-        "team": {"name": team["name"], "slug": team["team"]},
+        "team": team(team_doc),
         "experiment": experiment_stub(chatbot, base_url),
         "participant": {"identifier": doc["participant"]["identifier"], "remote_id": doc["participant"]["remote_id"]},
         "created_at": doc["created_at"],
@@ -87,9 +87,9 @@ def message(doc: dict, base_url: str) -> dict:
 NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
 
 
-def session_with_messages(doc: dict, chatbot: dict, team: dict, messages: list[dict], base_url: str) -> dict:
+def session_with_messages(doc: dict, chatbot: dict, team_doc: dict, messages: list[dict], base_url: str) -> dict:
     return {
-        **session(doc, chatbot, team, base_url),
+        **session(doc, chatbot, team_doc, base_url),
         "messages": [message(m, base_url) for m in messages],
         "usage": NO_USAGE,
     }
@@ -114,3 +114,90 @@ def participant_detail(doc: dict, chatbots: dict[str, dict], only_chatbot: str |
             if chatbot_id in chatbots and only_chatbot in (None, chatbot_id)
         ],
     }
+
+
+def session_tags(tags: list[str]) -> dict:
+    return {"tags": tags}
+
+
+def session_state(state: dict) -> dict:
+    return {"success": True, "state": state}
+
+
+def team(doc: dict) -> dict:
+    return {"name": doc["name"], "slug": doc["team"]}
+
+
+def bot_triggered(session_id: str, team_doc: dict, channel: str | None, base_url: str) -> dict:
+    return {
+        "session_id": session_id,
+        "url": session_url(base_url, session_id),
+        "team": team(team_doc),
+        "channel": channel,
+    }
+
+
+def chat_started(session_id: str, session_token: str | None, chatbot: dict, participant: dict, base_url: str) -> dict:
+    return {
+        "session_id": session_id,
+        "session_token": session_token,
+        "chatbot": experiment(chatbot, base_url),
+        "participant": {"identifier": participant["identifier"], "remote_id": participant["remote_id"]},
+    }
+
+
+def files_uploaded(files: list[dict]) -> dict:
+    return {
+        "files": [
+            {"id": f["file_id"], "name": f["name"], "size": f["size"], "content_type": f["content_type"]} for f in files
+        ]
+    }
+
+
+def message_accepted(task_id: str) -> dict:
+    return {"task_id": task_id, "status": "processing"}
+
+
+def messages_poll(messages: list[dict], has_more: bool, session_status: str, base_url: str) -> dict:
+    return {
+        "messages": [message(doc, base_url) for doc in messages],
+        "has_more": has_more,
+        "session_status": "ended" if session_status == "complete" else "active",
+    }
+
+
+def task_poll(reply: dict | None, base_url: str) -> dict:
+    """A task still processing (no reply yet), or complete with its reply."""
+    if reply is None:
+        return {"message": None, "status": "processing"}
+    return {"message": message(reply, base_url), "status": "complete"}
+
+
+def completion(completion_id: str, created: int, text: str) -> dict:
+    return {
+        "id": completion_id,
+        "created": created,
+        "model": "",
+        "object": "chat.completion",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
+    }
+
+
+def completion_chunks(completion_id: str, created: int, text: str) -> list[dict]:
+    """A completion as OpenAI's streamed chunks: the role and content, then the stop."""
+    deltas = [({"role": "assistant", "content": text}, None), ({}, "stop")]
+    return [
+        {
+            "id": completion_id,
+            "created": created,
+            "model": "",
+            "object": "chat.completion.chunk",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+        }
+        for delta, finish_reason in deltas
+    ]
+
+
+def api_reply(text: str, session_id: str) -> dict:
+    # Beyond OCS (its issue #653): the session this message went to, so a client can follow it.
+    return {"response": text, "attachments": [], "session_id": session_id}

@@ -14,7 +14,7 @@ from command_api.domain.chat_session import ChatSession
 from command_api.domain.messaging_channel import MessagingChannel
 from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
-from infra.credentials import webhook_secret, webhook_signature
+from infra.secrets import webhook_secret, webhook_signature
 
 log = logging.getLogger(__name__)
 

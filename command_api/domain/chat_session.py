@@ -7,8 +7,9 @@ only in the events, so snapshots of long sessions stay small.
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
-from command_api.domain.base import OcsAggregate, utc_iso
+from command_api.domain.base import OcsAggregate
 from schemas.ids import derived_id
+from schemas.instants import utc_iso
 from schemas.session_state import PAGE_CONTEXT_KEY, REMOTE_CONTEXT_KEY
 
 # Statuses a processed message moves to `active` (SPEC §4.2, activation).

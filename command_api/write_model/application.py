@@ -13,7 +13,6 @@ from eventsourcing.application import Application
 from eventsourcing.domain import CanMutateAggregate
 from eventsourcing.persistence import Transcoder
 
-from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.write_model.event_store import event_store_environment
 from command_api.write_model.transcoding import ClientSafeJSONTranscoder
@@ -21,6 +20,7 @@ from infra.file_store import FileStore
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, max_event_bytes
 from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS, SCHEMA_VERSIONS, TOPICS
+from schemas.instants import utc_iso
 
 __all__ = ["EventTooLarge", "OcsApplication", "to_envelope"]
 

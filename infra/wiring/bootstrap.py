@@ -7,9 +7,9 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from command_api import app as command_app
 from command_api.bus import CommandBus
-from command_api.credentials import WriteModelCredentials
+from command_api.http import app as command_app
+from command_api.http.credential_lookup import WriteModelCredentials
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import GROUP as RELAY
 from command_api.relay import Relay
@@ -28,8 +28,8 @@ from infra.wiring.frontdoor import FrontDoor
 from projectors.indexes import ensure_indexes
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
-from query_api import app as query_app
-from query_api.message_feed import MessageFeed
+from query_api.http import app as query_app
+from query_api.queries.message_feed import MessageFeed
 from schemas.read_models import MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients

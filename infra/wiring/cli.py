@@ -14,9 +14,9 @@ from command_api.domain.oauth_client import DEFAULT_TOKEN_LIFETIME_S, GRANT_TYPE
 from command_api.domain.widget_channel import AUTH_LEVELS, CREDENTIAL_MODES
 from command_api.relay import GROUP as RELAY
 from infra.config import DEFAULT_DATA_DIR, load_settings
-from infra.credentials import webhook_secret
 from infra.dead_letters import pending_letters
 from infra.logs import configure as configure_logs
+from infra.secrets import webhook_secret
 from infra.wiring.bootstrap import System
 from infra.wiring.http_server import api_server
 from infra.wiring.stack import run_stack

@@ -7,7 +7,7 @@ import pytest
 from pymongo import MongoClient
 
 from infra.wiring.local_servers import LocalMongo
-from query_api.message_feed import MessageFeed
+from query_api.queries.message_feed import MessageFeed
 
 WAIT_S = 5
 

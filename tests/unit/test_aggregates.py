@@ -6,11 +6,11 @@ from uuid import uuid4
 import pytest
 
 from command_api.domain.api_key import ApiKey, api_key_id
-from command_api.domain.base import utc_iso
 from command_api.domain.participant import Participant, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import WidgetChannel
 from schemas.ids import derived_id, widget_channel_id
+from schemas.instants import utc_iso
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import time
 import pytest
 from flask import Flask
 
-from infra.chat_access import SessionAccess, WidgetAccess, admit_chat_caller, host_allowed
+from infra.chat_admission import SessionAccess, WidgetAccess, admit_chat_caller, host_allowed
 from infra.session_tokens import LIFETIME_S, SessionTokens
 from schemas.errors import ApiError
 

@@ -15,12 +15,12 @@ from werkzeug.test import EnvironBuilder
 
 import infra.config
 import infra.wiring.wsgi
-from command_api import app as command_app
+from command_api.http import app as command_app
 from command_api.write_model.event_store import event_store_environment
 from infra.config import load_settings
 from infra.wiring.bootstrap import System
 from infra.wiring.frontdoor import FrontDoor
-from query_api import app as query_app
+from query_api.http import app as query_app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "infra" / "compose"

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from infra.credentials import hash_secret, new_api_key, new_embed_key, secret_matches, split_api_key
+from infra.secrets import hash_secret, new_api_key, new_embed_key, secret_matches, split_api_key
 
 
 def test_a_new_key_is_its_prefix_a_dot_and_its_secret():

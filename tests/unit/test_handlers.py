@@ -9,7 +9,7 @@ from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import participant_id
 from command_api.domain.team import team_id
 from command_api.write_model.repository import load
-from infra.credentials import secret_matches, split_api_key
+from infra.secrets import secret_matches, split_api_key
 from schemas.errors import ApiError
 
 

@@ -12,14 +12,15 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from command_api import app as command_app
-from command_api import commands, documents
-from command_api.credentials import WriteModelCredentials
+from command_api import commands
+from command_api.http import app as command_app
+from command_api.http import documents
+from command_api.http.credential_lookup import WriteModelCredentials
 from infra import health, metrics
 from infra.docs import DOCS_PATHS, PAGE, create_docs_app
 from infra.session_tokens import SessionTokens
 from projectors.projections import writes_for
-from query_api import app as query_app
+from query_api.http import app as query_app
 from schemas import representations
 from schemas.openapi import OPENAPI_VERSION, TITLE, openapi_document
 from schemas.read_models import MESSAGES

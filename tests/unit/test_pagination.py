@@ -4,9 +4,8 @@ import base64
 import json
 
 import pytest
-from flask import Flask
 
-from query_api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
+from query_api.queries.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
 from schemas.errors import ApiError
 
 
@@ -52,17 +51,15 @@ def test_a_foreign_or_malformed_cursor_is_an_invalid_cursor_404(cursor):
 
 
 @pytest.mark.parametrize(
-    "query, size",
+    "raw, size",
     [
-        ("", DEFAULT_PAGE_SIZE),
-        ("page_size=5", 5),
-        ("page_size=0", DEFAULT_PAGE_SIZE),
-        ("page_size=-3", DEFAULT_PAGE_SIZE),
-        ("page_size=abc", DEFAULT_PAGE_SIZE),
-        ("page_size=5000", MAX_PAGE_SIZE),
+        (None, DEFAULT_PAGE_SIZE),
+        ("5", 5),
+        ("0", DEFAULT_PAGE_SIZE),
+        ("-3", DEFAULT_PAGE_SIZE),
+        ("abc", DEFAULT_PAGE_SIZE),
+        ("5000", MAX_PAGE_SIZE),
     ],
 )
-def test_page_size_falls_back_to_100_and_caps_at_1500(query, size):
-    # A request context only: no server, no database.
-    with Flask(__name__).test_request_context(f"/api/sessions/?{query}"):
-        assert page_size() == size
+def test_page_size_falls_back_to_100_and_caps_at_1500(raw, size):
+    assert page_size(raw) == size

@@ -4,7 +4,7 @@ from command_api.domain.chat_session import ChatSession
 from command_api.domain.widget_channel import WidgetChannel
 from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
-from infra.chat_access import SessionAccess, WidgetAccess
+from infra.chat_admission import SessionAccess, WidgetAccess
 from schemas.ids import widget_channel_id
 
 

@@ -3,9 +3,9 @@ so inserts between pages neither duplicate nor skip rows; `count` on the first p
 
 import base64
 import json
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import request
 from pymongo.collection import Collection
 
 from schemas.errors import detail
@@ -14,9 +14,22 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1500
 
 
-def page_size() -> int:
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page a client asked for, and where its links point: `url` with `args` and a cursor."""
+
+    size: int
+    cursor: str | None  # None (or an empty `cursor=`): the first page
+    url: str
+    args: tuple[tuple[str, str], ...]  # the request's other query parameters, kept in the links
+
+    def link(self, cursor: str) -> str:
+        return f"{self.url}?{urlencode({**dict(self.args), 'cursor': cursor})}"
+
+
+def page_size(raw: str | None) -> int:
     try:
-        size = int(request.args.get("page_size", ""))
+        size = int(raw or "")
     except ValueError:
         return DEFAULT_PAGE_SIZE
     return min(size, MAX_PAGE_SIZE) if size > 0 else DEFAULT_PAGE_SIZE
@@ -37,24 +50,20 @@ def decode_cursor(listing: str, cursor: str) -> tuple[str, bool]:
     raise detail(404, "Invalid cursor")
 
 
-def page_url(cursor: str) -> str:
-    args = {key: value for key, value in request.args.items(multi=True) if key != "cursor"}
-    return f"{request.base_url}?{urlencode({**args, 'cursor': cursor})}"
-
-
-def paginate(collection: Collection, query: dict, listing: str, ascending: bool) -> tuple[list[dict], dict]:
+def paginate(
+    collection: Collection, query: dict, listing: str, ascending: bool, page: PageRequest
+) -> tuple[list[dict], dict]:
     """(this page's documents, the page's `next`/`previous`/`count`), ordered by `sort_key`."""
-    size = page_size()
-    cursor = request.args.get("cursor") or None  # an empty `cursor=` is the first page, as none is
+    cursor = page.cursor
     position, reverse = decode_cursor(listing, cursor) if cursor else (None, False)
     # Walking backwards (a `previous` link) reads the opposite way, then turns the page around.
     forward_up = ascending != reverse
     selector = dict(query)
     if position is not None:
         selector["sort_key"] = {"$gt" if forward_up else "$lt": position}
-    docs = list(collection.find(selector).sort("sort_key", 1 if forward_up else -1).limit(size + 1))
-    more = len(docs) > size
-    docs = docs[:size]
+    docs = list(collection.find(selector).sort("sort_key", 1 if forward_up else -1).limit(page.size + 1))
+    more = len(docs) > page.size
+    docs = docs[: page.size]
     if reverse:
         docs.reverse()
     first_key = docs[0]["sort_key"] if docs else position
@@ -62,8 +71,8 @@ def paginate(collection: Collection, query: dict, listing: str, ascending: bool)
     has_next = reverse or more
     has_previous = (more if reverse else cursor is not None) and first_key is not None
     links = {
-        "next": page_url(encode_cursor(listing, last_key, False)) if has_next and last_key else None,
-        "previous": page_url(encode_cursor(listing, first_key, True)) if has_previous else None,
+        "next": page.link(encode_cursor(listing, last_key, False)) if has_next and last_key else None,
+        "previous": page.link(encode_cursor(listing, first_key, True)) if has_previous else None,
     }
     if cursor is None:
         links["count"] = collection.count_documents(query)

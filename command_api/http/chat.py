@@ -4,20 +4,23 @@ import uuid
 
 from flask import Blueprint, g, request
 
-from command_api import commands, documents
+from command_api import commands
 from command_api.bus import CommandBus
-from command_api.chat_access import WriteModelChatAccess
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.widget_channel import WidgetChannel, oauth_widget_channel_id
+from command_api.http import documents
+from command_api.http.admission_lookup import WriteModelChatAccess
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.write_model.repository import load
 from infra.authentication import CredentialStore, bearer_token, oauth_caller
-from infra.chat_access import admit_chat_caller, admit_widget, embed_key, host_allowed, request_host
+from infra.chat_admission import admit_chat_caller, admit_widget, embed_key, host_allowed, request_host
+from infra.permissions import admits_own_callers
 from infra.rate_limits import client_address, throttle
 from infra.session_tokens import SessionTokens
 from infra.web import MAX_UPLOAD_BODY_BYTES, base_url, json_body, json_response, multipart_form, validated
 from schemas import representations
 from schemas.errors import ApiError, detail
+from schemas.ids import canonical_uuid
 from schemas.read_models import FILES, SESSIONS
 from schemas.requests import ChatMessageRequest, ChatStartRequest
 
@@ -35,6 +38,7 @@ def chat_blueprint(
         return session_id
 
     @chat.post("/chat/start/")
+    @admits_own_callers
     def chat_start():
         raw = json_body()
         widget_channel_id = admit_start(raw)
@@ -52,17 +56,11 @@ def chat_blueprint(
         )
         session = started.session
         waiter.wait(SESSIONS, str(session.id), session.version)
+        token = tokens.mint(str(session.id)) if session.session_token_required else None
+        chatbot = documents.chatbot_document(started.chatbot)
+        participant = documents.participant_document(started.participant)
         return json_response(
-            {
-                "session_id": str(session.id),
-                "session_token": tokens.mint(str(session.id)) if session.session_token_required else None,
-                "chatbot": representations.experiment(documents.chatbot_document(started.chatbot), base_url()),
-                "participant": {
-                    "identifier": started.participant.identifier,
-                    "remote_id": started.participant.remote_id,
-                },
-            },
-            201,
+            representations.chat_started(str(session.id), token, chatbot, participant, base_url()), 201
         )
 
     def admit_start(raw) -> str | None:
@@ -70,7 +68,7 @@ def chat_blueprint(
         chatbot_id = raw.get("chatbot_id") if isinstance(raw, dict) else None
         key = embed_key()
         has_authorization = "Authorization" in request.headers
-        if (key or has_authorization) and chatbot_id is not None and not is_uuid(chatbot_id):
+        if (key or has_authorization) and chatbot_id is not None and canonical_uuid(chatbot_id) is None:
             raise detail(400, "chatbot_id must be a valid UUID")
         chatbot = load(bus.app, chatbot_id, Chatbot) if has_authorization and chatbot_id else None
         if chatbot is not None:
@@ -99,6 +97,7 @@ def chat_blueprint(
         return str(channel.id)
 
     @chat.post("/chat/<uuid:session_id>/message/")
+    @admits_own_callers
     def chat_send_message(session_id):
         session_id = admit(str(session_id))
         body = validated(ChatMessageRequest(), json_body())
@@ -112,9 +111,10 @@ def chat_blueprint(
                 task_id=g.get("request_id"),
             )
         )
-        return json_response({"task_id": submitted.task_id, "status": "processing"}, 202)
+        return json_response(representations.message_accepted(submitted.task_id), 202)
 
     @chat.post("/chat/<uuid:session_id>/upload/")
+    @admits_own_callers
     def chat_upload_file(session_id):
         request.max_content_length = MAX_UPLOAD_BODY_BYTES
         session_id = admit(str(session_id))
@@ -133,14 +133,7 @@ def chat_blueprint(
             )
         )
         waiter.wait_all(FILES, {str(file.id): file.version for file in uploaded})
-        return json_response(
-            {
-                "files": [
-                    {"id": f.file_id, "name": f.name, "size": f.size, "content_type": f.content_type} for f in uploaded
-                ]
-            },
-            201,
-        )
+        return json_response(representations.files_uploaded([documents.file_document(file) for file in uploaded]), 201)
 
     return chat
 
@@ -149,11 +142,3 @@ def origin_allowed(allowed_domains) -> bool:
     """A channel without allowed domains is for servers only: a browser's request carries an origin."""
     host = request_host()
     return host_allowed(allowed_domains, host) if allowed_domains else host is None
-
-
-def is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True

@@ -1,10 +1,11 @@
 """Aggregates in read-model shape, so command responses render with the same code as the query API."""
 
-from command_api.domain.base import utc_iso
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
+from command_api.domain.file import File
 from command_api.domain.participant import Participant
 from command_api.domain.team import Team
+from schemas.instants import utc_iso
 from schemas.read_models import stored_json
 
 
@@ -44,4 +45,13 @@ def participant_document(participant: Participant) -> dict:
         "platform": participant.platform,
         "remote_id": participant.remote_id,
         "data": {chatbot_id: stored_json(data) for chatbot_id, data in participant.data.items()},
+    }
+
+
+def file_document(file: File) -> dict:
+    return {
+        "file_id": file.file_id,
+        "name": file.name,
+        "content_type": file.content_type,
+        "size": file.size,
     }

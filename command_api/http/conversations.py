@@ -10,13 +10,15 @@ from flask import Blueprint, Response, g
 from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
-from command_api.handlers import conversing_chatbot
+from command_api.handlers.conversations import conversing_chatbot
 from command_api.ports import NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.write_model.application import EventTooLarge
 from command_api.write_model.repository import load
 from infra.authentication import FORBIDDEN
+from infra.permissions import CONVERSATIONS, guarded
 from infra.web import json_body, json_response, validated
+from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
 from schemas.read_models import SESSIONS
 from schemas.requests import ApiMessageRequest, completion_messages
@@ -43,6 +45,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
 
     @openai_api.post("/openai/<uuid:experiment_id>/chat/completions")
     @openai_api.post("/openai/<uuid:experiment_id>/v<int:version>/chat/completions")
+    @guarded(CONVERSATIONS)
     def openai_chat_completions(experiment_id, version=None):
         conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
         g.caller.require_chatbot(experiment_id)
@@ -68,25 +71,15 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         except ApiError:
             raise openai_error(502, REPLY_FAILED) from None
         settled(exchange.session.id)
-        completion = {
-            "id": str(exchange.session.id),
-            "created": int(time.time()),
-            "model": "",
-        }
+        completion_id, created = str(exchange.session.id), int(time.time())
         if body.get("stream") is True:
-            return Response(
-                streamed(completion, text), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"}
-            )
-        return json_response(
-            {
-                **completion,
-                "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
-            }
-        )
+            chunks = representations.completion_chunks(completion_id, created, text)
+            return Response(streamed(chunks), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return json_response(representations.completion(completion_id, created, text))
 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
     @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message")
+    @guarded(CONVERSATIONS)
     def new_api_message(experiment_id, version=None):
         if g.caller.is_machine:
             # A missing chatbot is a 404 before the allowlist's 403 (the handler resolves it for everyone else).
@@ -108,19 +101,13 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         text = RESET_REPLY if exchange.task_id is None else reply_to(exchange)
         session_id = str(exchange.session.id)
         settled(session_id)
-        # Beyond OCS (its issue #653): the session this message went to, so a client can follow it.
-        return json_response(
-            {"response": text, "attachments": [], "session_id": session_id}, headers={"X-Session-Id": session_id}
-        )
+        return json_response(representations.api_reply(text, session_id), headers={"X-Session-Id": session_id})
 
     return openai_api, channels
 
 
-def streamed(completion: dict, text: str):
-    """The reply as OpenAI-style server-sent chunks: the role and content, then the stop, then [DONE]."""
-    chunk = {**completion, "object": "chat.completion.chunk"}
-    deltas = [({"role": "assistant", "content": text}, None), ({}, "stop")]
-    for delta, finish_reason in deltas:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
-        yield f"data: {json.dumps({**chunk, 'choices': [choice]})}\n\n"
+def streamed(chunks: list[dict]):
+    """Server-sent chunks, then OpenAI's `[DONE]`."""
+    for chunk in chunks:
+        yield f"data: {json.dumps(chunk)}\n\n"
     yield "data: [DONE]\n\n"

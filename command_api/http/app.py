@@ -1,0 +1,40 @@
+"""The command API's Flask app: its blueprints, mounted where they are served, behind the team credential check."""
+
+from flask import Flask
+
+from command_api.bus import CommandBus
+from command_api.http.bot_messages import bot_messages_blueprint
+from command_api.http.chat import chat_blueprint
+from command_api.http.conversations import conversations_blueprints
+from command_api.http.oauth import oauth_blueprint
+from command_api.http.participants import participants_blueprint
+from command_api.http.sessions import sessions_blueprint
+from command_api.ports import ReplySource
+from command_api.read_your_writes import ReadModelWaiter
+from infra.authentication import CredentialStore, require_team_credential
+from infra.session_tokens import SessionTokens
+from infra.web import install_error_handlers, mount_api
+
+
+def create_app(
+    bus: CommandBus,
+    waiter: ReadModelWaiter,
+    credentials: CredentialStore,
+    tokens: SessionTokens,
+    replies: ReplySource,
+) -> Flask:
+    app = Flask("command_api")
+    install_error_handlers(app)
+    require_team_credential(app, credentials)
+    openai_api, channels = conversations_blueprints(bus, waiter, replies)
+    mount_api(
+        app,
+        sessions_blueprint(bus, waiter),
+        participants_blueprint(bus, waiter),
+        bot_messages_blueprint(bus, waiter),
+        chat_blueprint(bus, waiter, tokens, credentials),
+        openai_api,
+    )
+    app.register_blueprint(channels, url_prefix="/channels")
+    app.register_blueprint(oauth_blueprint(bus, waiter, credentials), url_prefix="/o")
+    return app

@@ -1,0 +1,110 @@
+"""The query API's Flask app: the team API's GET endpoints, each parsing its request for one query of
+`query_api.queries`, and the chat polls beside them."""
+
+import mimetypes
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, Response, g, request
+from pymongo.database import Database
+
+from infra.authentication import require_team_credential
+from infra.file_store import FileStore
+from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, guarded
+from infra.session_tokens import SessionTokens
+from infra.web import base_url, install_error_handlers, json_response, mount_api
+from query_api.http.chat import chat_blueprint
+from query_api.queries.credential_lookup import ReadModelCredentials
+from query_api.queries.experiments import list_experiments, retrieve_experiment
+from query_api.queries.files import team_file
+from query_api.queries.message_feed import MessageFeed
+from query_api.queries.pagination import PageRequest, page_size
+from query_api.queries.participants import ParticipantFilter, list_participants
+from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
+from schemas.errors import detail, field_errors
+from schemas.ids import canonical_uuid
+
+
+def page_request() -> PageRequest:
+    args = tuple((key, value) for key, value in request.args.items(multi=True) if key != "cursor")
+    return PageRequest(
+        page_size(request.args.get("page_size")), request.args.get("cursor") or None, request.base_url, args
+    )
+
+
+def comma_separated(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in request.args.get(name, "").split(",") if part.strip())
+
+
+def session_filter() -> SessionFilter:
+    experiment = request.args.get("experiment", "").strip()
+    experiment_id = canonical_uuid(experiment) if experiment else None
+    if experiment and experiment_id is None:
+        raise field_errors({"experiment": [f'"{experiment}" is not a valid UUID.']})
+    return SessionFilter(experiment_id, comma_separated("tags"), comma_separated("versions"))
+
+
+def participant_filter() -> ParticipantFilter:
+    """`chatbot` (or its deprecated alias `experiment`) errs with a plain string (SPEC §3.8a)."""
+    chatbot_id = None
+    for name in ("chatbot", "experiment"):
+        value = request.args.get(name, "").strip()
+        if value:
+            chatbot_id = canonical_uuid(value)
+            if chatbot_id is None:
+                raise field_errors({name: "Must be a valid UUID."})
+            break
+    return ParticipantFilter(request.args.get("identifier") or None, request.args.get("platform") or None, chatbot_id)
+
+
+def team_blueprint(db: Database, files: FileStore) -> Blueprint:
+    api = Blueprint("api", __name__)
+
+    @api.get("/experiments/")
+    @guarded(CHATBOTS)
+    def experiment_list():
+        return json_response(list_experiments(db, g.caller.team, page_request(), base_url()))
+
+    @api.get("/experiments/<chatbot_id>/")
+    @guarded(CHATBOTS)
+    def experiment_retrieve(chatbot_id):
+        return json_response(retrieve_experiment(db, g.caller.team, chatbot_id, base_url()))
+
+    @api.get("/sessions/")
+    @guarded(SESSIONS)
+    def session_list():
+        ascending = request.args.get("ordering") == "created_at"
+        return json_response(list_sessions(db, g.caller.team, session_filter(), ascending, page_request(), base_url()))
+
+    @api.get("/sessions/<session_id>/")
+    @guarded(SESSIONS)
+    def session_retrieve(session_id):
+        return json_response(retrieve_session(db, g.caller.team, session_id, base_url()))
+
+    @api.get("/participants")
+    @api.get("/participants/", endpoint="participant_list_alias")
+    @guarded(PARTICIPANTS)
+    def participant_list():
+        return json_response(list_participants(db, g.caller.team, participant_filter(), page_request()))
+
+    @api.get("/files/<int:file_id>/content")
+    @guarded(FILES)
+    def file_content(file_id):
+        doc = team_file(db, g.caller.team, file_id)
+        content = files.read(file_id)
+        if content is None:
+            raise detail(404, "Not found.")
+        return Response(
+            content,
+            mimetype=mimetypes.guess_type(doc["name"])[0] or doc["content_type"] or "application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{quote(doc["name"])}"'},
+        )
+
+    return api
+
+
+def create_app(db: Database, tokens: SessionTokens, files: FileStore, feed: MessageFeed) -> Flask:
+    app = Flask("query_api")
+    install_error_handlers(app)
+    require_team_credential(app, ReadModelCredentials(db))
+    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed))
+    return app

@@ -1,0 +1,104 @@
+"""The chat endpoints that read (SPEC §3.18-3.19), and the message stream beyond OCS."""
+
+import json
+import time
+
+from flask import Blueprint, Response, request, stream_with_context
+from pymongo.database import Database
+
+from infra.chat_admission import admit_chat_caller
+from infra.permissions import admits_own_callers
+from infra.session_tokens import SessionTokens
+from infra.web import base_url, json_response
+from query_api.queries.admission_lookup import ReadModelChatAccess, SessionAccessCache, session_access
+from query_api.queries.chat_messages import chat_session, messages_since, session_task
+from query_api.queries.message_feed import MessageFeed
+from schemas import representations
+from schemas.errors import REPLY_FAILED, ApiError, error
+from schemas.instants import parse_instant, utc_iso
+
+DEFAULT_POLL_LIMIT = 50
+STREAM_KEEPALIVE_S = 15
+# A stream ends after this long; EventSource clients reconnect by themselves with Last-Event-ID.
+STREAM_MAX_S = 300
+
+
+def since_param(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return utc_iso(parse_instant(raw.strip().replace(" ", "+")))
+    except (ValueError, OverflowError):
+        raise error(400, "Invalid 'since' parameter format. Use ISO format.") from None
+
+
+def limit_param() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return DEFAULT_POLL_LIMIT
+    if not raw.strip().isdigit() or len(raw) > 9:
+        raise error(400, "Invalid 'limit' parameter. Use a non-negative integer.")
+    return int(raw)
+
+
+def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Blueprint:
+    chat = Blueprint("chat", __name__)
+    sessions = SessionAccessCache(db)
+    widgets = ReadModelChatAccess(db)
+
+    def admitted_session(session_id) -> dict:
+        doc = chat_session(db, str(session_id))
+        admit_chat_caller(session_access(doc), widgets.widget_by_key, widgets.widget_by_id, tokens)
+        return doc
+
+    @chat.get("/chat/<uuid:session_id>/poll/")
+    @admits_own_callers
+    def chat_poll_response(session_id):
+        session = admitted_session(session_id)
+        since, limit = since_param(request.args.get("since")), limit_param()
+        messages, has_more = messages_since(db, session["_id"], since, limit)
+        return json_response(representations.messages_poll(messages, has_more, session["status"], base_url()))
+
+    @chat.get("/chat/<uuid:session_id>/<task_id>/poll/")
+    @admits_own_callers
+    def chat_poll_task_response(session_id, task_id):
+        access = sessions.get(str(session_id))
+        admit_chat_caller(access, widgets.widget_by_key, widgets.widget_by_id, tokens)
+        task = session_task(db, access.session_id, task_id)
+        if task is not None and task["status"] == "error":
+            if task.get("user_facing"):
+                raise ApiError(400, {"error": task["error"], "status": "error"})
+            raise ApiError(500, {"error": REPLY_FAILED, "status": "error"})
+        reply = task["message"] if task is not None and task["status"] != "processing" else None
+        return json_response(representations.task_poll(reply, base_url()))
+
+    @chat.get("/chat/<uuid:session_id>/stream/")
+    @admits_own_callers
+    def chat_stream(session_id):
+        """Server-sent events: each message of the session as it is projected (`id` = its `created_at`)."""
+        session = admitted_session(session_id)
+        # Last-Event-ID is what this stream sent as `id` (a `created_at`), so it is read as `since` is.
+        since = since_param(request.headers.get("Last-Event-ID") or request.args.get("since"))
+        url = base_url()
+
+        def events():
+            subscription = feed.subscribe(session["_id"], since)
+            started = time.monotonic()
+            try:
+                while time.monotonic() - started < STREAM_MAX_S:
+                    docs = subscription.wait(STREAM_KEEPALIVE_S)
+                    for doc in docs:
+                        payload = json.dumps(representations.message(doc, url))
+                        yield f"id: {doc['created_at']}\nevent: message\ndata: {payload}\n\n"
+                    if not docs:
+                        yield ": keepalive\n\n"
+            finally:
+                feed.unsubscribe(subscription)
+
+        return Response(
+            stream_with_context(events()),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return chat
