@@ -9,7 +9,7 @@ from flask import Flask, Response, request
 from swagger_ui_bundle import swagger_ui_path
 
 from infra.web import install_error_handlers, json_response
-from schemas.openapi import TITLE, openapi_document
+from schemas.openapi.document import TITLE, Route
 
 SCHEMA_PATH = "/api/schema/"
 DOCS_PATH = "/api/docs/"
@@ -43,10 +43,23 @@ PAGE = f"""<!DOCTYPE html>
 """
 
 
-def create_docs_app() -> Flask:
+def routes_of(*apps: Flask) -> list[Route]:
+    """What the apps serve, as the OpenAPI document lists it: `/api/v1/` mounts and trailing-slash aliases (endpoints
+    named `..._alias`) serve the same operations again, so they are left out, as are HEAD and OPTIONS."""
+    routes = []
+    for app in apps:
+        for rule in app.url_map.iter_rules():
+            endpoint = rule.endpoint.rsplit(".", 1)[-1]
+            if endpoint == "static" or endpoint.endswith("_alias") or rule.rule.startswith("/api/v1/"):
+                continue
+            routes += [Route(rule.rule, endpoint, method) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+def create_docs_app(document: dict) -> Flask:
     app = Flask("docs", static_folder=None)
     install_error_handlers(app)
-    document = json.dumps(openapi_document())
+    document = json.dumps(document)
 
     def conditional(response: Response) -> Response:
         """Browsers revalidate (ETag) instead of downloading the document or the megabyte of UI again."""

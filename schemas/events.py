@@ -1,11 +1,14 @@
-"""The event contract for subscribers: topics, the envelope every event carries, and each payload schema.
+"""The event contract for subscribers: topics, every event type's name, the envelope every event carries, and
+which payload schema (`schemas/event_payloads.py`) each type's data follows.
 
 The write model's events are published exactly as dumped by these schemas, and projectors load them
 with the same schemas, so producer and consumers share one definition. Adding a field is compatible;
 renaming or removing one needs a new schema version (`SCHEMA_VERSIONS`).
 """
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import Schema, fields
+
+from schemas import event_payloads as p
 
 # One topic per aggregate type; the message key is the aggregate id, so one aggregate's events keep
 # their order on one partition.
@@ -27,338 +30,6 @@ TOPICS = {
 # Events the relay could not publish, or a consumer group could not apply, parked there with the reason
 # (see `DeadLetter`).
 DEAD_LETTER_TOPIC = "ocs.dead-letters"
-
-
-class Payload(Schema):
-    """An event's own data; the team it belongs to is in the envelope."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-
-class TeamCreated(Payload):
-    name = fields.Str(required=True)
-
-
-class ApiKeyCreated(Payload):
-    prefix = fields.Str(required=True, metadata={"description": "public part of `<prefix>.<secret>`"})
-    secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the secret"})
-    name = fields.Str(required=True)
-    user = fields.Str(required=True, metadata={"description": "identity the key acts as"})
-    read_only = fields.Bool(required=True)
-    roles = fields.List(
-        fields.Str(), load_default=["Super Admin"], metadata={"description": "the user's roles in the team"}
-    )
-    expires_at = fields.Str(
-        allow_none=True, load_default=None, metadata={"description": "ISO-8601 instant it stops working; null: never"}
-    )
-
-
-class ApiKeyRevoked(Payload):
-    """No fields: the key named by the envelope's aggregate id is refused from now on."""
-
-
-class OAuthClientCreated(Payload):
-    """An OAuth2 client (application) of the team; tokens it obtains are pinned to the team."""
-
-    client_id = fields.Str(required=True)
-    secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the client secret"})
-    name = fields.Str(required=True)
-    grant_type = fields.Str(required=True, metadata={"description": "`client_credentials` or `authorization_code`"})
-    scopes = fields.List(fields.Str(), required=True, metadata={"description": "the most any of its tokens carries"})
-    chatbots = fields.List(
-        fields.Str(), required=True, metadata={"description": "chatbot ids its machine tokens may converse with"}
-    )
-    redirect_uris = fields.List(fields.Str(), required=True)
-    token_lifetime_s = fields.Int(required=True, metadata={"description": "access-token lifetime in seconds"})
-
-
-class AuthorizationCodeCreated(Payload):
-    """A resource owner consented; the code is redeemable once, for ten minutes."""
-
-    client_id = fields.Str(required=True)
-    secret_hash = fields.Str(required=True)
-    user = fields.Str(required=True)
-    roles = fields.List(fields.Str(), required=True, metadata={"description": "the consenting user's roles"})
-    scopes = fields.List(fields.Str(), required=True)
-    redirect_uri = fields.Str(allow_none=True, required=True)
-    code_challenge = fields.Str(required=True, metadata={"description": "PKCE S256 challenge"})
-    code_challenge_method = fields.Str(required=True)
-
-
-class AuthorizationCodeRedeemed(Payload):
-    token_id = fields.Str(required=True, metadata={"description": "aggregate id of the token it was exchanged for"})
-
-
-class OAuthTokenCreated(Payload):
-    """An access token (and refresh token, for user grants); only hashes of their secrets."""
-
-    client_id = fields.Str(required=True)
-    user = fields.Str(allow_none=True, required=True, metadata={"description": "null for machine tokens"})
-    roles = fields.List(fields.Str(), required=True, metadata={"description": "the user's roles; none for machines"})
-    scopes = fields.List(fields.Str(), required=True)
-    chatbots = fields.List(
-        fields.Str(), allow_none=True, required=True, metadata={"description": "a machine token's chatbot allowlist"}
-    )
-    access_hash = fields.Str(required=True)
-    refresh_hash = fields.Str(allow_none=True, required=True)
-    expires_in = fields.Int(required=True, metadata={"description": "seconds from occurred_at"})
-
-
-class OAuthTokenRevoked(Payload):
-    """No fields: the token (access and refresh) is refused from now on."""
-
-
-class LlmConfig(Schema):
-    """How a chatbot answers. The provider's API key is never published."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    prompt = fields.Str(required=True)
-    provider = fields.Str(required=True, metadata={"description": "`openai` (any compatible base URL) or `echo`"})
-    model = fields.Str(required=True)
-    base_url = fields.Str(allow_none=True, load_default=None)
-    pipeline = fields.Dict(
-        allow_none=True, load_default=None, metadata={"description": "nodes and edges; null: the prompt answers"}
-    )
-
-
-class ChatbotCreated(Payload):
-    name = fields.Str(required=True)
-    description = fields.Str(required=True)
-    llm = fields.Nested(LlmConfig, required=True)
-
-
-class ChatbotPipelineChanged(Payload):
-    pipeline = fields.Dict(allow_none=True, required=True, metadata={"description": "the working version's"})
-
-
-class ChatbotVersionPublished(Payload):
-    name = fields.Str(required=True, metadata={"description": "the chatbot's name when published"})
-    version_id = fields.Str(required=True, metadata={"description": "the version snapshot's own public id"})
-    version_number = fields.Int(required=True)
-    version_description = fields.Str(required=True)
-    is_default_version = fields.Bool(
-        required=True, metadata={"description": "true moves the default away from every other version"}
-    )
-    llm = fields.Nested(LlmConfig, required=True)
-
-
-class WidgetChannelCreated(Payload):
-    chatbot_id = fields.Str(required=True)
-    allowed_domains = fields.List(fields.Str(), required=True)
-    auth_level = fields.Str(required=True, metadata={"description": "`session_token`, `embed_key` or `none`"})
-    credential_mode = fields.Str(
-        load_default="embed_key",
-        metadata={"description": "`embed_key` (callers present the embed key) or `oauth` (a machine token)"},
-    )
-
-
-class ParticipantCreated(Payload):
-    """One person on one platform of one team."""
-
-    identifier = fields.Str(required=True)
-    platform = fields.Str(required=True, metadata={"description": "`api`, `web`, `embedded_widget`, ..."})
-    name = fields.Str(required=True)
-    remote_id = fields.Str(required=True)
-    user = fields.Str(allow_none=True, required=True)
-
-
-class ChatSessionCreated(Payload):
-    """The aggregate id is the session id clients see."""
-
-    chatbot_id = fields.Str(required=True, metadata={"description": "the chatbot's own id (never a version's)"})
-    participant_id = fields.Str(required=True)
-    participant_identifier = fields.Str(required=True, metadata={"description": "email, phone, `anon:<uuid>`, ..."})
-    participant_remote_id = fields.Str(required=True)
-    channel_id = fields.Str(required=True, metadata={"description": "the team's API channel or a widget channel"})
-    platform = fields.Str(allow_none=True, required=True, metadata={"description": "null for API-created sessions"})
-    status = fields.Str(required=True, metadata={"description": "`setup`, `pending`, `active`, `pending-review`, ..."})
-    state = fields.Dict(
-        required=True, metadata={"description": "session state; `page_context` holds the client's page context"}
-    )
-    session_token_required = fields.Bool(required=True)
-
-
-class Attachment(Schema):
-    id = fields.Int(required=True, metadata={"description": "the file's id, as in `/api/files/{id}/content`"})
-    name = fields.Str(required=True)
-    content_type = fields.Str(required=True)
-    size = fields.Int(required=True, metadata={"description": "bytes"})
-
-
-class AppendedMessage(Schema):
-    id = fields.Str(required=True)
-    seq = fields.Int(required=True, metadata={"description": "position in the session, from 0"})
-    created_at = fields.Str(required=True, metadata={"description": "ISO-8601, increasing within the session"})
-    role = fields.Str(required=True, metadata={"description": "`system`, `user` or `assistant`"})
-    content = fields.Str(required=True)
-    metadata = fields.Dict(required=True)
-    tags = fields.List(fields.Str(), required=True)
-    attachments = fields.List(fields.Nested(Attachment), load_default=list, dump_default=list)
-
-
-class ChatSessionMessagesAppended(Payload):
-    """History added in one go (`POST /api/sessions/` with `messages`)."""
-
-    messages = fields.List(fields.Nested(AppendedMessage), required=True)
-
-
-class ChatSessionUserMessageSubmitted(Payload):
-    """A user's message, accepted: a reply is now being produced for task `task_id`."""
-
-    task_id = fields.Str(required=True)
-    message = fields.Nested(AppendedMessage, required=True)
-    version_number = fields.Int(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "the chatbot version asked to answer; null: default"},
-    )
-    answered_in_request = fields.Bool(
-        load_default=False,
-        metadata={"description": "true: a synchronous endpoint answers it, the LLM workers leave it alone"},
-    )
-
-
-class ChatSessionBotMessageRequested(Payload):
-    """`POST /api/trigger_bot`: the bot is to message the participant (exactly one of the two texts)."""
-
-    task_id = fields.Str(required=True)
-    prompt_text = fields.Str(allow_none=True, required=True, metadata={"description": "an instruction for the LLM"})
-    message_text = fields.Str(allow_none=True, required=True, metadata={"description": "sent verbatim"})
-
-
-class ChatSessionBotMessageSent(Payload):
-    """The outbound message: the bot's message to `recipient` on a messaging channel, for subscribers (or the
-    channel's webhook) to deliver on `platform`."""
-
-    task_id = fields.Str(required=True)
-    message = fields.Nested(AppendedMessage, required=True)
-    channel_id = fields.Str(required=True)
-    platform = fields.Str(required=True, metadata={"description": "`whatsapp`, `telegram`, ..."})
-    recipient = fields.Str(required=True, metadata={"description": "the participant's identifier on the platform"})
-
-
-class ChatSessionDeliveryRecorded(Payload):
-    """How delivering a bot message to its channel's webhook ended."""
-
-    message_id = fields.Str(required=True)
-    delivered = fields.Bool(required=True)
-    attempts = fields.Int(required=True)
-    error = fields.Str(allow_none=True, required=True)
-
-
-class ChatSessionEnded(Payload):
-    """Ended (`via`: `api`, `user`, ...): status `pending-review`."""
-
-    via = fields.Str(required=True)
-
-
-class ChatSessionTagged(Payload):
-    """User tags newly on the session."""
-
-    tags = fields.List(fields.Str(), required=True)
-
-
-class ChatSessionUntagged(Payload):
-    """User tags taken off the session."""
-
-    tags = fields.List(fields.Str(), required=True)
-
-
-class ChatSessionStateChanged(Payload):
-    """The session's whole state after the change (a message's `context` lands in `remote_context`)."""
-
-    state = fields.Dict(required=True)
-
-
-class ChatSessionReplyRecorded(Payload):
-    """The bot's reply to task `task_id`; its `tags` name the version that answered (`v3`, `v4-unreleased`)."""
-
-    task_id = fields.Str(required=True)
-    message = fields.Nested(AppendedMessage, required=True)
-    trace = fields.List(
-        fields.Dict(),
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "a pipeline's nodes as they ran: `id`, `type`, `output`, `printed`; null without one"},
-    )
-
-
-class ChatSessionReplyFailed(Payload):
-    """No reply could be produced for task `task_id`."""
-
-    task_id = fields.Str(required=True)
-    error = fields.Str(required=True)
-    user_facing = fields.Bool(required=True, metadata={"description": "true: `error` is meant for the chat user"})
-
-
-class ParticipantDataChanged(Payload):
-    """The participant's whole data for one chatbot, as it now is."""
-
-    chatbot_id = fields.Str(required=True)
-    data = fields.Dict(required=True)
-
-
-class ParticipantSessionJoined(Payload):
-    """A new session of this participant with a chatbot."""
-
-    chatbot_id = fields.Str(required=True)
-    session_id = fields.Str(required=True)
-
-
-class ParticipantRenamed(Payload):
-    name = fields.Str(required=True)
-
-
-class ParticipantScheduleSet(Payload):
-    """A one-off scheduled bot prompt for this participant and chatbot, created or updated."""
-
-    chatbot_id = fields.Str(required=True)
-    schedule_id = fields.Str(required=True, metadata={"description": "the client's id, or derived from the name"})
-    name = fields.Str(required=True)
-    prompt = fields.Str(required=True, metadata={"description": "sent to the bot when the schedule fires"})
-    date = fields.Str(required=True, metadata={"description": "ISO-8601 instant it fires"})
-
-
-class ParticipantScheduleCancelled(Payload):
-    chatbot_id = fields.Str(required=True)
-    schedule_id = fields.Str(required=True)
-    cancelled_by = fields.Str(allow_none=True, required=True, metadata={"description": "the caller's identity"})
-
-
-class WidgetChannelDisabled(Payload):
-    disabled_message = fields.Str(required=True, metadata={"description": "shown to users; empty for the default"})
-
-
-class WidgetChannelEnabled(Payload):
-    pass
-
-
-class MessagingChannelCreated(Payload):
-    """A chatbot's channel on a messaging platform (at most one per platform)."""
-
-    chatbot_id = fields.Str(required=True)
-    platform = fields.Str(required=True)
-    webhook_url = fields.Str(allow_none=True, required=True, metadata={"description": "where bot messages are POSTed"})
-
-
-class FileCreated(Payload):
-    """A file uploaded to a chat session; its bytes are in the file store under `file_id`."""
-
-    file_id = fields.Int(required=True)
-    session_id = fields.Str(required=True)
-    name = fields.Str(required=True)
-    content_type = fields.Str(required=True)
-    size = fields.Int(required=True)
-    purpose = fields.Str(required=True, metadata={"description": "`message_media` for chat uploads"})
-    expires_at = fields.Str(allow_none=True, required=True, metadata={"description": "null once attached"})
-    metadata = fields.Dict(required=True)
-
-
-class FileAttached(Payload):
-    message_id = fields.Str(required=True)
 
 
 # Event types (`<Aggregate>.<Event>`, the domain event's class name), the one spelling every producer and
@@ -400,47 +71,47 @@ FILE_CREATED = "File.Created"
 FILE_ATTACHED = "File.Attached"
 
 # Event type -> payload schema.
-PAYLOADS: dict[str, type[Payload]] = {
-    TEAM_CREATED: TeamCreated,
-    API_KEY_CREATED: ApiKeyCreated,
-    API_KEY_REVOKED: ApiKeyRevoked,
-    OAUTH_CLIENT_CREATED: OAuthClientCreated,
-    AUTHORIZATION_CODE_CREATED: AuthorizationCodeCreated,
-    AUTHORIZATION_CODE_REDEEMED: AuthorizationCodeRedeemed,
-    OAUTH_TOKEN_CREATED: OAuthTokenCreated,
-    OAUTH_TOKEN_REVOKED: OAuthTokenRevoked,
-    CHATBOT_CREATED: ChatbotCreated,
-    CHATBOT_VERSION_PUBLISHED: ChatbotVersionPublished,
-    CHATBOT_PIPELINE_CHANGED: ChatbotPipelineChanged,
-    WIDGET_CHANNEL_CREATED: WidgetChannelCreated,
-    PARTICIPANT_CREATED: ParticipantCreated,
-    CHAT_SESSION_CREATED: ChatSessionCreated,
-    CHAT_SESSION_MESSAGES_APPENDED: ChatSessionMessagesAppended,
-    CHAT_SESSION_USER_MESSAGE_SUBMITTED: ChatSessionUserMessageSubmitted,
-    CHAT_SESSION_STATE_CHANGED: ChatSessionStateChanged,
-    CHAT_SESSION_ENDED: ChatSessionEnded,
-    CHAT_SESSION_BOT_MESSAGE_REQUESTED: ChatSessionBotMessageRequested,
-    CHAT_SESSION_BOT_MESSAGE_SENT: ChatSessionBotMessageSent,
-    CHAT_SESSION_DELIVERY_RECORDED: ChatSessionDeliveryRecorded,
-    CHAT_SESSION_TAGGED: ChatSessionTagged,
-    CHAT_SESSION_UNTAGGED: ChatSessionUntagged,
-    CHAT_SESSION_REPLY_RECORDED: ChatSessionReplyRecorded,
-    CHAT_SESSION_REPLY_FAILED: ChatSessionReplyFailed,
-    PARTICIPANT_DATA_CHANGED: ParticipantDataChanged,
-    PARTICIPANT_RENAMED: ParticipantRenamed,
-    PARTICIPANT_SESSION_JOINED: ParticipantSessionJoined,
-    PARTICIPANT_SCHEDULE_SET: ParticipantScheduleSet,
-    PARTICIPANT_SCHEDULE_CANCELLED: ParticipantScheduleCancelled,
-    WIDGET_CHANNEL_DISABLED: WidgetChannelDisabled,
-    WIDGET_CHANNEL_ENABLED: WidgetChannelEnabled,
-    MESSAGING_CHANNEL_CREATED: MessagingChannelCreated,
-    FILE_CREATED: FileCreated,
-    FILE_ATTACHED: FileAttached,
+PAYLOADS: dict[str, type[p.Payload]] = {
+    TEAM_CREATED: p.TeamCreated,
+    API_KEY_CREATED: p.ApiKeyCreated,
+    API_KEY_REVOKED: p.ApiKeyRevoked,
+    OAUTH_CLIENT_CREATED: p.OAuthClientCreated,
+    AUTHORIZATION_CODE_CREATED: p.AuthorizationCodeCreated,
+    AUTHORIZATION_CODE_REDEEMED: p.AuthorizationCodeRedeemed,
+    OAUTH_TOKEN_CREATED: p.OAuthTokenCreated,
+    OAUTH_TOKEN_REVOKED: p.OAuthTokenRevoked,
+    CHATBOT_CREATED: p.ChatbotCreated,
+    CHATBOT_VERSION_PUBLISHED: p.ChatbotVersionPublished,
+    CHATBOT_PIPELINE_CHANGED: p.ChatbotPipelineChanged,
+    WIDGET_CHANNEL_CREATED: p.WidgetChannelCreated,
+    PARTICIPANT_CREATED: p.ParticipantCreated,
+    CHAT_SESSION_CREATED: p.ChatSessionCreated,
+    CHAT_SESSION_MESSAGES_APPENDED: p.ChatSessionMessagesAppended,
+    CHAT_SESSION_USER_MESSAGE_SUBMITTED: p.ChatSessionUserMessageSubmitted,
+    CHAT_SESSION_STATE_CHANGED: p.ChatSessionStateChanged,
+    CHAT_SESSION_ENDED: p.ChatSessionEnded,
+    CHAT_SESSION_BOT_MESSAGE_REQUESTED: p.ChatSessionBotMessageRequested,
+    CHAT_SESSION_BOT_MESSAGE_SENT: p.ChatSessionBotMessageSent,
+    CHAT_SESSION_DELIVERY_RECORDED: p.ChatSessionDeliveryRecorded,
+    CHAT_SESSION_TAGGED: p.ChatSessionTagged,
+    CHAT_SESSION_UNTAGGED: p.ChatSessionUntagged,
+    CHAT_SESSION_REPLY_RECORDED: p.ChatSessionReplyRecorded,
+    CHAT_SESSION_REPLY_FAILED: p.ChatSessionReplyFailed,
+    PARTICIPANT_DATA_CHANGED: p.ParticipantDataChanged,
+    PARTICIPANT_RENAMED: p.ParticipantRenamed,
+    PARTICIPANT_SESSION_JOINED: p.ParticipantSessionJoined,
+    PARTICIPANT_SCHEDULE_SET: p.ParticipantScheduleSet,
+    PARTICIPANT_SCHEDULE_CANCELLED: p.ParticipantScheduleCancelled,
+    WIDGET_CHANNEL_DISABLED: p.WidgetChannelDisabled,
+    WIDGET_CHANNEL_ENABLED: p.WidgetChannelEnabled,
+    MESSAGING_CHANNEL_CREATED: p.MessagingChannelCreated,
+    FILE_CREATED: p.FileCreated,
+    FILE_ATTACHED: p.FileAttached,
 }
 
 # One instance per event type, made once: building a marshmallow schema costs more than using it, and the
 # relay and the projector use one per event.
-PAYLOAD_SCHEMAS: dict[str, Payload] = {event_type: schema() for event_type, schema in PAYLOADS.items()}
+PAYLOAD_SCHEMAS: dict[str, p.Payload] = {event_type: schema() for event_type, schema in PAYLOADS.items()}
 
 SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}
 

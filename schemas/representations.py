@@ -201,3 +201,17 @@ def completion_chunks(completion_id: str, created: int, text: str) -> list[dict]
 def api_reply(text: str, session_id: str) -> dict:
     # Beyond OCS (its issue #653): the session this message went to, so a client can follow it.
     return {"response": text, "attachments": [], "session_id": session_id}
+
+
+def consent_request(
+    client_id: str, client_name: str, team: str, user: str, scopes: list[str], redirect_uri: str
+) -> dict:
+    return {
+        "client_id": client_id,
+        "client_name": client_name,
+        "team": team,
+        "user": user,
+        "scopes": scopes,
+        "redirect_uri": redirect_uri,
+        "consent": "POST this URL with allow=yes to grant, anything else to deny",
+    }

@@ -3,6 +3,7 @@
 from flask import Flask
 
 from command_api.bus import CommandBus
+from command_api.http.admission_lookup import WriteModelChatAccess
 from command_api.http.bot_messages import bot_messages_blueprint
 from command_api.http.chat import chat_blueprint
 from command_api.http.conversations import conversations_blueprints
@@ -20,9 +21,12 @@ def create_app(
     bus: CommandBus,
     waiter: ReadModelWaiter,
     credentials: CredentialStore,
+    chat_access: WriteModelChatAccess,
     tokens: SessionTokens,
     replies: ReplySource,
 ) -> Flask:
+    """Building the app only declares its routes: no view touches a dependency before a request, so an app built
+    without them lists its routes (`infra/wiring/bootstrap.api_routes`)."""
     app = Flask("command_api")
     install_error_handlers(app)
     require_team_credential(app, credentials)
@@ -32,7 +36,7 @@ def create_app(
         sessions_blueprint(bus, waiter),
         participants_blueprint(bus, waiter),
         bot_messages_blueprint(bus, waiter),
-        chat_blueprint(bus, waiter, tokens, credentials),
+        chat_blueprint(bus, waiter, tokens, credentials, chat_access),
         openai_api,
     )
     app.register_blueprint(channels, url_prefix="/channels")

@@ -28,10 +28,13 @@ CHAT_ACCESS_DENIED = {"error": "Authentication required to chat with this chatbo
 
 
 def chat_blueprint(
-    bus: CommandBus, waiter: ReadModelWaiter, tokens: SessionTokens, credentials: CredentialStore
+    bus: CommandBus,
+    waiter: ReadModelWaiter,
+    tokens: SessionTokens,
+    credentials: CredentialStore,
+    access: WriteModelChatAccess,
 ) -> Blueprint:
     chat = Blueprint("chat", __name__)
-    access = WriteModelChatAccess(bus.app)
 
     def admit(session_id: str) -> str:
         admit_chat_caller(access.session(session_id), access.widget_by_key, access.widget_by_id, tokens)
@@ -39,7 +42,7 @@ def chat_blueprint(
 
     @chat.post("/chat/start/")
     @admits_own_callers
-    def chat_start():
+    def chat_start_session():
         raw = json_body()
         widget_channel_id = admit_start(raw)
         throttle("chat_api", f"channel:{widget_channel_id}" if widget_channel_id else f"address:{client_address()}")

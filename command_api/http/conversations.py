@@ -44,7 +44,9 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         waiter.wait(SESSIONS, str(session.id), session.version)
 
     @openai_api.post("/openai/<uuid:experiment_id>/chat/completions")
-    @openai_api.post("/openai/<uuid:experiment_id>/v<int:version>/chat/completions")
+    @openai_api.post(
+        "/openai/<uuid:experiment_id>/v<int:version>/chat/completions", endpoint="openai_chat_completions_versioned"
+    )
     @guarded(CONVERSATIONS)
     def openai_chat_completions(experiment_id, version=None):
         conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
@@ -78,7 +80,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         return json_response(representations.completion(completion_id, created, text))
 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
-    @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message")
+    @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message", endpoint="new_api_message_versioned")
     @guarded(CONVERSATIONS)
     def new_api_message(experiment_id, version=None):
         if g.caller.is_machine:

@@ -17,6 +17,7 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import CredentialStore, authenticate
 from infra.permissions import admits_own_callers
 from infra.rate_limits import client_address, throttle
+from schemas import representations
 from schemas.errors import detail, oauth_error
 
 PRINTABLE = re.compile(r"[\x20-\x7e]*")
@@ -56,7 +57,8 @@ def oauth_blueprint(bus: CommandBus, waiter: ReadModelWaiter, credentials: Crede
             raise detail(403, "Consent needs an API key.")
         return caller
 
-    @oauth.route("/authorize/", methods=["GET", "POST"])
+    @oauth.get("/authorize/", endpoint="oauth_authorize_describe")
+    @oauth.post("/authorize/", endpoint="oauth_authorize")
     @admits_own_callers
     def authorize():
         caller = resource_owner()
@@ -67,15 +69,10 @@ def oauth_blueprint(bus: CommandBus, waiter: ReadModelWaiter, credentials: Crede
         client = grant.request.client.client
         scopes = scope_to_list(grant.request.scope) or []
         if request.method == "GET":
-            return {
-                "client_id": client.client_id,
-                "client_name": client.name,
-                "team": client.team,
-                "user": caller.user,
-                "scopes": scopes,
-                "redirect_uri": grant.request.payload.redirect_uri or client.redirect_uris[0],
-                "consent": "POST this URL with allow=yes to grant, anything else to deny",
-            }
+            redirect_uri = grant.request.payload.redirect_uri or client.redirect_uris[0]
+            return representations.consent_request(
+                client.client_id, client.name, client.team, caller.user, scopes, redirect_uri
+            )
         consents = (
             request.form.get("allow") == "yes"
             and caller.team == client.team
@@ -84,7 +81,7 @@ def oauth_blueprint(bus: CommandBus, waiter: ReadModelWaiter, credentials: Crede
         owner = ResourceOwner(caller.user, caller.roles) if consents else None
         return server.create_authorization_response(grant_user=owner, grant=grant)
 
-    @oauth.post("/token/")
+    @oauth.post("/token/", endpoint="oauth_token")
     @admits_own_callers
     def issue_token():
         response = server.create_token_response()
@@ -92,12 +89,12 @@ def oauth_blueprint(bus: CommandBus, waiter: ReadModelWaiter, credentials: Crede
             throttle("credentials", client_address())
         return response
 
-    @oauth.post("/revoke_token/")
+    @oauth.post("/revoke_token/", endpoint="oauth_revoke_token")
     @admits_own_callers
     def revoke_token():
         return server.create_endpoint_response(Revocation.ENDPOINT_NAME)
 
-    @oauth.post("/introspect/")
+    @oauth.post("/introspect/", endpoint="oauth_introspect")
     @admits_own_callers
     def introspect_token():
         return server.create_endpoint_response(Introspection.ENDPOINT_NAME)

@@ -52,7 +52,8 @@ def sessions_blueprint(bus: CommandBus, waiter: ReadModelWaiter) -> Blueprint:
         settled(bus.handle(commands.EndSession(g.caller.team, session_id)))
         return Response(status=200)
 
-    @api.route("/sessions/<session_id>/tags/", methods=["POST", "DELETE"])
+    @api.post("/sessions/<session_id>/tags/", endpoint="session_add_tags")
+    @api.delete("/sessions/<session_id>/tags/", endpoint="session_remove_tags")
     @guarded(SESSIONS_GUARD)
     def session_tags(session_id):
         tags = tuple(tag_names(json_body()))

@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from command_api.bus import CommandBus
 from command_api.http import app as command_app
+from command_api.http.admission_lookup import WriteModelChatAccess
 from command_api.http.credential_lookup import WriteModelCredentials
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.relay import GROUP as RELAY
@@ -17,7 +18,7 @@ from command_api.write_model.application import OcsApplication
 from infra import health, metrics, rate_limits
 from infra.config import Settings
 from infra.dead_letters import DeadLetters
-from infra.docs import DOCS_PATHS, create_docs_app
+from infra.docs import DOCS_PATHS, create_docs_app, routes_of
 from infra.heartbeat import Heartbeat
 from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP
 from infra.logs import install_request_ids
@@ -30,6 +31,7 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.message_feed import MessageFeed
+from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
@@ -82,8 +84,8 @@ class System:
 
     def command_side(self):
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
-        credentials = WriteModelCredentials(self.app)
-        app = command_app.create_app(self.bus, self.waiter, credentials, self.tokens, self.replies)
+        credentials, chat_access = WriteModelCredentials(self.app), WriteModelChatAccess(self.app)
+        app = command_app.create_app(self.bus, self.waiter, credentials, chat_access, self.tokens, self.replies)
         self.instrument(app)
         return app
 
@@ -124,7 +126,7 @@ class System:
             "/metrics": metrics.create_app(
                 self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
             ),
-            **dict.fromkeys(DOCS_PATHS, create_docs_app()),
+            **dict.fromkeys(DOCS_PATHS, create_docs_app(openapi_document(api_routes()))),
         }
 
     @cached_property
@@ -207,3 +209,14 @@ class System:
             self.mongo.close()
         if "app" in self.__dict__:
             self.app.close()
+
+
+def api_routes() -> list[Route]:
+    """Every route the API serves, for its OpenAPI document: read from apps built without dependencies, which
+    declare their routes and touch nothing else."""
+    return routes_of(
+        command_app.create_app(None, None, None, None, None, None),
+        query_app.create_app(None, None, None, None),
+        health.create_app({}, dict),
+        metrics.create_app(None),
+    )

@@ -13,12 +13,13 @@ from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, guarded
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, install_error_handlers, json_response, mount_api
 from query_api.http.chat import chat_blueprint
+from query_api.queries import participants
 from query_api.queries.credential_lookup import ReadModelCredentials
 from query_api.queries.experiments import list_experiments, retrieve_experiment
 from query_api.queries.files import team_file
 from query_api.queries.message_feed import MessageFeed
 from query_api.queries.pagination import PageRequest, page_size
-from query_api.queries.participants import ParticipantFilter, list_participants
+from query_api.queries.participants import ParticipantFilter
 from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
 from schemas.errors import detail, field_errors
 from schemas.ids import canonical_uuid
@@ -81,10 +82,10 @@ def team_blueprint(db: Database, files: FileStore) -> Blueprint:
         return json_response(retrieve_session(db, g.caller.team, session_id, base_url()))
 
     @api.get("/participants")
-    @api.get("/participants/", endpoint="participant_list_alias")
+    @api.get("/participants/", endpoint="list_participants_alias")
     @guarded(PARTICIPANTS)
-    def participant_list():
-        return json_response(list_participants(db, g.caller.team, participant_filter(), page_request()))
+    def list_participants():
+        return json_response(participants.list_participants(db, g.caller.team, participant_filter(), page_request()))
 
     @api.get("/files/<int:file_id>/content")
     @guarded(FILES)
@@ -103,6 +104,7 @@ def team_blueprint(db: Database, files: FileStore) -> Blueprint:
 
 
 def create_app(db: Database, tokens: SessionTokens, files: FileStore, feed: MessageFeed) -> Flask:
+    """Like the command API's, building the app only declares its routes."""
     app = Flask("query_api")
     install_error_handlers(app)
     require_team_credential(app, ReadModelCredentials(db))

@@ -207,7 +207,7 @@ def sample_path(rule: str) -> str:
 @pytest.fixture(scope="module")
 def front_door(tmp_path_factory) -> FrontDoor:
     # Route tables only: no request is dispatched, so the sides' dependencies are never called.
-    command = command_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock())
+    command = command_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock(), Mock())
     query = query_app.create_app(Mock(), Mock(), Mock(), Mock())
     settings = load_settings(tmp_path_factory.mktemp("ocs"), environ={"OCS_SECRET_KEY": "unused"})
     return FrontDoor(command, query, System(settings).shared_routes())

@@ -2,6 +2,7 @@
 that validate requests, covering every route the apps serve, and served with a browsable UI."""
 
 import copy
+import inspect
 import json
 import re
 import warnings
@@ -15,14 +16,13 @@ from openapi_spec_validator import validate
 from command_api import commands
 from command_api.http import app as command_app
 from command_api.http import documents
-from command_api.http.credential_lookup import WriteModelCredentials
 from infra import health, metrics
 from infra.docs import DOCS_PATHS, PAGE, create_docs_app
-from infra.session_tokens import SessionTokens
+from infra.wiring.bootstrap import api_routes
 from projectors.projections import writes_for
 from query_api.http import app as query_app
 from schemas import representations
-from schemas.openapi import OPENAPI_VERSION, TITLE, openapi_document
+from schemas.openapi.document import OPENAPI_VERSION, TITLE, Route, openapi_document
 from schemas.read_models import MESSAGES
 from schemas.requests import (
     PLATFORMS,
@@ -40,7 +40,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    return openapi_document()
+    return openapi_document(api_routes())
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_the_document_builds_without_apispec_warnings():
     """An unmapped field type or two schemas with one name would warn; the document would then be wrong."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        openapi_document()
+        openapi_document(api_routes())
 
 
 def test_every_operation_of_ocs_schema_is_documented_with_its_operation_id(reference, document):
@@ -194,9 +194,16 @@ def strict(document: dict) -> dict:
     return components
 
 
-def test_rendered_representations_match_their_documented_schemas(document, bus, app, create_session, chatbot_id):
-    """What `schemas/representations.py` renders, from a chatbot with a version, a session with a message, and a
-    participant with data, has exactly the documented fields and types."""
+# Renderers that are not a body of their own: URLs inside bodies, and the streamed chunks of a completion (documented
+# as an event stream whose objects the non-streamed completion's test covers field by field).
+NOT_BODIES = {"experiment_url", "session_url", "file_url", "completion_chunks"}
+
+
+def test_every_response_body_is_rendered_by_one_function_that_matches_its_documented_schema(
+    document, bus, app, create_session, chatbot_id
+):
+    """What each function of `schemas/representations.py` renders, from a chatbot with a version, a session with a
+    message, and a participant with data, has exactly the fields and types of its documented schema."""
     bus.handle(commands.PublishVersion(chatbot_id, "first", make_default=True))
     created = create_session(messages=({"role": "user", "content": "hi"},), state={"a": [1]}, page_context={"p": 1})
     upserted = bus.handle(
@@ -216,18 +223,42 @@ def test_rendered_representations_match_their_documented_schemas(document, bus, 
     chatbot = documents.chatbot_document(created.chatbot)
     team = documents.team_document(created.team)
     session = documents.session_document(created.session, "jane", "")
-    rendered = {
-        "Experiment": representations.experiment(chatbot, base),
-        "ExperimentSession": representations.session(session, chatbot, team, base),
-        "ExperimentSessionWithMessages": representations.session_with_messages(session, chatbot, team, messages, base),
-        "ParticipantDetail": representations.participant_detail(
-            documents.participant_document(upserted.participant), {chatbot_id: chatbot}
+    participant = documents.participant_document(upserted.participant)
+    session_id = session["_id"]
+    uploaded = {"file_id": 7, "name": "notes.txt", "size": 3, "content_type": "text/plain"}
+    rendered = [
+        ("Experiment", representations.experiment, (chatbot, base)),
+        ("ExperimentStub", representations.experiment_stub, (chatbot, base)),
+        ("Team", representations.team, (team,)),
+        ("Message", representations.message, (messages[0], base)),
+        ("ExperimentSession", representations.session, (session, chatbot, team, base)),
+        (
+            "ExperimentSessionWithMessages",
+            representations.session_with_messages,
+            (session, chatbot, team, messages, base),
         ),
-    }
-    assert messages and rendered["Experiment"]["versions"] and rendered["ParticipantDetail"]["data"]
+        ("ParticipantDetail", representations.participant_detail, (participant, {chatbot_id: chatbot})),
+        ("SessionTags", representations.session_tags, (["vip"],)),
+        ("SessionStateUpdated", representations.session_state, ({"a": [1]},)),
+        ("TriggerBotMessageResponse", representations.bot_triggered, (session_id, team, "whatsapp", base)),
+        ("ChatStartSessionResponse", representations.chat_started, (session_id, "a-token", chatbot, participant, base)),
+        ("ChatStartSessionResponse", representations.chat_started, (session_id, None, chatbot, participant, base)),
+        ("ChatUploadFileResponse", representations.files_uploaded, ([uploaded],)),
+        ("ChatSendMessageResponse", representations.message_accepted, ("a-task",)),
+        ("ChatPollResponse", representations.messages_poll, (messages, False, "complete", base)),
+        ("ChatTaskPoll", representations.task_poll, (messages[0], base)),
+        ("ChatTaskPoll", representations.task_poll, (None, base)),
+        ("CreateChatCompletionResponse", representations.completion, (session_id, 1_700_000_000, "hello")),
+        ("ApiResponseMessage", representations.api_reply, ("hello", session_id)),
+        ("ConsentRequest", representations.consent_request, ("c1", "App", "acme", "u@acme", ["sessions:read"], base)),
+    ]
+    bodies = {name: render(*arguments) for name, render, arguments in rendered}
+    assert messages and bodies["Experiment"]["versions"] and bodies["ParticipantDetail"]["data"]
     components = strict(document)
-    for name, body in rendered.items():
-        OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": components}).validate(body)
+    for name, render, arguments in rendered:
+        OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": components}).validate(render(*arguments))
+    renderers = {name for name, value in vars(representations).items() if inspect.isfunction(value)}
+    assert renderers - NOT_BODIES == {render.__name__ for _, render, _ in rendered}
 
 
 def served_operations(*apps) -> set[tuple[str, str]]:
@@ -242,11 +273,10 @@ def served_operations(*apps) -> set[tuple[str, str]]:
     return served
 
 
-def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus):
-    tokens = SessionTokens("unit-test")
+def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
     apps = (
-        command_app.create_app(bus, None, WriteModelCredentials(bus.app), tokens, None),
-        query_app.create_app(None, tokens, None, None),
+        command_app.create_app(None, None, None, None, None, None),
+        query_app.create_app(None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )
@@ -254,23 +284,41 @@ def test_every_route_the_apps_serve_is_documented_and_nothing_else(document, bus
     assert served_operations(*apps) == documented
 
 
-def test_the_schema_is_served_as_json_without_credentials():
-    client = create_docs_app().test_client()
+def test_a_route_without_text_or_text_without_a_route_fails_the_build():
+    routes = api_routes()
+    with pytest.raises(ValueError, match="routes without text: \\['session_archive'\\]"):
+        openapi_document([*routes, Route("/api/sessions/<session_id>/archive/", "session_archive", "POST")])
+    with pytest.raises(ValueError, match="text without a route: \\['session_end'\\]"):
+        openapi_document([route for route in routes if route.endpoint != "session_end"])
+
+
+def test_a_path_is_named_by_its_operations_path_parameters():
+    routes = [route for route in api_routes() if route.endpoint != "session_end"]
+    documented = openapi_document(
+        [*routes, Route("/api/sessions/<session_id>/end_experiment_session/", "session_end", "POST")]
+    )
+    assert "post" in documented["paths"]["/api/sessions/{id}/end_experiment_session/"]
+    with pytest.raises(ValueError, match="path parameters"):
+        openapi_document([*routes, Route("/api/sessions/<a>/<b>/end_experiment_session/", "session_end", "POST")])
+
+
+def test_the_schema_is_served_as_json_without_credentials(document):
+    client = create_docs_app(document).test_client()
     for url in ("/api/schema/", "/api/schema/?format=json"):
         response = client.get(url)
         assert response.status_code == 200
         assert response.mimetype == "application/json"
-        assert response.get_json() == json.loads(json.dumps(openapi_document()))
+        assert response.get_json() == json.loads(json.dumps(document))
 
 
-def test_an_unknown_schema_format_is_not_found():
-    response = create_docs_app().test_client().get("/api/schema/?format=xml")
+def test_an_unknown_schema_format_is_not_found(document):
+    response = create_docs_app(document).test_client().get("/api/schema/?format=xml")
     assert response.status_code == 404
     assert response.get_json() == {"detail": "Not found."}
 
 
-def test_the_docs_page_and_its_assets_are_served_from_this_app_alone():
-    client = create_docs_app().test_client()
+def test_the_docs_page_and_its_assets_are_served_from_this_app_alone(document):
+    client = create_docs_app(document).test_client()
     page = client.get("/api/docs/")
     assert page.status_code == 200
     assert page.mimetype == "text/html"
@@ -290,7 +338,7 @@ def test_the_docs_page_and_its_assets_are_served_from_this_app_alone():
     )
 
 
-def test_an_unchanged_document_is_revalidated_not_downloaded_again():
-    client = create_docs_app().test_client()
+def test_an_unchanged_document_is_revalidated_not_downloaded_again(document):
+    client = create_docs_app(document).test_client()
     etag = client.get("/api/schema/").headers["ETag"]
     assert client.get("/api/schema/", headers={"If-None-Match": etag}).status_code == 304

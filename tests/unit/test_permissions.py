@@ -5,20 +5,15 @@ from flask import Flask
 from werkzeug.exceptions import MethodNotAllowed
 
 from command_api.http import app as command_app
-from command_api.http.credential_lookup import WriteModelCredentials
 from infra.authentication import Caller
 from infra.permissions import BOT_MESSAGES, CHATBOTS, CONVERSATIONS, FILES, OWN_ADMISSION, SESSIONS, guard_of
-from infra.session_tokens import SessionTokens
 from query_api.http import app as query_app
 
 
-@pytest.fixture
-def apps(bus) -> tuple[Flask, Flask]:
-    tokens = SessionTokens("unit-test")
-    return (
-        command_app.create_app(bus, None, WriteModelCredentials(bus.app), tokens, None),
-        query_app.create_app(None, tokens, None, None),
-    )
+@pytest.fixture(scope="module")
+def apps() -> tuple[Flask, Flask]:
+    # Route tables only: building an app touches none of its dependencies.
+    return command_app.create_app(None, None, None, None, None, None), query_app.create_app(None, None, None, None)
 
 
 def guard_at(apps, method: str, path: str):

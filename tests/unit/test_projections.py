@@ -9,7 +9,8 @@ from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.participant import Participant, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import WidgetChannel
-from projectors.projections import is_version_tag, writes_for
+from projectors.projections import writes_for
+from projectors.projections.sessions import is_version_tag
 from schemas.ids import widget_channel_id
 from schemas.read_models import API_KEYS, CHATBOTS, COLLECTION_OF_AGGREGATE, MESSAGES, SESSIONS, TASKS, TEAMS
 

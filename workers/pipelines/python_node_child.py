@@ -4,6 +4,9 @@ process that workers/pipelines/python_node.py started for this one run, then rep
 It reads the request as JSON on stdin and writes the result as JSON on stdout. It imports only the standard
 library and RestrictedPython, because it runs in an isolated interpreter (`python -I`) without the project on
 its path; the parent imports it too, for `compile_node`, so both sides apply the same rules.
+
+One module past the ~400 lines of the others, on purpose: it is one concept, the sandbox, and it must be a single
+file, since the isolated interpreter runs it by path and can import nothing of ours beside it.
 """
 
 import ast

@@ -1,0 +1,85 @@
+"""Chatbots with their versions, and their widget and messaging channels."""
+
+from projectors.projections.writes import Write, change, create, sort_key
+from schemas.read_models import (
+    CHATBOTS,
+    MESSAGING_CHANNELS,
+    WIDGET_CHANNELS,
+)
+
+
+def chatbot_created(envelope: dict, data: dict) -> list[Write]:
+    created_at = envelope["occurred_at"]
+    return [
+        create(
+            CHATBOTS,
+            envelope,
+            {
+                "name": data["name"],
+                "description": data["description"],
+                "created_at": created_at,
+                "sort_key": sort_key(created_at, envelope["aggregate_id"]),
+                "version_number": 1,
+                "versions": [],
+                "default_version_number": None,
+                "archived": False,
+            },
+        )
+    ]
+
+
+def chatbot_pipeline_changed(envelope: dict, data: dict) -> list[Write]:
+    """Nothing the read API shows (how a chatbot answers is the worker's business); the version moves."""
+    return [change(CHATBOTS, envelope, {})]
+
+
+def chatbot_version_published(envelope: dict, data: dict) -> list[Write]:
+    version = {
+        "version_id": data["version_id"],
+        "name": data["name"],
+        "version_number": data["version_number"],
+        "version_description": data["version_description"],
+        "archived": False,
+    }
+    update = {"$push": {"versions": version}, "$set": {"version_number": data["version_number"] + 1}}
+    if data["is_default_version"]:
+        # One scalar names the default, so moving it never rewrites the other versions.
+        update["$set"]["default_version_number"] = data["version_number"]
+    return [change(CHATBOTS, envelope, update)]
+
+
+def widget_channel_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            WIDGET_CHANNELS,
+            envelope,
+            {
+                "chatbot_id": data["chatbot_id"],
+                "allowed_domains": data["allowed_domains"],
+                "auth_level": data["auth_level"],
+                "credential_mode": data["credential_mode"],
+                "enabled": True,
+                "disabled_message": "",
+            },
+        )
+    ]
+
+
+def widget_channel_disabled(envelope: dict, data: dict) -> list[Write]:
+    return [
+        change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": False, "disabled_message": data["disabled_message"]}})
+    ]
+
+
+def widget_channel_enabled(envelope: dict, data: dict) -> list[Write]:
+    return [change(WIDGET_CHANNELS, envelope, {"$set": {"enabled": True}})]
+
+
+def messaging_channel_created(envelope: dict, data: dict) -> list[Write]:
+    return [
+        create(
+            MESSAGING_CHANNELS,
+            envelope,
+            {"chatbot_id": data["chatbot_id"], "platform": data["platform"], "webhook_url": data["webhook_url"]},
+        )
+    ]
