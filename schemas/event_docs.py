@@ -18,7 +18,8 @@ aggregate id and one key stays on one partition.
 Compatibility: a field may be added to a payload within the same `schema_version`; renaming or
 removing one raises the type's `schema_version`. Ignore fields you do not know.
 
-This file is generated from `schemas/events.py` by `python -m schemas.event_docs > docs/events.md`.
+This file is generated from `schemas/events.py` and `schemas/event_payloads.py` by
+`python -m schemas.event_docs > docs/events.md`.
 """
 
 

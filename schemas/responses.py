@@ -1,4 +1,4 @@
-"""Response bodies and error bodies as marshmallow schemas, for the OpenAPI document (`schemas/openapi.py`).
+"""Response bodies and error bodies as marshmallow schemas, for the OpenAPI document (`schemas/openapi/`).
 
 They describe what `schemas/representations.py` and the views render (SPEC §2, §1.9); nothing renders with
 them. Names follow OCS's schema (`components.schemas` of its v1.yml) wherever OCS has one.
