@@ -25,7 +25,15 @@ from kafka.errors import CorruptRecordError, InvalidRecordError, MessageSizeTooL
 
 from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
-from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES, EnvelopeJson, ensure_topics, make_producer, partition_for, tail
+from infra.kafka import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    EnvelopeJson,
+    ensure_topics,
+    make_producer,
+    partition_for,
+    tail,
+    widen_empty_topics,
+)
 from infra.metrics import EVENTS_PARKED, EVENTS_PUBLISHED
 from schemas.events import TOPICS
 
@@ -116,9 +124,12 @@ class Relay:
         self.failing_since: float | None = None
         # When the relay last read the log without failing: it published, or found nothing new.
         self.progressed_at = time.time()
+        # Topics with fewer partitions than new ones get, which hold messages: reported, never changed.
+        self.narrow_topics: dict[str, int] = {}
 
     def resume(self) -> None:
         ensure_topics(self.bootstrap, TOPICS.values(), self.new_topic_partitions)
+        self.narrow_topics = widen_empty_topics(self.bootstrap, TOPICS.values(), self.new_topic_partitions)
         self.held = {}
         for topic in TOPICS.values():
             self.partition_counts[topic], tails = tail(self.bootstrap, topic)
@@ -245,7 +256,12 @@ class Relay:
                 time.sleep(IDLE_SLEEP_S)
 
     def beat(self) -> None:
-        self.heartbeat.beat(position=self.position, progressed_at=self.progressed_at, failing_since=self.failing_since)
+        self.heartbeat.beat(
+            position=self.position,
+            progressed_at=self.progressed_at,
+            failing_since=self.failing_since,
+            narrow_topics=self.narrow_topics,
+        )
 
     def check_for_loss(self) -> None:
         """While idle, ask the broker now and then whether it still holds what it acknowledged."""

@@ -1,5 +1,6 @@
-"""Heartbeats: each background component says it is alive, and how far it got, in a shared collection
-that `/healthz` reads.
+"""Heartbeats: each replica of each background component says it is alive, and how far it got, in a shared
+collection that `/healthz` reads (one document per replica: `<component>@<instance id>`). Consumer-group members
+also say which partitions they hold, so that partitions a dead replica held and no live one took are found.
 
 A component that beats can still be stuck, and then says so: `failing_since` (it has been failing to do its
 work since then) or `waiting_since` (it has held work it could not finish since then); the relay also beats
@@ -14,6 +15,8 @@ from datetime import datetime, timezone
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from infra.instance import instance_id
+
 log = logging.getLogger(__name__)
 
 COLLECTION = "heartbeats"
@@ -25,10 +28,16 @@ STALE_AFTER_S = 10.0
 STUCK_AFTER_S = 30.0
 
 
+# A replica down this long is left out of the report: it was scaled down or replaced, and its partitions, if it
+# held any, are reported on their own while no live replica has taken them.
+FORGOTTEN_AFTER_S = 600.0
+
+
 class Heartbeat:
     def __init__(self, db: Database, component: str):
         self.collection = db[COLLECTION]
         self.component = component
+        self.instance = instance_id()
         self.last = 0.0
 
     def beat(self, **progress) -> None:
@@ -37,18 +46,19 @@ class Heartbeat:
             return
         self.last = now
         try:
-            self.collection.update_one(
-                {"_id": self.component},
-                {"$set": {"at": datetime.now(timezone.utc).timestamp(), "pid": os.getpid(), **progress}},
-                upsert=True,
-            )
+            at = datetime.now(timezone.utc).timestamp()
+            beat = {"component": self.component, "instance": self.instance, "at": at, "pid": os.getpid(), **progress}
+            self.collection.update_one({"_id": f"{self.component}@{self.instance}"}, {"$set": beat}, upsert=True)
         except PyMongoError as exc:  # being unable to say "alive" must not stop the work itself
             log.warning("heartbeat of %s not recorded: %s", self.component, exc)
 
 
-def heartbeats(db: Database, components) -> dict[str, dict]:
-    """The last heartbeat of each of these components that has one."""
-    return {doc["_id"]: doc for doc in db[COLLECTION].find({"_id": {"$in": list(components)}})}
+def heartbeats(db: Database, components) -> dict[str, list[dict]]:
+    """The last heartbeat of each replica of these components, by component."""
+    found: dict[str, list[dict]] = {component: [] for component in components}
+    for doc in db[COLLECTION].find({"component": {"$in": list(components)}}):
+        found[doc["component"]].append(doc)
+    return found
 
 
 def status_of(beat: dict | None, now: float, log_end: int) -> tuple[str, str | None]:

@@ -2,15 +2,19 @@
 without spinning a core."""
 
 import json
-import os
-import socket
+import logging
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import murmur2
 from kafka.serializer import Deserializer, Serializer
+from kafka.structs import MemberState
+
+from infra.instance import instance_id
+
+log = logging.getLogger(__name__)
 
 # The consumer groups, as every side and the metrics name them.
 PROJECTORS_GROUP = "ocs-projectors"
@@ -19,9 +23,13 @@ DELIVERY_GROUP = "ocs-delivery"
 CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP, DELIVERY_GROUP)
 
 # The local broker answers fetches at once instead of honouring fetch_max_wait_ms, so a consumer
-# polling with a timeout busy-loops. A 1 ms poll still lets the group join; then sleep when idle,
+# polling with a timeout busy-loops. So a member of a stable group polls for 1 ms, then sleeps when idle,
 # longer the longer it stays idle (one poll costs ~1 ms of CPU), and not at all while records flow.
 POLL_TIMEOUT_MS = 1
+# While its group (re)forms, a member polls for longer: at 1 ms a group of two or more members never became
+# stable on the local broker (its join and sync round trips did not complete within the polls), and at 100 ms
+# it is stable within a second. Only for the moments of a rebalance, so the busy loop above costs little.
+JOIN_POLL_TIMEOUT_MS = 100
 IDLE_SLEEP_MIN_S = 0.002
 IDLE_SLEEP_MAX_S = 0.02
 # The local broker also ignores fetch_max_bytes and max_partition_fetch_bytes: a consumer far behind gets every
@@ -58,20 +66,55 @@ def partition_for(key: bytes, partitions: int) -> int:
 
 
 def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
-    """Create missing topics with `partitions` partitions. Only the relay creates topics: every client
-    here has auto-creation off, since an auto-created topic gets the broker's default of one partition.
-    The replication factor is the brokers' `default.replication.factor` (3 in infra/compose/, 1 locally)."""
+    """Create missing topics with `partitions` partitions. Every process creates the topics it names before its
+    first client names them: a consumer of a group that subscribes to a missing topic makes the local broker create
+    it with one partition (`allow_auto_create_topics=False` notwithstanding), and then only one replica could ever
+    work on it. The replication factor is the brokers' `default.replication.factor` (3 in infra/compose/, 1
+    locally)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ocs-admin")
     try:
-        missing = set(topics) - set(admin.list_topics())
-        if missing:
+        for name in sorted(set(topics) - set(admin.list_topics())):
             try:
-                admin.create_topics(
-                    [NewTopic(name, num_partitions=partitions, replication_factor=-1) for name in sorted(missing)]
-                )
-            except TopicAlreadyExistsError:
+                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=-1)])
+            except TopicAlreadyExistsError:  # another process created it meanwhile
                 pass
     finally:
+        admin.close()
+
+
+def widen_empty_topics(bootstrap: str, topics, partitions: int) -> dict[str, int]:
+    """Give each topic that has fewer than `partitions` partitions and no message the rest, and answer the topics
+    still narrower than that with their counts. Only the relay, the one writer, calls this, before it reads the
+    counts it partitions by; a topic that holds messages keeps its count, since more partitions would move keys, and
+    so reorder an aggregate's events (docs/operations.md says how to widen one by hand)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="ocs-admin")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, allow_auto_create_topics=False)
+    try:
+        counts = {topic["name"]: len(topic["partitions"]) for topic in admin.describe_topics(sorted(set(topics)))}
+        narrow = [topic for topic, count in counts.items() if count < partitions]
+        empty = []
+        for topic in narrow:
+            ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(counts[topic])])
+            if not any(ends.values()):
+                empty.append(topic)
+        if empty:
+            admin.create_partitions({topic: NewPartitions(total_count=partitions) for topic in empty})
+            for topic in empty:
+                log.warning(
+                    "topic %s had %d partitions and no message: widened to %d", topic, counts[topic], partitions
+                )
+                counts[topic] = partitions
+        still = {topic: counts[topic] for topic in narrow if counts[topic] < partitions}
+        for topic, count in still.items():
+            log.warning(
+                "topic %s has %d partitions, not %d: it holds messages, so it is left as it is",
+                topic,
+                count,
+                partitions,
+            )
+        return still
+    finally:
+        consumer.close()
         admin.close()
 
 
@@ -93,14 +136,21 @@ def make_producer(
     )
 
 
+def group_instance_id(group: str, instance: str) -> str:
+    return f"{group}@{instance}"
+
+
 def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group,
         # Static membership: a member restarted after a crash takes its partitions straight back, instead of
-        # the group waiting for the dead member to time out (the local broker never times it out at all).
-        group_instance_id=f"{group}@{os.environ.get('OCS_INSTANCE_ID') or socket.gethostname()}",
+        # the group waiting for the dead member to time out (the local broker never times it out at all: a
+        # member that is gone for good is removed by infra/group_members.py).
+        group_instance_id=group_instance_id(group, instance_id()),
         session_timeout_ms=10_000,
+        # Members learn of a rebalance at their next heartbeat: a second, not kafka-python's three.
+        heartbeat_interval_ms=1_000,
         max_poll_interval_ms=60_000,
         enable_auto_commit=False,
         allow_auto_create_topics=False,
@@ -129,7 +179,8 @@ class Poller:
         if self.pace_s:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
-        batches = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        joining = self.consumer.group_metadata().state is not MemberState.STABLE
+        batches = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS if joining else POLL_TIMEOUT_MS)
         if batches:
             self.idle_sleep = IDLE_SLEEP_MIN_S
             return [record for records in batches.values() for record in records]
@@ -137,6 +188,11 @@ class Poller:
             time.sleep(self.idle_sleep)
             self.idle_sleep = min(self.idle_sleep * 2, IDLE_SLEEP_MAX_S)
         return []
+
+
+def held_partitions(consumer: KafkaConsumer) -> list[str]:
+    """The partitions a group member holds now, as `<topic>-<partition>`, for its heartbeat."""
+    return sorted(f"{tp.topic}-{tp.partition}" for tp in consumer.assignment())
 
 
 def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:

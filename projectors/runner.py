@@ -13,13 +13,15 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 from kafka import TopicPartition
+from kafka.errors import CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
+from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
-from infra.kafka import PROJECTORS_GROUP, Poller, make_consumer
+from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.projections import writes_for
 from schemas.events import TOPICS
@@ -64,8 +66,11 @@ def write_in_order(collection: Collection, writes: list) -> None:
 
 
 class Projector:
-    def __init__(self, db: Database, bootstrap: str, heartbeat: Heartbeat, dead_letters: DeadLetters):
+    def __init__(
+        self, db: Database, bootstrap: str, heartbeat: Heartbeat, dead_letters: DeadLetters, members: GroupMembers
+    ):
         self.db = db
+        self.members = members
         self.consumer = make_consumer(bootstrap, GROUP, TOPICS.values())
         self.poller = Poller(self.consumer)
         self.heartbeat = heartbeat
@@ -81,10 +86,16 @@ class Projector:
                 if records:
                     self.waiting_since = self.waiting_since or time.time()
                     self.project(records)
-                self.heartbeat.beat(applied=self.applied, waiting_since=self.waiting_since)
+                self.beat()
+                self.members.remove_the_departed()
         finally:
             self.consumer.close()
             self.dead_letters.close()
+
+    def beat(self) -> None:
+        self.heartbeat.beat(
+            applied=self.applied, waiting_since=self.waiting_since, partitions=held_partitions(self.consumer)
+        )
 
     def project(self, records: list) -> None:
         """Apply a poll's records, in chunks, for at most about BATCH_BUDGET_S: what is left is fetched again by the
@@ -94,6 +105,7 @@ class Projector:
         try:
             while done < len(records):
                 done += self.project_chunk(records[done : done + CHUNK], started)
+                self.beat()  # a long batch must not look like a replica gone silent (infra/group_members.py)
                 if time.perf_counter() - started > BATCH_BUDGET_S:
                     break
         except ConnectionFailure:
@@ -102,12 +114,20 @@ class Projector:
         if done < len(records):
             self.rewind(records[done:])
         if done:
-            # The consumer's positions are now just past what was applied.
-            self.consumer.commit()
+            self.commit()
             self.applied += done
             self.measure([record.value for record in records[:done]], started)
         if done == len(records):
             self.waiting_since = None
+
+    def commit(self) -> None:
+        """Commit the consumer's positions, now just past what was applied. A rebalance may refuse the commit (the
+        partitions went to another member, or the group is re-forming): their new owner applies those events again,
+        harmlessly, since projections are idempotent."""
+        try:
+            self.consumer.commit()
+        except (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError) as exc:
+            log.warning("offset commit refused by a rebalance (%s): the new owner re-applies those events", exc)
 
     def project_chunk(self, records: list, started: float) -> int:
         """Apply these records; how many were handled (applied or parked), from the first."""

@@ -233,6 +233,12 @@ class TriggerBotMessageResponse(Representation):
 class HealthReport(Representation):
     status = one_of(("ok", "degraded"), required=True)
     components = fields.Dict(keys=fields.String(), values=one_of(("ok", "down", "stuck", "parked")), required=True)
+    replicas = fields.Dict(
+        keys=fields.String(),
+        values=one_of(("ok", "down", "stuck")),
+        required=True,
+        metadata={"description": "each replica of a background component, as `<component>@<instance id>`"},
+    )
     problems = fields.List(fields.String(), required=True, metadata={"description": "why each part is not ok"})
 
 

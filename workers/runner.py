@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
-from infra.kafka import Poller, make_consumer
+from infra.kafka import Poller, held_partitions, make_consumer
 from infra.logs import REQUEST_ID
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Worker:
         give_up,
         concurrency: int,
         heartbeat: Heartbeat,
+        members: GroupMembers,
         pace_s: float = 0.0,
     ):
         """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done;
@@ -71,6 +73,7 @@ class Worker:
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
         self.max_in_flight = concurrency * 4
         self.heartbeat = heartbeat
+        self.members = members
         self.lock = threading.Lock()
         self.waiting: dict[bytes, deque] = defaultdict(deque)
         self.busy_keys: set[bytes] = set()
@@ -88,7 +91,10 @@ class Worker:
                     for record in self.poller.poll():
                         self.dispatch(record)
                 self.commit()
-                self.heartbeat.beat(handled=self.handled, in_flight=self.in_flight)
+                self.heartbeat.beat(
+                    handled=self.handled, in_flight=self.in_flight, partitions=held_partitions(self.consumer)
+                )
+                self.members.remove_the_departed()
         finally:
             self.stopping.set()
             self.pool.shutdown(wait=True)

@@ -114,6 +114,9 @@ def chat_blueprint(
                 task_id=g.get("request_id"),
             )
         )
+        # Read-your-writes, as every write: a poll right after this answer shows the user's own message.
+        session = submitted.session
+        waiter.wait(SESSIONS, str(session.id), session.version)
         return json_response(representations.message_accepted(submitted.task_id), 202)
 
     @chat.post("/chat/<uuid:session_id>/upload/")

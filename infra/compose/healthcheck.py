@@ -13,6 +13,7 @@ from pymongo import MongoClient
 
 from infra.config import load_settings
 from infra.heartbeat import heartbeats, status_of
+from infra.instance import instance_id
 
 
 def api_answers(path: str) -> bool:
@@ -29,11 +30,14 @@ def api_answers(path: str) -> bool:
 
 
 def component_beats(name: str) -> bool:
-    # Heartbeats are per component, not per replica: for a scaled component this says the group is alive.
+    """This container's replica of component NAME (its instance id, as infra/config.py instance_id names it)."""
     settings = load_settings()
     client = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=5000)
     try:
-        beat = heartbeats(client[settings.mongo_db], [name]).get(name)
+        mine = [
+            beat for beat in heartbeats(client[settings.mongo_db], [name])[name] if beat["instance"] == instance_id()
+        ]
+        beat = mine[0] if mine else None
         # Alive is enough here: a component stuck on its work is /healthz's to report, not a reason to restart it.
         return status_of(beat, time.time(), log_end=0)[0] != "down"
     finally:

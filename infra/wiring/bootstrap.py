@@ -19,8 +19,10 @@ from infra import health, metrics, rate_limits
 from infra.config import Settings
 from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app, routes_of
+from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
-from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP
+from infra.instance import instance_id
+from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP, ensure_topics
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
@@ -31,6 +33,7 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.message_feed import MessageFeed
+from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import MESSAGES
 from workers.delivery import WebhookDelivery
@@ -165,9 +168,20 @@ class System:
         """What `group` (the relay, or a consumer group) parked."""
         return DeadLetters(self.db, group, self.require_kafka(), self.settings.kafka_partitions)
 
+    def topics_ready(self, topics) -> None:
+        """Before a consumer subscribes: its topics exist with their partitions (`infra/kafka.ensure_topics`)."""
+        ensure_topics(self.require_kafka(), topics, self.settings.kafka_partitions)
+
     def projector(self) -> Projector:
         ensure_indexes(self.db)
-        return Projector(self.db, self.require_kafka(), self.beat("projector"), self.dead_letters(PROJECTORS))
+        self.topics_ready(TOPICS.values())
+        return Projector(
+            self.db,
+            self.require_kafka(),
+            self.beat("projector"),
+            self.dead_letters(PROJECTORS),
+            self.group_members("projector", PROJECTORS),
+        )
 
     @cached_property
     def replies(self) -> ReplyProducer:
@@ -183,6 +197,7 @@ class System:
             (GroupReactions(REPLIES_GROUP, self.replies), "worker", 0.0),
             (GroupReactions(DELIVERY_GROUP, delivery), "delivery", DELIVERY_POLL_PACE_S),
         ]
+        self.topics_ready({topic for reactions, _, _ in groups for topic in reactions.topics})
         return [
             Worker(
                 self.require_kafka(),
@@ -192,6 +207,7 @@ class System:
                 reactions.give_up,
                 self.settings.worker_concurrency,
                 self.beat(component),
+                self.group_members(component, reactions.group),
                 pace_s=pace_s,
             )
             for reactions, component, pace_s in groups
@@ -199,6 +215,10 @@ class System:
 
     def beat(self, component: str) -> Heartbeat:
         return Heartbeat(self.db, component)
+
+    def group_members(self, component: str, group: str) -> GroupMembers:
+        """The consumer group `group`, whose members are `component`'s replicas."""
+        return GroupMembers(self.db, component, group, instance_id(), self.require_kafka())
 
     def close(self) -> None:
         if "message_feed" in self.__dict__:

@@ -239,12 +239,21 @@ def run_process(system: System, args) -> None:
             thread.join()
 
 
+def replica_count(text: str) -> int:
+    count = int(text)
+    if not 1 <= count <= 16:
+        raise argparse.ArgumentTypeError("between 1 and 16 (more replicas than partitions idle)")
+    return count
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="ocs", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="run the whole stack on the embedded default, in the foreground")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--projectors", type=replica_count, default=1, help="projector replicas (default 1)")
+    up.add_argument("--workers", type=replica_count, default=1, help="LLM worker replicas (default 1)")
     data_dir_option(up)
     admin = sub.add_parser("admin", help="administer teams, keys, chatbots and read models (JSON on stdout)")
     admin_parsers(admin.add_subparsers(dest="admin", required=True))
@@ -261,7 +270,8 @@ def main(argv=None) -> int:
     # Admin commands answer on stdout and fail with one line on stderr: no library chatter.
     configure_logs(logging.ERROR if args.command == "admin" else logging.INFO)
     if args.command == "up":
-        return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port)
+        replicas = {"projector": args.projectors, "worker": args.workers}
+        return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port, replicas)
     system = System(load_settings(args.data_dir))
     try:
         if args.command == "admin":

@@ -1,7 +1,11 @@
 """`ocs up`: the whole stack on the embedded default, in the foreground.
 
 Starts the local Kafka-protocol and MongoDB-protocol servers, then each process of the system (relay,
-projector, API on one port), restarts any that dies, and stops everything on Ctrl-C or SIGTERM.
+projectors, workers, API on one port), restarts any that dies, and stops everything on Ctrl-C or SIGTERM.
+
+Projectors and workers run as many replicas as asked (`--projectors M`, `--workers N`), each a member of its
+consumer group under an instance id of its own (`projector-2`, ...). A replica that dies is restarted under the
+same id, so it takes its partitions straight back instead of the group waiting for a member that left.
 """
 
 import json
@@ -19,6 +23,8 @@ from infra.metrics import MULTIPROCESS_DIR
 from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
 PROCESSES = ("relay", "projector", "worker", "api")
+# Processes that are consumer-group members, and so may run as several replicas.
+REPLICATED = ("projector", "worker")
 RESTART_DELAY_S = 1.0
 
 
@@ -26,7 +32,16 @@ class Stopping(Exception):
     pass
 
 
-def run_stack(data_dir: str, host: str, port: int) -> int:
+def replica_names(replicas: dict[str, int]) -> list[str]:
+    """Each process to run, by the name of its log and instance id: `relay`, `projector-1`, `projector-2`, ..."""
+    names = []
+    for process in PROCESSES:
+        count = replicas.get(process, 1) if process in REPLICATED else 1
+        names += [f"{process}-{i}" for i in range(1, count + 1)] if process in REPLICATED else [process]
+    return names
+
+
+def run_stack(data_dir: str, host: str, port: int, replicas: dict[str, int] | None = None) -> int:
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     logs = root / "logs"
@@ -54,7 +69,7 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
         # Every process of this run writes its metrics here, for the API's /metrics to show them all.
         shutil.rmtree(root / "metrics", ignore_errors=True)
         (root / "metrics").mkdir()
-        for name in PROCESSES:
+        for name in replica_names(replicas or {}):
             children[name] = start_process(name, root, host, port)
         base_url = f"http://{host}:{port}/"
         print(f"Open Chat Studio API at {base_url} (data in {root}, logs in {logs})", flush=True)
@@ -92,13 +107,15 @@ def run_stack(data_dir: str, host: str, port: int) -> int:
 
 
 def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Popen:
+    process = name.rsplit("-", 1)[0] if name.rsplit("-", 1)[0] in REPLICATED else name
+    instance = {"OCS_INSTANCE_ID": name} if process in REPLICATED else {}
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "infra.wiring.cli",
             "run",
-            name,
+            process,
             "--data-dir",
             str(root),
             "--host",
@@ -106,7 +123,7 @@ def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Pop
             "--port",
             str(port),
         ],
-        env={**os.environ, MULTIPROCESS_DIR: str(root / "metrics")},
+        env={**os.environ, MULTIPROCESS_DIR: str(root / "metrics"), **instance},
         stdout=open(root / "logs" / f"{name}.log", "ab"),
         stderr=subprocess.STDOUT,
         preexec_fn=end_with_parent,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from infra.instance import instance_id
 from tests.stack import ChatClient, Client, eventually
 
 TEAM_GETS = ["/api/experiments/", "/api/sessions/"]
@@ -91,6 +92,8 @@ def test_healthz_reports_each_component(stack):
             "delivery": "ok",
             "dead_letters": "ok",
         },
+        # One replica of each background component, named by its instance id (the host name here).
+        "replicas": {f"{name}@{instance_id()}": "ok" for name in ("relay", "projector", "worker", "delivery")},
         "problems": [],
     }
 

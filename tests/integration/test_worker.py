@@ -92,6 +92,7 @@ def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(
         lambda value, error: given_up.append((value["event_id"], repr(error))),
         4,
         system.beat("test-worker"),
+        system.group_members("test-worker", f"test-{envelope['event_id']}"),
     )
     background.run(worker)
     assert eventually(lambda: given_up, timeout_s=30)

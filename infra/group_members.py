@@ -1,0 +1,83 @@
+"""Members that are gone for good leave their consumer group, on every broker.
+
+Consumers are static members (`infra/kafka.py`): a replica restarted under its instance id takes its partitions
+straight back. Apache Kafka removes a static member that stays silent for its session timeout; the local broker
+never does, so a replica killed for good would keep its partitions, and a rebalance would wait for it forever.
+So each replica of a component also watches its fellows' heartbeats: one silent for EVICT_AFTER_S is removed from
+the group (a LeaveGroup on its behalf, by its group instance id), once, by the live replica first in instance
+order, and its partitions go to the live ones in the rebalance that follows. On Apache Kafka the broker has
+removed it already, and the request changes nothing.
+"""
+
+import logging
+import time
+
+from kafka import KafkaAdminClient
+from kafka.admin import MemberToRemove
+from kafka.errors import KafkaError
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from infra.heartbeat import FORGOTTEN_AFTER_S, STALE_AFTER_S, heartbeats
+from infra.kafka import group_instance_id
+
+log = logging.getLogger(__name__)
+
+# Longer than any gap between a live replica's heartbeats (a projector beats between chunks of its batch), and
+# than a restart under the same id (`ocs up` restarts a dead replica within a second or two).
+EVICT_AFTER_S = 15.0
+CHECK_EVERY_S = 2.0
+
+
+class GroupMembers:
+    def __init__(self, db: Database, component: str, group: str, instance: str, bootstrap: str):
+        self.db = db
+        self.component = component
+        self.group = group
+        self.instance = instance
+        self.bootstrap = bootstrap
+        self.last_check = 0.0
+        self.evicted: set[tuple[str, float]] = set()  # (instance, its last heartbeat)
+
+    def remove_the_departed(self) -> None:
+        """Remove the replicas silent for EVICT_AFTER_S from the group, if this replica is the one to do it."""
+        if time.monotonic() - self.last_check < CHECK_EVERY_S:
+            return
+        self.last_check = time.monotonic()
+        try:
+            beats = heartbeats(self.db, [self.component])[self.component]
+        except PyMongoError as exc:
+            log.warning("heartbeats of %s unreadable: %s", self.component, exc)
+            return
+        now = time.time()
+        live = sorted(beat["instance"] for beat in beats if now - beat["at"] < STALE_AFTER_S)
+        if not live or live[0] != self.instance:
+            return
+        departed = [
+            beat
+            for beat in beats
+            if EVICT_AFTER_S < now - beat["at"] < FORGOTTEN_AFTER_S
+            and (beat["instance"], beat["at"]) not in self.evicted
+        ]
+        if departed:
+            self.evict(departed, now)
+
+    def evict(self, departed: list[dict], now: float) -> None:
+        members = [
+            MemberToRemove(group_instance_id=group_instance_id(self.group, beat["instance"])) for beat in departed
+        ]
+        admin = None
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.group}-members")
+            admin.remove_group_members(self.group, members)
+        except KafkaError as exc:  # e.g. none of them is a member any more: nothing to do
+            log.info("removing departed members of %s: %s", self.group, exc)
+        except Exception as exc:
+            log.warning("could not remove departed members of %s: %s; trying again", self.group, exc)
+            return
+        finally:
+            if admin is not None:
+                admin.close()
+        for beat in departed:
+            self.evicted.add((beat["instance"], beat["at"]))
+            log.warning("removed %s from %s: silent for %.0f s", beat["instance"], self.group, now - beat["at"])
