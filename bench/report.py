@@ -139,6 +139,10 @@ def judge_growth(growth: dict) -> dict:
 def lines(report: dict) -> list[str]:
     """A few lines for the terminal."""
     out = []
+    for count, run in report.get("worker_sweep", {}).items():
+        out.append(
+            f"{count} worker replica(s): answered {run['answered_per_s']}/s, reply latency {run['reply_latency_ms']}"
+        )
     load = report.get("load")
     if load:
         out.append(f"answered {load['answered_per_s']}/s over {load['seconds']} s")

@@ -54,6 +54,13 @@ def options(argv=None) -> argparse.Namespace:
     load.add_argument("--probe-interval", type=float, default=0.005, help="the probe's poll interval (s)")
     load.add_argument("--probe-every", type=float, default=0.5, help="seconds between the probe's messages")
     load.add_argument("--llm-delay", type=float, default=0.0, help="seconds the fake LLM takes per call (default 0)")
+    load.add_argument("--workers", type=int, default=1, help="LLM worker replicas (ocs up --workers, default 1)")
+    load.add_argument("--projectors", type=int, default=1, help="projector replicas (ocs up --projectors, default 1)")
+    load.add_argument(
+        "--worker-sweep",
+        help="comma-separated worker counts (e.g. 1,2,3): the load once per count, each on a fresh stack, without"
+        " ceilings or profile; the report's `worker_sweep` has answered/s and reply latency per count",
+    )
     load.add_argument(
         "--profile",
         type=float,
@@ -97,6 +104,8 @@ def main(argv=None) -> int:
             from bench import growth
 
             report["growth"] = growth.run(args, data_dir, report)
+        elif args.worker_sweep:
+            report["worker_sweep"] = worker_sweep(args, data_dir)
         else:
             run_load(args, data_dir, report)
             report["targets"] = judge_load(report)
@@ -113,6 +122,28 @@ def main(argv=None) -> int:
     print("\n".join(lines(report)))
     print(f"report: {args.out}")
     return 0
+
+
+def worker_sweep(args, data_dir: Path) -> dict:
+    """The same load against 1, 2, ... worker replicas, each on a fresh stack in its own part of the data dir."""
+    args.skip_ceilings, args.profile = True, 0
+    sweep = {}
+    for count in [int(n) for n in args.worker_sweep.split(",")]:
+        args.workers = count
+        part = data_dir / f"workers-{count}"
+        part.mkdir()
+        step(f"sweep: {count} worker replica(s)")
+        run = {}
+        run_load(args, part, run)
+        latency = run["load"]["reply_latency"]
+        sweep[str(count)] = {
+            "answered_per_s": run["load"]["answered_per_s"],
+            "reply_latency_ms": {kind: {"p50": lat["p50_ms"], "p95": lat["p95_ms"]} for kind, lat in latency.items()},
+            "errors": run["load"].get("flow_errors"),
+            "cpu_percent_of_one_core": run.get("cpu", {}).get("percent_of_one_core"),
+        }
+        step(f"sweep: {count} worker replica(s): {sweep[str(count)]['answered_per_s']} answered/s")
+    return sweep
 
 
 def step(text: str) -> None:
@@ -139,7 +170,8 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         step("recording the projector's backlog on the write model")
         events, writes = seed_backlog(args, data_dir)
     llm = FakeLlm(delay_s=args.llm_delay).start()
-    stack = BenchStack(data_dir).start()
+    replicas = ("--workers", str(args.workers), "--projectors", str(args.projectors))
+    stack = BenchStack(data_dir, replicas=replicas).start()
     sampler = ProcessSampler(stack.process.pid, {os.getpid(): "harness"}).start()
     try:
         step(f"ocs up (pid {stack.process.pid}) on {stack.base_url}, data in {data_dir}")

@@ -20,8 +20,10 @@ STOP_GRACE_S = 30
 
 
 class BenchStack:
-    def __init__(self, data_dir: Path, env: dict | None = None):
+    def __init__(self, data_dir: Path, env: dict | None = None, replicas: tuple[str, ...] = ()):
+        """`replicas`: `ocs up`'s replica options, e.g. ("--workers", "3")."""
         self.data_dir = data_dir
+        self.replicas = replicas
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
@@ -39,6 +41,7 @@ class BenchStack:
                 str(self.data_dir),
                 "--port",
                 str(self.port),
+                *self.replicas,
             ],
             cwd=ROOT,
             env=self.env,

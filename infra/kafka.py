@@ -32,6 +32,10 @@ POLL_TIMEOUT_MS = 1
 JOIN_POLL_TIMEOUT_MS = 100
 IDLE_SLEEP_MIN_S = 0.002
 IDLE_SLEEP_MAX_S = 0.02
+# A consumer idle this long sleeps up to DEEP_IDLE_SLEEP_S between polls: an idle replica then costs ~2 % of a core
+# instead of ~10 %, and only the first record after a quiet spell waits longer (up to 0.1 s more).
+DEEP_IDLE_AFTER_S = 10.0
+DEEP_IDLE_SLEEP_S = 0.1
 # The local broker also ignores fetch_max_bytes and max_partition_fetch_bytes: a consumer far behind gets every
 # partition's whole backlog in one response, and one over kafka-python's 100 MB frame limit is refused, then
 # fetched again, forever (a projector 270k events behind stopped there). Apache Kafka keeps a response within
@@ -173,6 +177,7 @@ class Poller:
         self.pace_s = pace_s
         self.idle_sleep = IDLE_SLEEP_MIN_S
         self.last_poll = 0.0
+        self.last_record = time.monotonic()
 
     def poll(self) -> list:
         """The next batch of records across assigned partitions, in each partition's order ([] when idle)."""
@@ -183,10 +188,12 @@ class Poller:
         batches = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS if joining else POLL_TIMEOUT_MS)
         if batches:
             self.idle_sleep = IDLE_SLEEP_MIN_S
+            self.last_record = time.monotonic()
             return [record for records in batches.values() for record in records]
         if not self.pace_s:  # a paced consumer has waited before polling already
             time.sleep(self.idle_sleep)
-            self.idle_sleep = min(self.idle_sleep * 2, IDLE_SLEEP_MAX_S)
+            deep = time.monotonic() - self.last_record > DEEP_IDLE_AFTER_S
+            self.idle_sleep = min(self.idle_sleep * 2, DEEP_IDLE_SLEEP_S if deep else IDLE_SLEEP_MAX_S)
         return []
 
 

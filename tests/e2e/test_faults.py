@@ -28,12 +28,14 @@ PARTS = {
 }
 
 
-@pytest.fixture
-def faulty_stack(tmp_path, fake_llm):
-    """`ocs up` in a subprocess (so its parts can be killed), with a chatbot answering through the fake LLM."""
+@pytest.fixture(params=[()], ids=["one replica each"])
+def faulty_stack(request, tmp_path, fake_llm):
+    """`ocs up` in a subprocess (so its parts can be killed), with a chatbot answering through the fake LLM; the
+    param: `ocs up`'s replica options."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "infra.wiring.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)],
+        [sys.executable, "-m", "infra.wiring.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)]
+        + list(request.param),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -90,6 +92,26 @@ def run_faults(faulty_stack, rounds: int, users: int, pause_s: float) -> dict:
     load.finish()
     mongo_url = json.loads((data_dir / "stack.json").read_text())["mongo_url"]
     return verify(data_dir, base_url, key, load, mongo_url)
+
+
+@pytest.mark.parametrize(
+    "faulty_stack", [("--workers", "3", "--projectors", "2")], ids=["3 workers, 2 projectors"], indirect=True
+)
+def test_killed_replicas_of_a_scaled_stack_come_back_under_their_ids_and_lose_nothing(faulty_stack):
+    """`ocs up --workers 3 --projectors 2`: a worker and a projector killed in turn (some replica of each) are
+    restarted under their instance ids and take their partitions straight back."""
+    data_dir, base_url, key, chatbot = faulty_stack
+    load = Load(base_url, key, chatbot, 6, patient=True).start()
+    time.sleep(2.0)
+    for marker in (PARTS["worker"], PARTS["projector"]):
+        pid = pid_of(data_dir, marker)
+        os.kill(pid, signal.SIGKILL)
+        assert eventually(lambda m=marker, old=pid: pid_of(data_dir, m) not in (None, old), timeout_s=30)
+        time.sleep(3.0)
+    load.finish()
+    mongo_url = json.loads((data_dir / "stack.json").read_text())["mongo_url"]
+    report = verify(data_dir, base_url, key, load, mongo_url)
+    assert report["messages_accepted"] > 0 and report["longest_wait_for_a_reply_s"] < 15, report
 
 
 def test_killing_each_part_once_loses_and_doubles_nothing(faulty_stack):
