@@ -110,4 +110,5 @@ def admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens:
         return
     own_channel = find_widget_by_id(session.channel_id)
     if own_channel is not None and own_channel.auth_level != "none":
-        raise detail(403, FORBIDDEN)
+        # No embed key and no login (a session token is no authentication here): OCS's anonymous refusal.
+        raise detail(403, NOT_AUTHENTICATED)

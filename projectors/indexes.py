@@ -30,7 +30,8 @@ INDEXES = {
     FILES: [([("file_id", UP)], {"unique": True})],
     # One index per message (each costs every insert): a session's messages in `seq` order are its few
     # documents found through this index's prefix, then sorted.
-    MESSAGES: [([("session_id", UP), ("created_at", UP)], {})],
+    # A user's message also names its task: a task poll finds whose task an unfinished one is.
+    MESSAGES: [([("session_id", UP), ("created_at", UP)], {}), ([("task_id", UP)], {"sparse": True})],
     TASKS: [([("session_id", UP)], {})],
 }
 

@@ -8,8 +8,8 @@ from marshmallow import EXCLUDE, INCLUDE, Schema, fields
 from marshmallow.validate import OneOf
 
 from schemas.requests import MESSAGE_ROLES
+from schemas.session_status import SESSION_STATUSES
 
-SESSION_STATUSES = ("setup", "pending", "active", "pending-review", "complete", "unknown")
 TOKEN_ERROR_CODES = ("session_token_required", "session_token_invalid", "session_expired", "chat_access_denied")
 
 

@@ -108,7 +108,7 @@ class Load:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not self.stop.is_set():
             polled = self.call("GET", f"/api/chat/{session_id}/{task}/poll/", headers={"X-Session-Token": token})
-            if polled is not None and polled.status_code != 200 or polled and polled.json()["status"] != "processing":
+            if polled is not None and (polled.status_code != 200 or polled.json()["status"] != "processing"):
                 return
             time.sleep(0.1)
 

@@ -11,9 +11,8 @@ from command_api.domain.base import OcsAggregate
 from schemas.ids import derived_id
 from schemas.instants import utc_iso
 from schemas.session_state import PAGE_CONTEXT_KEY, REMOTE_CONTEXT_KEY
+from schemas.session_status import ACTIVE, NOT_YET_ACTIVE
 
-# Statuses a processed message moves to `active` (SPEC §4.2, activation).
-NOT_YET_ACTIVE = ("setup", "pending")
 # The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).
 CHAT_ENDED = "complete"
 # What ending a session leaves it as, or leaves as it is.
@@ -58,7 +57,7 @@ class ChatSession(OcsAggregate):
             session.count_message(self.message)
             session.tasks[self.task_id] = "processing"
             if session.status in NOT_YET_ACTIVE:
-                session.status = "active"
+                session.status = ACTIVE
 
     class BotMessageRequested(OcsAggregate.Event):
         """The bot is to message the participant: `message_text` verbatim, or what the LLM makes of `prompt_text`."""

@@ -9,6 +9,7 @@ from schemas.read_models import (
     TASKS,
     stored_json,
 )
+from schemas.session_status import ACTIVE, NOT_YET_ACTIVE
 
 
 def chat_session_created(envelope: dict, data: dict) -> list[Write]:
@@ -53,10 +54,10 @@ def message_document(envelope: dict, message: dict) -> dict:
     }
 
 
-def message_insert(envelope: dict, message: dict) -> Write:
+def message_insert(envelope: dict, message: dict, **more) -> Write:
     """A plain insert: a replayed message's duplicate is skipped (`projectors.runner.apply`), and an insert
     costs the local MongoDB server about half of what an upsert does."""
-    return MESSAGES, InsertOne({"_id": message["id"], **message_document(envelope, message)})
+    return MESSAGES, InsertOne({"_id": message["id"], **message_document(envelope, message), **more})
 
 
 def session_gets_messages(envelope: dict, messages: list[dict]) -> Write:
@@ -78,9 +79,21 @@ def task_update(task_id: str, update: dict) -> Write:
 
 def chat_session_user_message_submitted(envelope: dict, data: dict) -> list[Write]:
     """No task document yet: a task the read model does not have is one still processing (the task poll
-    says so), and its document is written once, when the task ends, which spares MongoDB a write per message."""
+    says so), and its document is written once, when the task ends, which spares MongoDB a write per message.
+    The user's message names its task instead, so that a poll can tell another session's task from its own.
+    A session not yet active becomes active, as the write model makes it."""
     message = data["message"]
-    return [message_insert(envelope, message), session_gets_messages(envelope, [message])]
+    activated = (
+        SESSIONS,
+        UpdateOne(
+            {"_id": envelope["aggregate_id"], "status": {"$in": list(NOT_YET_ACTIVE)}}, {"$set": {"status": ACTIVE}}
+        ),
+    )
+    return [
+        message_insert(envelope, message, task_id=data["task_id"]),
+        session_gets_messages(envelope, [message]),
+        activated,
+    ]
 
 
 def chat_session_reply_recorded(envelope: dict, data: dict) -> list[Write]:

@@ -11,7 +11,7 @@ from infra.permissions import admits_own_callers
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
 from query_api.queries.admission_lookup import ReadModelChatAccess, SessionAccessCache, session_access
-from query_api.queries.chat_messages import chat_session, messages_since, session_task
+from query_api.queries.chat_messages import TaskSessions, chat_session, messages_since, session_task
 from query_api.queries.message_feed import MessageFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, error
@@ -45,6 +45,7 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Bl
     chat = Blueprint("chat", __name__)
     sessions = SessionAccessCache(db)
     widgets = ReadModelChatAccess(db)
+    tasks = TaskSessions(db)
 
     def admitted_session(session_id) -> dict:
         doc = chat_session(db, str(session_id))
@@ -64,7 +65,7 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Bl
     def chat_poll_task_response(session_id, task_id):
         access = sessions.get(str(session_id))
         admit_chat_caller(access, widgets.widget_by_key, widgets.widget_by_id, tokens)
-        task = session_task(db, access.session_id, task_id)
+        task = session_task(db, tasks, access.session_id, task_id)
         if task is not None and task["status"] == "error":
             if task.get("user_facing"):
                 raise ApiError(400, {"error": task["error"], "status": "error"})

@@ -1,5 +1,7 @@
 """What the chat polls read (SPEC §3.18, §3.19): a session's messages after an instant, and a task's outcome."""
 
+import threading
+
 from pymongo.database import Database
 
 from schemas.errors import detail
@@ -19,10 +21,36 @@ def messages_since(db: Database, session_id: str, since: str | None, limit: int)
     return docs[:limit], len(docs) > limit
 
 
-def session_task(db: Database, session_id: str, task_id: str) -> dict | None:
-    """The session's task (None while it is not yet projected), its reply message beside it as `message`."""
+class TaskSessions:
+    """Which session a task belongs to, from the user message that names it: never changes once known, so each API
+    process keeps what it has read (a widget polling its unfinished task then costs one read, not two). Tasks not
+    found are never remembered."""
+
+    def __init__(self, db: Database, size: int = 20_000):
+        self.db = db
+        self.size = size
+        self.known: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def session_of(self, task_id: str) -> str | None:
+        session_id = self.known.get(task_id)
+        if session_id is None:
+            message = self.db[MESSAGES].find_one({"task_id": task_id}, {"session_id": 1})
+            if message is not None:
+                session_id = message["session_id"]
+                with self.lock:
+                    if len(self.known) >= self.size:
+                        del self.known[next(iter(self.known))]  # the oldest entry
+                    self.known[task_id] = session_id
+        return session_id
+
+
+def session_task(db: Database, tasks: TaskSessions, session_id: str, task_id: str) -> dict | None:
+    """The session's task (None while it is unfinished, or unknown), its reply message beside it as `message`.
+    Another session's task is not found, finished or not (as OCS answers)."""
     task = db[TASKS].find_one({"_id": task_id})
-    if task is not None and task["session_id"] != session_id:
+    owner = task["session_id"] if task is not None else tasks.session_of(task_id)
+    if owner is not None and owner != session_id:
         raise detail(404, "Not found.")
     if task is not None and task["status"] == "complete" and not task.get("message"):
         # Tasks projected before they kept a copy of their reply have only its id.

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from tests.fake_llm import FakeLlm
 from tests.stack import ChatClient, eventually
 
 WIDGET_ORIGIN = {"Origin": "https://example.com"}
@@ -150,9 +151,14 @@ def test_embed_key_sessions_need_their_own_widgets_key(stack, tenant):
     chat.start(tenant.chatbot_id)
     assert chat.poll()["messages"] == []
     path = f"/api/chat/{chat.session_id}/poll/"
-    assert ChatClient(stack.base_url).get(path).status_code == 403
+    # No credential at all is OCS's anonymous refusal; a wrong key or origin keeps the permission text.
+    anonymous = ChatClient(stack.base_url).get(path)
+    assert (anonymous.status_code, anonymous.json()) == (
+        403,
+        {"detail": "Authentication credentials were not provided."},
+    )
     sibling_client = ChatClient(stack.base_url, {"X-Embed-Key": sibling["embed_key"], **WIDGET_ORIGIN})
-    assert sibling_client.get(path).status_code == 403
+    assert sibling_client.get(path).json() == {"detail": "You do not have permission to perform this action."}
     assert (
         ChatClient(stack.base_url, {"X-Embed-Key": widget["embed_key"], "Origin": "https://evil.com"})
         .get(path)
@@ -272,6 +278,22 @@ def test_task_poll_binding(stack, chat, tenant):
     foreign = other.task(task_id)
     assert (foreign.status_code, foreign.json()) == (404, {"detail": "Not found."})
     assert other.task(str(uuid.uuid4())).json() == {"message": None, "status": "processing"}
+
+
+def test_another_sessions_task_is_not_found_while_it_is_in_flight(stack, chat):
+    slow = FakeLlm(delay_s=3).start()
+    try:
+        tenant = stack.new_tenant(llm_base_url=slow.base_url)
+        chat.start(tenant.chatbot_id)
+        task_id = chat.say("hi")
+        other = ChatClient(stack.base_url)
+        other.start(tenant.chatbot_id)
+        assert chat.task(task_id).json() == {"message": None, "status": "processing"}
+        in_flight = other.task(task_id)
+        assert (in_flight.status_code, in_flight.json()) == (404, {"detail": "Not found."})
+        assert chat.reply_to(task_id)["status"] == "complete"
+    finally:
+        slow.stop()
 
 
 def test_uploads_and_attachments(stack, chat, tenant):

@@ -33,6 +33,8 @@ def test_the_openai_client_gets_a_completion_whose_id_is_a_session(llm_client, b
         ("assistant", "echo: two parts"),
     ]
     assert session["participant"]["identifier"] == f"admin@{bot_tenant.slug}"
+    # A session that was answered is active, on the read side as on the write side (and as in OCS).
+    assert session["status"] == "active"
     (request,) = fake_llm.requests_containing("two parts")
     assert [m["content"] for m in request["messages"][1:]] == ["earlier question", "earlier answer", "two parts"]
 
@@ -130,14 +132,18 @@ def test_reset_starts_a_new_session(bot_tenant):
     assert reset["response"] == "Conversation reset" and reset["session_id"] != old
     assert client.get(f"/api/sessions/{old}/").json()["status"] == "pending-review"
     assert client.get(f"/api/sessions/{reset['session_id']}/").json()["messages"] == []
+    assert client.get(f"/api/sessions/{reset['session_id']}/").json()["status"] == "setup"
     assert client.post(path, json={"message": "fresh"}).json()["session_id"] == reset["session_id"]
+    assert client.get(f"/api/sessions/{reset['session_id']}/").json()["status"] == "active"
 
 
 def test_incoming_message_with_a_session(stack, bot_tenant):
     client = bot_tenant.client()
     path = f"/channels/api/{bot_tenant.chatbot_id}/incoming_message"
     own = bot_tenant.create_session()["id"]
+    assert client.get(f"/api/sessions/{own}/").json()["status"] == "setup"
     assert client.post(path, json={"message": "into it", "session": own}).json()["session_id"] == own
+    assert client.get(f"/api/sessions/{own}/").json()["status"] == "active"
     someone_else = bot_tenant.create_session(participant="someone@else.org")["id"]
     for session in (someone_else, str(uuid.uuid4()), "not-even-a-uuid"):
         response = client.post(path, json={"message": "no", "session": session})

@@ -213,6 +213,7 @@ def test_a_task_is_written_once_when_it_ends_not_when_its_message_arrives(chat_s
 
     writes = later_writes(chat_session, envelopes_of)
 
-    assert [collection for collection, *_ in writes] == [MESSAGES, SESSIONS, MESSAGES, TASKS, SESSIONS]
-    (_, selector, update, upsert) = writes[3]
+    # The submission: the message (naming its task), the session's version, the session's activation.
+    assert [collection for collection, *_ in writes] == [MESSAGES, SESSIONS, SESSIONS, MESSAGES, TASKS, SESSIONS]
+    (_, selector, update, upsert) = writes[4]
     assert (selector, upsert, update["$set"]["status"]) == ({"_id": "t1"}, True, "complete")
