@@ -64,6 +64,8 @@ PARTICIPANTS = Guard(
 FILES = Guard(None, "files:read", {"GET": frozenset({VIEW_FILES})})
 BOT_MESSAGES = Guard(None, "chatbots:interact", {"POST": frozenset({TRIGGER_BOT})})
 CONVERSATIONS = Guard(None, "chatbots:interact", {})
+# A team's events show what happens to its sessions: who may read sessions may read them.
+EVENTS = Guard(None, "events:read", {"GET": frozenset({VIEW_SESSIONS})})
 NOTHING_GRANTS = Guard(None, None, {})
 # The guard of a view that admits its callers itself.
 OWN_ADMISSION = None

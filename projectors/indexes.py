@@ -6,6 +6,7 @@ from pymongo.database import Database
 from schemas.read_models import (
     API_KEYS,
     CHATBOTS,
+    EVENTS,
     FILES,
     MESSAGES,
     PARTICIPANTS,
@@ -33,6 +34,7 @@ INDEXES = {
     # A user's message also names its task: a task poll finds whose task an unfinished one is.
     MESSAGES: [([("session_id", UP), ("created_at", UP)], {}), ([("task_id", UP)], {"sparse": True})],
     TASKS: [([("session_id", UP)], {})],
+    EVENTS: [([("team", UP), ("position", UP)], {})],
 }
 
 

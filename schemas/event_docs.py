@@ -60,8 +60,36 @@ def table(schema: Schema) -> list[str]:
     return ["| field | type | meaning |", "|---|---|---|", *field_rows(schema), ""]
 
 
+SUBSCRIBING = """## Subscribing
+
+- **Kafka**, for the operator's own services: the topics below hold every team's events; read them with a
+  consumer group of your own (each event's `team` says whose it is).
+- **The team's feed over HTTP**, for a team's own integrations, with nothing but its API key (a role that may
+  read sessions) or an OAuth token with `events:read`: `GET /api/events/` answers
+  `{"events": [<envelope>, ...], "next": "<cursor>"}`, the team's events in log order (`position` increasing),
+  each envelope exactly as published; ask again with `after=<next>` to go on (the same cursor comes back while
+  nothing new has happened). `types=ChatSession.*,Team.Created` (exact types, or all of an aggregate's with
+  `.*`), `aggregate_id=` and `limit=` (default 100, at most 1000) narrow it. Credentials' events (`ApiKey`,
+  `OAuthClient`, `AuthorizationCode`, `OAuthToken`) are not in any team's feed: they carry secrets' hashes. The
+  feed is a read model like every other GET: a write answers once its events are in it. Every event is kept.
+
+```python
+import time, requests
+
+after, headers = None, {"X-api-key": KEY}
+while True:
+    page = requests.get(f"{BASE}/api/events/", params={"after": after} if after else {}, headers=headers).json()
+    for event in page["events"]:
+        handle(event)  # at least once across restarts of this loop: keep `next` with what you handled
+    after = page["next"]
+    if not page["events"]:
+        time.sleep(1)
+```
+"""
+
+
 def render() -> str:
-    lines = [INTRO, "## Topics", "", "| aggregate | topic |", "|---|---|"]
+    lines = [INTRO, SUBSCRIBING, "## Topics", "", "| aggregate | topic |", "|---|---|"]
     lines += [f"| {aggregate} | `{topic}` |" for aggregate, topic in TOPICS.items()]
     lines += ["", "## The envelope", "", "Every message value is this JSON object.", "", *table(Envelope())]
     lines += ["## Event types", ""]

@@ -16,6 +16,8 @@ PARTICIPANTS = "participants"
 FILES = "files"
 MESSAGES = "messages"
 TASKS = "tasks"
+# Each team's events in log order, for its feed (`GET /api/events/`).
+EVENTS = "events"
 SESSIONS = "sessions"
 COLLECTIONS = (
     TEAMS,
@@ -29,6 +31,7 @@ COLLECTIONS = (
     FILES,
     MESSAGES,
     TASKS,
+    EVENTS,
     SESSIONS,
 )
 # Each aggregate's own document, keyed by aggregate id and carrying its version.

@@ -215,3 +215,8 @@ def consent_request(
         "redirect_uri": redirect_uri,
         "consent": "POST this URL with allow=yes to grant, anything else to deny",
     }
+
+
+def event_page(envelopes: list[dict], after: int) -> dict:
+    """A page of the event feed; `next`: the cursor to ask after for what follows (the same one while nothing has)."""
+    return {"events": envelopes, "next": str(envelopes[-1]["position"] if envelopes else after)}

@@ -7,6 +7,7 @@ them. Names follow OCS's schema (`components.schemas` of its v1.yml) wherever OC
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields
 from marshmallow.validate import OneOf
 
+from schemas.events import Envelope
 from schemas.requests import MESSAGE_ROLES
 from schemas.session_status import SESSION_STATUSES
 
@@ -228,6 +229,17 @@ class TriggerBotMessageResponse(Representation):
     url = url(required=True)
     team = fields.Nested(Team, required=True)
     channel = fields.String(required=True, metadata={"description": "the session's platform, e.g. `whatsapp`"})
+
+
+class EventPage(Representation):
+    events = fields.List(
+        fields.Nested(Envelope),
+        required=True,
+        metadata={"description": "the team's events in log order, each as published (docs/events.md)"},
+    )
+    next = fields.String(
+        required=True, metadata={"description": "ask `after=` it for what follows (the same cursor while nothing has)"}
+    )
 
 
 class HealthReport(Representation):

@@ -22,6 +22,7 @@ SCOPES = (
     "participants:read",
     "participants:write",
     "usage:read",
+    "events:read",
 )
 
 

@@ -13,6 +13,7 @@ from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, guarded
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, install_error_handlers, json_response, mount_api
 from query_api.http.chat import chat_blueprint
+from query_api.http.events import events_blueprint
 from query_api.queries import participants
 from query_api.queries.credential_lookup import ReadModelCredentials
 from query_api.queries.experiments import list_experiments, retrieve_experiment
@@ -108,5 +109,5 @@ def create_app(db: Database, tokens: SessionTokens, files: FileStore, feed: Mess
     app = Flask("query_api")
     install_error_handlers(app)
     require_team_credential(app, ReadModelCredentials(db))
-    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed))
+    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed), events_blueprint(db))
     return app

@@ -14,6 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from schemas import fields as ocs_fields
 from schemas import responses as r
 from schemas.openapi.conversation_operations import chat_operations, conversation_operations
+from schemas.openapi.event_operations import event_operations
 from schemas.openapi.oauth_operations import deployment_operations, oauth_operations
 from schemas.openapi.team_operations import team_operations
 
@@ -27,7 +28,8 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
 - Every `/api/...` path is also served under `/api/v1/...`; URLs inside bodies always use the `/api/...` form.
 - Team endpoints take an API key as `X-api-key: <key>` or `Authorization: Bearer <key>`; a read-only key may only read.
   They also take an OAuth2 access token from `/o/token/` as `Authorization: Bearer <token>`, limited by its scopes
-  (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`);
+  (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`,
+  `events:read`);
   `/api/chat/start/` takes a machine token with `chat:start` for chatbots with an OAuth-mode widget channel.
 - Chat endpoints (`/api/chat/...`) take the session token from `/api/chat/start/` as `X-Session-Token`, or a widget's
   embed key as `X-Embed-Key` (from an allowed `Origin`); they answer CORS requests from any origin.
@@ -37,7 +39,8 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
   unpaired surrogate is a 400 field error; session tags are at most 100 characters, 100 per request and 500 per
   session.
 - Beyond OCS: `session_id` and `X-Session-Id` on `incoming_message`, `stream: true` on chat completions,
-  `GET /api/chat/{session_id}/stream/`, `GET /healthz`, and this document.
+  `GET /api/chat/{session_id}/stream/`, the team's event feed `GET /api/events/`, `GET /healthz`, and this
+  document.
 """
 
 SCOPE_DESCRIPTIONS = {
@@ -49,6 +52,7 @@ SCOPE_DESCRIPTIONS = {
     "participants:read": "list participants",
     "participants:write": "upsert participants, their data and schedules",
     "files:read": "download files",
+    "events:read": "follow the team's events (beyond OCS)",
     "usage:read": "nothing in v1",
 }
 
@@ -100,6 +104,7 @@ TAGS = [
     {"name": "Channels", "description": "Talk to a chatbot as the caller; trigger bot messages on a channel."},
     {"name": "Chat", "description": "Chat sessions for websites: what the OCS widget uses."},
     {"name": "OAuth", "description": "The OAuth2 authorization server (outside OCS's v1 schema, as in OCS)."},
+    {"name": "Events", "description": "Beyond OCS: the team's events, for subscribers without the broker."},
     {"name": "Operations", "description": "Beyond OCS: the health of the deployment."},
 ]
 
@@ -140,6 +145,7 @@ def operation_texts() -> dict:
         **team_operations(),
         **conversation_operations(),
         **chat_operations(),
+        **event_operations(),
         **oauth_operations(),
         **deployment_operations(),
     }

@@ -34,6 +34,7 @@ def same_as_missing(client, method: str, path_for, real: str, missing: str, body
 
 ALL_SCOPES = (
     "chatbots:read chatbots:interact sessions:read sessions:write participants:read participants:write files:read"
+    " events:read"
 )
 
 
@@ -91,6 +92,13 @@ def test_team_b_sees_nothing_of_team_a(stack, team_a, team_b):
         assert listed["results"] == [] and listed["count"] == 0, path
 
     assert chatbot not in [e["id"] for e in b.get("/api/experiments/").json()["results"]]
+    # B's event feed holds B's events only, whatever the filter or cursor.
+    feed = b.get("/api/events/?limit=1000").json()["events"]
+    assert feed and len({event["team"] for event in feed}) == 1
+    assert not {session, chatbot} & {event["aggregate_id"] for event in feed}
+    for query in (f"aggregate_id={session}", f"aggregate_id={chatbot}", "types=ChatSession.*&after=0"):
+        assert all(event["team"] == feed[0]["team"] for event in b.get(f"/api/events/?{query}").json()["events"])
+    assert b.get(f"/api/events/?aggregate_id={session}").json()["events"] == []
     # And nothing of A changed.
     a_session = stack.system.app.repository.get(uuid.UUID(session))
     assert a_session.status == "setup" and a_session.user_tags == ["a-only"]

@@ -251,6 +251,8 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
         ("CreateChatCompletionResponse", representations.completion, (session_id, 1_700_000_000, "hello")),
         ("ApiResponseMessage", representations.api_reply, ("hello", session_id)),
         ("ConsentRequest", representations.consent_request, ("c1", "App", "acme", "u@acme", ["sessions:read"], base)),
+        ("EventPage", representations.event_page, (list(app.all_envelopes())[:3], 0)),
+        ("EventPage", representations.event_page, ([], 42)),
     ]
     bodies = {name: render(*arguments) for name, render, arguments in rendered}
     assert messages and bodies["Experiment"]["versions"] and bodies["ParticipantDetail"]["data"]

@@ -1,0 +1,25 @@
+"""Each team's event feed: every event of the team, in log order, as its envelope was published. Credentials'
+events are left out (they carry secrets' hashes, and no team has a use for them); the envelope is kept as JSON
+text, since client JSON inside it may have field names MongoDB cannot store."""
+
+from pymongo import InsertOne
+
+from projectors.projections.writes import Write
+from schemas.read_models import EVENTS, stored_json
+
+CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken")
+
+
+def feed_entry(envelope: dict) -> list[Write]:
+    """A plain insert: a replayed event's duplicate is skipped (`projectors.runner.apply`)."""
+    if envelope["aggregate_type"] in CREDENTIAL_AGGREGATES:
+        return []
+    doc = {
+        "_id": envelope["event_id"],
+        "team": envelope["team"],
+        "position": envelope["position"],
+        "type": envelope["type"],
+        "aggregate_id": envelope["aggregate_id"],
+        "envelope": stored_json(envelope),
+    }
+    return [(EVENTS, InsertOne(doc))]

@@ -1,0 +1,55 @@
+"""`GET /api/events/`: the caller's team's events, for subscribers without access to the broker."""
+
+from flask import Blueprint, g, request
+from pymongo.database import Database
+
+from infra.permissions import EVENTS, guarded
+from infra.web import json_response
+from query_api.queries.events import team_events
+from schemas import representations
+from schemas.errors import field_errors
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+# Event types are `<Aggregate>.<Event>`; a filter names some, or all of an aggregate's as `<Aggregate>.*`.
+MAX_TYPES = 50
+
+
+def after_param() -> int:
+    """The cursor to start after (a `next` the feed answered); none: from the oldest event kept."""
+    raw = request.args.get("after", "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or len(raw) > 18:
+        raise field_errors({"after": ["Not a cursor this feed answered."]})
+    return int(raw)
+
+
+def limit_param() -> int:
+    raw = request.args.get("limit", "").strip()
+    if not raw:
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise field_errors({"limit": [f"Ensure this value is between 1 and {MAX_LIMIT}."]})
+    return int(raw)
+
+
+def types_param() -> tuple[str, ...]:
+    types = tuple(name.strip() for name in request.args.get("types", "").split(",") if name.strip())
+    if len(types) > MAX_TYPES or any(len(name) > 100 for name in types):
+        raise field_errors({"types": [f"At most {MAX_TYPES} event types of at most 100 characters."]})
+    return types
+
+
+def events_blueprint(db: Database) -> Blueprint:
+    api = Blueprint("events", __name__)
+
+    @api.get("/events/")
+    @guarded(EVENTS)
+    def event_list():
+        after, limit, types = after_param(), limit_param(), types_param()
+        aggregate_id = request.args.get("aggregate_id", "").strip()[:100] or None
+        events = team_events(db, g.caller.team, after, types, aggregate_id, limit)
+        return json_response(representations.event_page(events, after))
+
+    return api

@@ -1,0 +1,96 @@
+"""A team's event feed over HTTP (`GET /api/events/`): its own events in log order, each as published, followed
+by cursor, filtered by type or aggregate; credentials' events left out; read by keys that may read sessions and by
+tokens with `events:read`."""
+
+import pytest
+
+from tests.stack import ChatClient
+
+
+def feed(client, **params) -> dict:
+    response = client.get("/api/events/", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_teams_feed_is_its_events_in_log_order_as_published(stack, tenant):
+    session = tenant.create_session(page_context={"page": "pricing"})
+    tenant.client().post(f"/api/sessions/{session['id']}/tags/", json={"tags": ["vip"]})
+    page = feed(tenant.client(tenant.read_only_key))
+    events = page["events"]
+    types = [event["type"] for event in events]
+    assert types[0] == "Team.Created" and "ChatSession.Created" in types and "ChatSession.Tagged" in types
+    # No credential's events: they carry secrets' hashes.
+    assert not any(event["aggregate_type"] in ("ApiKey", "OAuthClient", "OAuthToken") for event in events)
+    positions = [event["position"] for event in events]
+    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert {event["team"] for event in events} == {tenant.slug}
+    created = next(event for event in events if event["type"] == "ChatSession.Created")
+    assert created["aggregate_id"] == session["id"]
+    assert created["data"]["state"] == {"page_context": {"page": "pricing"}}
+    assert page["next"] == str(positions[-1])
+
+
+def test_cursors_walk_the_feed_without_gap_or_repeat_and_wait_at_its_end(stack, tenant):
+    for _ in range(3):
+        tenant.create_session()
+    everything = feed(tenant.client(), limit=1000)["events"]
+    walked, after = [], None
+    while True:
+        page = feed(tenant.client(), limit=2, **({"after": after} if after else {}))
+        if not page["events"]:
+            assert page["next"] == after  # nothing new: ask again with the same cursor
+            break
+        walked += page["events"]
+        after = page["next"]
+    assert walked == everything
+    tenant.create_session()
+    newer = feed(tenant.client(), after=after)["events"]
+    assert newer and all(event["position"] > int(after) for event in newer)
+
+
+def test_filters_by_type_and_aggregate(stack, tenant):
+    session = tenant.create_session()["id"]
+    tenant.client().patch(f"/api/sessions/{session}/update_state/", json={"state": {"x": 1}})
+    chat_session_events = feed(tenant.client(), types="ChatSession.*")["events"]
+    assert chat_session_events and {event["aggregate_type"] for event in chat_session_events} == {"ChatSession"}
+    exact = feed(tenant.client(), types="ChatSession.StateChanged,Team.Created")["events"]
+    assert {event["type"] for event in exact} == {"ChatSession.StateChanged", "Team.Created"}
+    mine = feed(tenant.client(), aggregate_id=session)["events"]
+    assert [event["type"] for event in mine] == ["ChatSession.Created", "ChatSession.StateChanged"]
+    # A regular expression is no type filter.
+    assert feed(tenant.client(), types=".*")["events"] == []
+
+
+def test_a_chat_message_and_its_reply_reach_the_feed(stack, bot_tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(bot_tenant.chatbot_id)
+    task = chat.say("hello feed")
+    chat.reply_to(task)
+    types = [event["type"] for event in feed(bot_tenant.client(), aggregate_id=chat.session_id)["events"]]
+    assert types == ["ChatSession.Created", "ChatSession.UserMessageSubmitted", "ChatSession.ReplyRecorded"]
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"after": "x"}, "after"),
+        ({"after": "-1"}, "after"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"types": ",".join(["A.b"] * 51)}, "types"),
+    ],
+)
+def test_bad_cursors_limits_and_type_lists_are_field_errors(stack, tenant, params, field):
+    response = tenant.client().get("/api/events/", params=params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_who_may_read_the_feed(stack, tenant):
+    viewer = stack.admin(f"create-api-key --team {tenant.slug} --role 'Event Admin'")["key"]
+    assert tenant.client(viewer).get("/api/events/").status_code == 403  # its role may not read sessions
+    with_scope = tenant.bearer(tenant.machine_token("events:read"))
+    assert with_scope.get("/api/events/").status_code == 200
+    without = tenant.bearer(tenant.machine_token("sessions:read"))
+    assert without.get("/api/events/").status_code == 403
+    assert ChatClient(stack.base_url).get("/api/events/").status_code == 401
