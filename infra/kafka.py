@@ -155,7 +155,10 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
         session_timeout_ms=10_000,
         # Members learn of a rebalance at their next heartbeat: a second, not kafka-python's three.
         heartbeat_interval_ms=1_000,
-        max_poll_interval_ms=60_000,
+        # Also the rebalance timeout: how long a group waits for its members to rejoin. On the local broker a replica
+        # restarted under its id while its group rebalances can make the group wait it out once (seen as a ~55 s
+        # stall at 60 s); a projector polls at least every ~10 s (projectors/runner.py BATCH_BUDGET_S).
+        max_poll_interval_ms=30_000,
         enable_auto_commit=False,
         allow_auto_create_topics=False,
         auto_offset_reset="earliest",

@@ -9,9 +9,10 @@ from itertools import islice
 
 from pymongo.database import Database
 
+from projectors.feed import PROGRESS, feed_writes
 from projectors.indexes import ensure_indexes
-from projectors.runner import apply
-from schemas.read_models import COLLECTIONS
+from projectors.runner import apply, write_in_order
+from schemas.read_models import COLLECTIONS, EVENTS
 
 PAGE = 1000
 
@@ -20,10 +21,16 @@ def rebuild(db: Database, envelopes: Iterable[dict]) -> int:
     for collection in COLLECTIONS:
         db[collection].drop()
     ensure_indexes(db)
-    replayed = 0
+    replayed = last = 0
     for page in pages(iter(envelopes)):
         apply(db, page)
+        last = page[-1]["position"]
+        writes = feed_writes(page)
+        if writes:
+            write_in_order(db[EVENTS], writes)
         replayed += len(page)
+    # The feed was dropped with the rest: a feed writer (re)starting goes on after what was replayed here.
+    db[PROGRESS].update_one({"_id": EVENTS}, {"$set": {"position": last}}, upsert=True)
     return replayed
 
 

@@ -35,7 +35,7 @@ RETRY_SLEEP_S = 0.5
 POISON_ATTEMPTS = 3
 DUPLICATE_KEY = 11000
 # A poll's records are applied this many at a time, for at most this long before the next poll (the consumer's
-# poll deadline, max_poll_interval_ms, is 60 s; a chunk of the largest events still fits well within it).
+# poll deadline, max_poll_interval_ms, is 30 s; a chunk of the largest events still fits well within it).
 CHUNK = 100
 BATCH_BUDGET_S = 10.0
 

@@ -55,6 +55,7 @@ class Stack:
     def start(self) -> "Stack":
         self.start_servers()
         self.start_background("relay", self.system.relay())
+        self.start_background("feed", self.system.feed_writer())
         self.start_background("projector", self.system.projector())
         for worker in self.system.workers():
             self.start_background("worker", worker)

@@ -28,14 +28,15 @@ from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from infra.wiring.frontdoor import FrontDoor
+from projectors.feed import FeedWriter
 from projectors.indexes import ensure_indexes
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
-from query_api.queries.message_feed import MessageFeed
+from query_api.queries.change_feed import ChangeFeed
 from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
-from schemas.read_models import MESSAGES
+from schemas.read_models import EVENTS, MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
@@ -46,7 +47,7 @@ from workers.runner import Worker
 DELIVERY_ATTEMPTS = 4
 # Webhooks can wait this long to be sent; the reply consumer, which users wait on, polls as fast as records come.
 DELIVERY_POLL_PACE_S = 0.1
-BACKGROUND_COMPONENTS = ("relay", "projector", "worker", "delivery")
+BACKGROUND_COMPONENTS = ("relay", "feed", "projector", "worker", "delivery")
 
 
 class System:
@@ -95,13 +96,19 @@ class System:
     def query_side(self):
         """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
-        app = query_app.create_app(self.db, self.tokens, self.app.files, self.message_feed)
+        app = query_app.create_app(self.db, self.tokens, self.app.files, self.message_feed, self.event_feed)
         self.instrument(app)
         return app
 
     @cached_property
-    def message_feed(self) -> MessageFeed:
-        return MessageFeed(self.db[MESSAGES])
+    def event_feed(self) -> ChangeFeed:
+        """New events for the teams' event streams: each follows a team's, in log order."""
+        return ChangeFeed(self.db[EVENTS], key="team", order="position")
+
+    @cached_property
+    def message_feed(self) -> ChangeFeed:
+        """New messages for the message streams: each follows a session's, in `created_at` order."""
+        return ChangeFeed(self.db[MESSAGES], key="session_id", order="created_at")
 
     @cached_property
     def rate_limits(self) -> RateLimits:
@@ -164,6 +171,11 @@ class System:
             settings.kafka_max_message_bytes,
         )
 
+    def feed_writer(self) -> FeedWriter:
+        """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
+        ensure_indexes(self.db)
+        return FeedWriter(self.db, self.app.log_entries, self.beat("feed"))
+
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
         return DeadLetters(self.db, group, self.require_kafka(), self.settings.kafka_partitions)
@@ -221,8 +233,9 @@ class System:
         return GroupMembers(self.db, component, group, instance_id(), self.require_kafka())
 
     def close(self) -> None:
-        if "message_feed" in self.__dict__:
-            self.message_feed.close()
+        for feed in ("message_feed", "event_feed"):
+            if feed in self.__dict__:
+                self.__dict__[feed].close()
         if "rate_limits" in self.__dict__:
             self.rate_limits.close()
         if "mongo" in self.__dict__:
@@ -236,7 +249,7 @@ def api_routes() -> list[Route]:
     declare their routes and touch nothing else."""
     return routes_of(
         command_app.create_app(None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None),
+        query_app.create_app(None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )

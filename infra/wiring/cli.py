@@ -228,15 +228,21 @@ def run_process(system: System, args) -> None:
         # not keep a stopped API process alive.
         os._exit(0)
     elif args.process == "relay":
-        system.relay().run(stop)
+        # The relay publishes the log; the feed writer copies it into the teams' event feeds, in the same order.
+        run_together(stop, system.relay(), system.feed_writer())
     elif args.process == "projector":
         system.projector().run(stop)
     elif args.process == "worker":
-        threads = [threading.Thread(target=worker.run, args=(stop,)) for worker in system.workers()]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_together(stop, *system.workers())
+
+
+def run_together(stop: threading.Event, *components) -> None:
+    """Each component's `run(stop)` on a thread of its own, until all have returned."""
+    threads = [threading.Thread(target=component.run, args=(stop,)) for component in components]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def replica_count(text: str) -> int:

@@ -15,7 +15,6 @@ that turns it into read-model writes.
 from collections.abc import Callable
 
 from projectors.projections import chatbots, files, participants, sessions, teams_and_access
-from projectors.projections.event_feed import feed_entry
 from projectors.projections.writes import Write
 from schemas import events
 from schemas.events import PAYLOAD_SCHEMAS
@@ -64,4 +63,4 @@ def writes_for(envelope: dict) -> list[Write]:
     if project is None:
         return []
     data = PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"])
-    return project(envelope, data) + feed_entry(envelope)
+    return project(envelope, data)

@@ -15,10 +15,10 @@ from infra.web import base_url, install_error_handlers, json_response, mount_api
 from query_api.http.chat import chat_blueprint
 from query_api.http.events import events_blueprint
 from query_api.queries import participants
+from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.credential_lookup import ReadModelCredentials
 from query_api.queries.experiments import list_experiments, retrieve_experiment
 from query_api.queries.files import team_file
-from query_api.queries.message_feed import MessageFeed
 from query_api.queries.pagination import PageRequest, page_size
 from query_api.queries.participants import ParticipantFilter
 from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
@@ -104,10 +104,13 @@ def team_blueprint(db: Database, files: FileStore) -> Blueprint:
     return api
 
 
-def create_app(db: Database, tokens: SessionTokens, files: FileStore, feed: MessageFeed) -> Flask:
+def create_app(
+    db: Database, tokens: SessionTokens, files: FileStore, feed: ChangeFeed, event_feed: ChangeFeed
+) -> Flask:
+    """`feed`: new messages, for the chat streams; `event_feed`: new events, for the teams' event streams."""
     """Like the command API's, building the app only declares its routes."""
     app = Flask("query_api")
     install_error_handlers(app)
     require_team_credential(app, ReadModelCredentials(db))
-    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed), events_blueprint(db))
+    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed), events_blueprint(db, event_feed))
     return app

@@ -1,26 +1,23 @@
 """The chat endpoints that read (SPEC §3.18-3.19), and the message stream beyond OCS."""
 
 import json
-import time
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, request
 from pymongo.database import Database
 
 from infra.chat_admission import admit_chat_caller
 from infra.permissions import admits_own_callers
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
+from query_api.http.streams import event_stream
 from query_api.queries.admission_lookup import ReadModelChatAccess, SessionAccessCache, session_access
+from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.chat_messages import TaskSessions, chat_session, messages_since, session_task
-from query_api.queries.message_feed import MessageFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, error
 from schemas.instants import parse_instant, utc_iso
 
 DEFAULT_POLL_LIMIT = 50
-STREAM_KEEPALIVE_S = 15
-# A stream ends after this long; EventSource clients reconnect by themselves with Last-Event-ID.
-STREAM_MAX_S = 300
 
 
 def since_param(raw: str | None) -> str | None:
@@ -41,7 +38,7 @@ def limit_param() -> int:
     return int(raw)
 
 
-def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Blueprint:
+def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed) -> Blueprint:
     chat = Blueprint("chat", __name__)
     sessions = SessionAccessCache(db)
     widgets = ReadModelChatAccess(db)
@@ -82,24 +79,10 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: MessageFeed) -> Bl
         since = since_param(request.headers.get("Last-Event-ID") or request.args.get("since"))
         url = base_url()
 
-        def events():
-            subscription = feed.subscribe(session["_id"], since)
-            started = time.monotonic()
-            try:
-                while time.monotonic() - started < STREAM_MAX_S:
-                    docs = subscription.wait(STREAM_KEEPALIVE_S)
-                    for doc in docs:
-                        payload = json.dumps(representations.message(doc, url))
-                        yield f"id: {doc['created_at']}\nevent: message\ndata: {payload}\n\n"
-                    if not docs:
-                        yield ": keepalive\n\n"
-            finally:
-                feed.unsubscribe(subscription)
+        def render(doc: dict) -> str:
+            payload = json.dumps(representations.message(doc, url))
+            return f"id: {doc['created_at']}\nevent: message\ndata: {payload}\n\n"
 
-        return Response(
-            stream_with_context(events()),
-            mimetype="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return event_stream(feed, session["_id"], since, render)
 
     return chat

@@ -5,7 +5,9 @@ from pymongo.database import Database
 
 from infra.permissions import EVENTS, guarded
 from infra.web import json_response
-from query_api.queries.events import team_events
+from query_api.http.streams import event_stream
+from query_api.queries.change_feed import ChangeFeed
+from query_api.queries.events import event_filter, team_events
 from schemas import representations
 from schemas.errors import field_errors
 
@@ -15,9 +17,10 @@ MAX_LIMIT = 1000
 MAX_TYPES = 50
 
 
-def after_param() -> int:
-    """The cursor to start after (a `next` the feed answered); none: from the oldest event kept."""
-    raw = request.args.get("after", "").strip()
+def after_param(header: str | None = None) -> int:
+    """The cursor to start after (a `next` the feed answered, or a stream's Last-Event-ID `header`); none: from the
+    oldest event kept."""
+    raw = (header or request.args.get("after", "")).strip()
     if not raw:
         return 0
     if not raw.isdigit() or len(raw) > 18:
@@ -41,15 +44,32 @@ def types_param() -> tuple[str, ...]:
     return types
 
 
-def events_blueprint(db: Database) -> Blueprint:
+def aggregate_param() -> str | None:
+    return request.args.get("aggregate_id", "").strip()[:100] or None
+
+
+def render(doc: dict) -> str:
+    """One event of the stream: its cursor as `id`, so a reconnect's Last-Event-ID resumes right after it."""
+    return f"id: {doc['position']}\nevent: {doc['type']}\ndata: {doc['envelope']}\n\n"
+
+
+def events_blueprint(db: Database, feed: ChangeFeed) -> Blueprint:
     api = Blueprint("events", __name__)
 
     @api.get("/events/")
     @guarded(EVENTS)
     def event_list():
         after, limit, types = after_param(), limit_param(), types_param()
-        aggregate_id = request.args.get("aggregate_id", "").strip()[:100] or None
-        events = team_events(db, g.caller.team, after, types, aggregate_id, limit)
+        events = team_events(db, g.caller.team, after, types, aggregate_param(), limit)
         return json_response(representations.event_page(events, after))
+
+    @api.get("/events/stream/", endpoint="event_stream")
+    @guarded(EVENTS)
+    def event_stream_of_team():
+        """Server-sent events: each of the team's events as it is written to the feed, after `Last-Event-ID` (or
+        `after`): a reconnect resumes with no gap and no repeat."""
+        after = after_param(request.headers.get("Last-Event-ID"))
+        only = event_filter(types_param(), aggregate_param())
+        return event_stream(feed, g.caller.team, after, render, only)
 
     return api

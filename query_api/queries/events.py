@@ -18,14 +18,18 @@ def type_filter(types: tuple[str, ...]) -> dict:
     return either[0] if len(either) == 1 else {"$or": either}
 
 
+def event_filter(types: tuple[str, ...], aggregate_id: str | None) -> dict:
+    """What the events a reader asked for match, beside their team and position."""
+    query = type_filter(types) if types else {}
+    if aggregate_id:
+        query["aggregate_id"] = aggregate_id
+    return query
+
+
 def team_events(
     db: Database, team: str, after: int, types: tuple[str, ...], aggregate_id: str | None, limit: int
 ) -> list[dict]:
     """Up to `limit` envelopes of the team's events after log position `after`, in log order."""
-    query: dict = {"team": team, "position": {"$gt": after}}
-    if types:
-        query.update(type_filter(types))
-    if aggregate_id:
-        query["aggregate_id"] = aggregate_id
+    query: dict = {"team": team, "position": {"$gt": after}, **event_filter(types, aggregate_id)}
     docs = db[EVENTS].find(query, {"envelope": 1}).sort("position", 1).limit(limit)
     return [json.loads(doc["envelope"]) for doc in docs]

@@ -87,13 +87,14 @@ def test_healthz_reports_each_component(stack):
             "mongodb": "ok",
             "kafka": "ok",
             "relay": "ok",
+            "feed": "ok",
             "projector": "ok",
             "worker": "ok",
             "delivery": "ok",
             "dead_letters": "ok",
         },
         # One replica of each background component, named by its instance id (the host name here).
-        "replicas": {f"{name}@{instance_id()}": "ok" for name in ("relay", "projector", "worker", "delivery")},
+        "replicas": {f"{name}@{instance_id()}": "ok" for name in ("relay", "feed", "projector", "worker", "delivery")},
         "problems": [],
     }
 

@@ -2,9 +2,12 @@
 by cursor, filtered by type or aggregate; credentials' events left out; read by keys that may read sessions and by
 tokens with `events:read`."""
 
-import pytest
+import json
 
-from tests.stack import ChatClient
+import pytest
+import requests
+
+from tests.stack import ChatClient, eventually
 
 
 def feed(client, **params) -> dict:
@@ -13,12 +16,28 @@ def feed(client, **params) -> dict:
     return response.json()
 
 
+def feed_with(client, last_type: str, count: int = 1, **params) -> dict:
+    """The feed once it holds `count` events of `last_type`: it follows the log a moment after each write."""
+
+    def settled():
+        page = feed(client, **params)
+        return page if types_of(page).count(last_type) >= count else None
+
+    page = eventually(settled)
+    assert page, f"fewer than {count} {last_type} in the feed"
+    return page
+
+
+def types_of(page: dict) -> list[str]:
+    return [event["type"] for event in page["events"]]
+
+
 def test_a_teams_feed_is_its_events_in_log_order_as_published(stack, tenant):
     session = tenant.create_session(page_context={"page": "pricing"})
     tenant.client().post(f"/api/sessions/{session['id']}/tags/", json={"tags": ["vip"]})
-    page = feed(tenant.client(tenant.read_only_key))
+    page = feed_with(tenant.client(tenant.read_only_key), "ChatSession.Tagged")
     events = page["events"]
-    types = [event["type"] for event in events]
+    types = types_of(page)
     assert types[0] == "Team.Created" and "ChatSession.Created" in types and "ChatSession.Tagged" in types
     # No credential's events: they carry secrets' hashes.
     assert not any(event["aggregate_type"] in ("ApiKey", "OAuthClient", "OAuthToken") for event in events)
@@ -34,7 +53,7 @@ def test_a_teams_feed_is_its_events_in_log_order_as_published(stack, tenant):
 def test_cursors_walk_the_feed_without_gap_or_repeat_and_wait_at_its_end(stack, tenant):
     for _ in range(3):
         tenant.create_session()
-    everything = feed(tenant.client(), limit=1000)["events"]
+    everything = feed_with(tenant.client(), "ChatSession.Created", count=3, limit=1000)["events"]
     walked, after = [], None
     while True:
         page = feed(tenant.client(), limit=2, **({"after": after} if after else {}))
@@ -45,14 +64,14 @@ def test_cursors_walk_the_feed_without_gap_or_repeat_and_wait_at_its_end(stack, 
         after = page["next"]
     assert walked == everything
     tenant.create_session()
-    newer = feed(tenant.client(), after=after)["events"]
-    assert newer and all(event["position"] > int(after) for event in newer)
+    newer = feed_with(tenant.client(), "ChatSession.Created", after=after)["events"]
+    assert all(event["position"] > int(after) for event in newer)
 
 
 def test_filters_by_type_and_aggregate(stack, tenant):
     session = tenant.create_session()["id"]
     tenant.client().patch(f"/api/sessions/{session}/update_state/", json={"state": {"x": 1}})
-    chat_session_events = feed(tenant.client(), types="ChatSession.*")["events"]
+    chat_session_events = feed_with(tenant.client(), "ChatSession.StateChanged", types="ChatSession.*")["events"]
     assert chat_session_events and {event["aggregate_type"] for event in chat_session_events} == {"ChatSession"}
     exact = feed(tenant.client(), types="ChatSession.StateChanged,Team.Created")["events"]
     assert {event["type"] for event in exact} == {"ChatSession.StateChanged", "Team.Created"}
@@ -67,7 +86,8 @@ def test_a_chat_message_and_its_reply_reach_the_feed(stack, bot_tenant):
     chat.start(bot_tenant.chatbot_id)
     task = chat.say("hello feed")
     chat.reply_to(task)
-    types = [event["type"] for event in feed(bot_tenant.client(), aggregate_id=chat.session_id)["events"]]
+    page = feed_with(bot_tenant.client(), "ChatSession.ReplyRecorded", aggregate_id=chat.session_id)
+    types = types_of(page)
     assert types == ["ChatSession.Created", "ChatSession.UserMessageSubmitted", "ChatSession.ReplyRecorded"]
 
 
@@ -94,3 +114,53 @@ def test_who_may_read_the_feed(stack, tenant):
     without = tenant.bearer(tenant.machine_token("sessions:read"))
     assert without.get("/api/events/").status_code == 403
     assert ChatClient(stack.base_url).get("/api/events/").status_code == 401
+
+
+def stream_events(stack, key: str, count: int, last_event_id: str | None = None, **params) -> list[dict]:
+    """The first `count` events the team's stream sends (after `last_event_id`), then the connection closed."""
+    headers = {"X-api-key": key, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
+    events, current = [], {}
+    with requests.get(
+        f"{stack.base_url}/api/events/stream/", headers=headers, params=params, stream=True, timeout=20
+    ) as r:
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
+        for line in r.iter_lines(decode_unicode=True):
+            if line.startswith(("id: ", "event: ", "data: ")):
+                field, _, value = line.partition(": ")
+                current[field] = value
+            elif not line and "data" in current:
+                events.append({**current, "data": json.loads(current["data"])})
+                current = {}
+                if len(events) == count:
+                    break
+    return events
+
+
+def test_the_stream_resumes_after_a_disconnect_with_no_gap_and_no_repeat(stack, tenant):
+    first_part = feed_with(tenant.client(), "Chatbot.Created")["events"]
+    received = stream_events(stack, tenant.key, len(first_part))
+    assert [event["data"] for event in received] == first_part
+    assert all(
+        event["id"] == str(event["data"]["position"]) and event["event"] == event["data"]["type"] for event in received
+    )
+    # Events keep coming while the client is away; it reconnects with the id of the last one it received.
+    for _ in range(3):
+        tenant.create_session()
+    everything = feed_with(tenant.client(), "ChatSession.Created", count=3, limit=1000)["events"]
+    rest = stream_events(stack, tenant.key, len(everything) - len(received), last_event_id=received[-1]["id"])
+    assert [event["data"] for event in received + rest] == everything
+
+
+def test_the_stream_filters_as_the_feed_does(stack, tenant):
+    session = tenant.create_session()["id"]
+    tenant.client().post(f"/api/sessions/{session}/tags/", json={"tags": ["x"]})
+    (tagged,) = stream_events(stack, tenant.key, 1, types="ChatSession.Tagged")
+    assert tagged["data"]["aggregate_id"] == session
+    mine = stream_events(stack, tenant.key, 2, aggregate_id=session)
+    assert [event["event"] for event in mine] == ["ChatSession.Created", "ChatSession.Tagged"]
+    assert (
+        requests.get(
+            f"{stack.base_url}/api/events/stream/", params={"after": "x"}, headers={"X-api-key": tenant.key}
+        ).status_code
+        == 400
+    )

@@ -111,7 +111,8 @@ def test_killed_replicas_of_a_scaled_stack_come_back_under_their_ids_and_lose_no
     load.finish()
     mongo_url = json.loads((data_dir / "stack.json").read_text())["mongo_url"]
     report = verify(data_dir, base_url, key, load, mongo_url)
-    assert report["messages_accepted"] > 0 and report["longest_wait_for_a_reply_s"] < 15, report
+    # Usually a couple of seconds; bounded by the groups' rebalance timeout (infra/kafka.py max_poll_interval_ms).
+    assert report["messages_accepted"] > 0 and report["longest_wait_for_a_reply_s"] < 35, report
 
 
 def test_killing_each_part_once_loses_and_doubles_nothing(faulty_stack):

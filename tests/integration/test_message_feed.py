@@ -7,7 +7,7 @@ import pytest
 from pymongo import MongoClient
 
 from infra.wiring.local_servers import LocalMongo
-from query_api.queries.message_feed import MessageFeed
+from query_api.queries.change_feed import ChangeFeed
 
 WAIT_S = 5
 
@@ -24,7 +24,7 @@ def messages(tmp_path_factory):
 @pytest.fixture
 def feed(messages):
     messages.delete_many({})
-    running = MessageFeed(messages)
+    running = ChangeFeed(messages, key="session_id", order="created_at")
     yield running
     running.close()
 
@@ -84,7 +84,7 @@ def test_an_unsubscribed_stream_is_no_longer_read_for(feed, messages):
     feed.unsubscribe(subscription)
     project(messages, "s1", "2026-01-01T00:00:01Z")
     assert subscription.wait(0.2) == []
-    assert not feed.by_session
+    assert not feed.by_key
 
 
 def test_streams_opened_while_messages_are_projected_miss_none_and_repeat_none(feed, messages):

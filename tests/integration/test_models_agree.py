@@ -19,14 +19,15 @@ from command_api.http import documents
 from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
 from infra.wiring.local_servers import LocalMongo
+from projectors.feed import feed_writes
 from projectors.rebuild import rebuild
-from projectors.runner import apply
+from projectors.runner import apply, write_in_order
 from query_api.queries.pagination import DEFAULT_PAGE_SIZE, PageRequest
 from query_api.queries.participants import ParticipantFilter, list_participants
 from query_api.queries.sessions import retrieve_session
 from schemas import representations
 from schemas.instants import utc_iso
-from schemas.read_models import COLLECTIONS
+from schemas.read_models import COLLECTIONS, EVENTS
 from tests.write_model import new_bus, new_team_with_chatbot
 
 TEAM = "agree"
@@ -78,10 +79,11 @@ class World:
         return self.sessions[index % len(self.sessions)] if self.sessions else None
 
     def project(self) -> None:
-        """Apply what the steps recorded since the last call, as the projector would."""
+        """Apply what the steps recorded since the last call, as the projector and the feed writer would."""
         envelopes = self.app.envelopes(self.position, 10_000)
         if envelopes:
             apply(self.db, envelopes)
+            write_in_order(self.db[EVENTS], feed_writes(envelopes))
             self.position = envelopes[-1]["position"]
 
     def run(self, step) -> None:

@@ -46,10 +46,12 @@ def test_an_event_out_of_turn_is_not_applied(servers):
 def test_rebuild_equals_what_the_live_pipeline_built(servers, background):
     system = servers.system
     rebuild(system.db, [])
-    for component in (system.relay(), system.projector()):
+    for component in (system.relay(), system.projector(), system.feed_writer()):
         background.run(component)
     record_workload(system, sessions=8)
-    assert eventually(lambda: applied_events(system.db) == system.app.recorder.max_notification_id(), timeout_s=30)
+    end = system.app.recorder.max_notification_id()
+    assert eventually(lambda: applied_events(system.db) == end, timeout_s=30)
+    assert eventually(lambda: (system.db.feed_progress.find_one() or {}).get("position") == end, timeout_s=30)
     background.halt()
     live = read_models(system.db)
 

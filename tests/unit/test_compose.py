@@ -208,7 +208,7 @@ def sample_path(rule: str) -> str:
 def front_door(tmp_path_factory) -> FrontDoor:
     # Route tables only: no request is dispatched, so the sides' dependencies are never called.
     command = command_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock(), Mock())
-    query = query_app.create_app(Mock(), Mock(), Mock(), Mock())
+    query = query_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock())
     settings = load_settings(tmp_path_factory.mktemp("ocs"), environ={"OCS_SECRET_KEY": "unused"})
     return FrontDoor(command, query, System(settings).shared_routes())
 
@@ -256,8 +256,11 @@ def test_the_proxy_sends_reads_of_the_documented_query_paths_to_the_query_side(n
 
 
 def test_the_proxy_streams_server_sent_events_unbuffered_to_the_api_services(nginx_conf, services):
-    stream = re.search(r"location ~ \^/api\(/v1\)\?/chat/\[\^/\]\+/stream/\$ \{(.*?)\}", nginx_conf, re.S).group(1)
-    assert "proxy_buffering off;" in stream and "proxy_pass http://$ocs_side;" in stream
+    location = re.search(r"location ~ (\S+/stream/\$) \{(.*?)\}", nginx_conf, re.S)
+    assert "proxy_buffering off;" in location.group(2) and "proxy_pass http://$ocs_side;" in location.group(2)
+    # Both streams, the chat messages' and the team events', pass through it.
+    for path in ("/api/chat/0b7e5d7a-7d3b-4b8e-9f0a-2a1c3e4d5f60/stream/", "/api/v1/events/stream/"):
+        assert re.fullmatch(location.group(1).lstrip("^").rstrip("$"), path), path
     upstreams = dict(re.findall(r"upstream (\w+) \{\s*server ([\w-]+):8000;", nginx_conf))
     assert upstreams == {"command_api": "command-api", "query_api": "query-api"}
     assert "./nginx.conf:/etc/nginx/conf.d/default.conf:ro" in services["proxy"]["volumes"]

@@ -278,7 +278,7 @@ def served_operations(*apps) -> set[tuple[str, str]]:
 def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
     apps = (
         command_app.create_app(None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None),
+        query_app.create_app(None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )

@@ -10,7 +10,8 @@ from command_api.domain.api_key import ApiKey, api_key_id
 from command_api.domain.participant import Participant, participant_id
 from command_api.domain.team import Team, team_id
 from command_api.domain.widget_channel import WidgetChannel
-from projectors import projections
+from projectors.projections import writes_for
+from projectors.projections.event_feed import feed_entry
 from projectors.projections.sessions import is_version_tag
 from schemas.ids import widget_channel_id
 from schemas.read_models import (
@@ -23,12 +24,6 @@ from schemas.read_models import (
     TASKS,
     TEAMS,
 )
-
-
-def writes_for(envelope: dict) -> list:
-    """An event's writes to its aggregates' read models; the team feed's entry, which every event gets, is tested
-    on its own below."""
-    return [write for write in projections.writes_for(envelope) if write[0] != EVENTS]
 
 
 def unpack(write) -> tuple[str, dict, dict, bool | str]:
@@ -237,8 +232,8 @@ def test_a_task_is_written_once_when_it_ends_not_when_its_message_arrives(chat_s
 
 def test_every_event_but_a_credentials_enters_its_teams_feed_as_published(chat_session, envelopes_of):
     (envelope,) = envelopes_of(chat_session)
-    feed = [write for write in projections.writes_for(envelope) if write[0] == EVENTS]
-    ((_, insert),) = feed
+    ((collection, insert),) = feed_entry(envelope)
+    assert collection == EVENTS
     doc = insert._doc
     assert {key: doc[key] for key in ("_id", "team", "position", "type", "aggregate_id")} == {
         "_id": envelope["event_id"],
@@ -250,4 +245,4 @@ def test_every_event_but_a_credentials_enters_its_teams_feed_as_published(chat_s
     assert json.loads(doc["envelope"]) == envelope
     key = ApiKey(id=api_key_id("p"), team="acme", prefix="p", secret_hash="h", name="n", user="u", read_only=False)
     (created,) = envelopes_of(key)
-    assert [write for write in projections.writes_for(created) if write[0] == EVENTS] == []
+    assert feed_entry(created) == []

@@ -1,0 +1,78 @@
+"""The feed writer: copies the event store's log, in log order, into each team's event feed (`GET /api/events/`).
+
+It does not consume Kafka, as the other projections do: a projector applies the partitions it holds as they come,
+so one team's events reach the read models in an order that may not be the log's (position 12 on one partition
+before position 10 on another), and a feed follower who had seen 12 would never see 10. Read from the log by one
+writer, the feed only ever grows at its end: every event a reader sees has every earlier one of its team before
+it. The log is read through `read_log(after, limit)`, which the composition root gives (the event store's
+`log_entries`); the writer keeps its place in MongoDB, and a restart re-writes at most one batch (duplicates
+are skipped). Events that cannot be read back are left out, as the relay leaves them out of the topics.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from infra.heartbeat import Heartbeat
+from projectors.projections.event_feed import feed_entry
+from projectors.runner import write_in_order
+from schemas.read_models import EVENTS
+
+log = logging.getLogger(__name__)
+
+PROGRESS = "feed_progress"
+BATCH = 500
+IDLE_SLEEP_S = 0.005
+RETRY_SLEEP_S = 0.5
+
+
+def feed_writes(envelopes) -> list:
+    return [write for envelope in envelopes for _, write in feed_entry(envelope)]
+
+
+class FeedWriter:
+    def __init__(
+        self, db: Database, read_log: Callable[[int, int], list[tuple[dict, str | None]]], heartbeat: Heartbeat
+    ):
+        self.db = db
+        self.read_log = read_log
+        self.heartbeat = heartbeat
+        self.position: int | None = None
+        self.failing_since: float | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        progressed_at = time.time()
+        while not stop.is_set():
+            try:
+                written = self.write_once()
+                self.failing_since, progressed_at = None, time.time()
+            except PyMongoError as exc:
+                log.warning("the event feed could not be written: %s; trying again", exc)
+                self.failing_since = self.failing_since or time.time()
+                self.position = None  # read it again, once MongoDB answers
+                stop.wait(RETRY_SLEEP_S)
+                written = BATCH
+            # As the relay's: `/healthz` holds the position against the end of the log.
+            beat = {"position": self.position or 0, "progressed_at": progressed_at, "failing_since": self.failing_since}
+            self.heartbeat.beat(**beat)
+            if written < BATCH:
+                stop.wait(IDLE_SLEEP_S)
+
+    def write_once(self) -> int:
+        """Copy the next batch of the log into the feed; how many log entries it read."""
+        if self.position is None:
+            doc = self.db[PROGRESS].find_one({"_id": EVENTS})
+            self.position = doc["position"] if doc else 0
+        entries = self.read_log(self.position, BATCH)
+        if not entries:
+            return 0
+        writes = feed_writes(envelope for envelope, unreadable in entries if unreadable is None)
+        if writes:
+            write_in_order(self.db[EVENTS], writes)
+        self.position = entries[-1][0]["position"]
+        self.db[PROGRESS].update_one({"_id": EVENTS}, {"$set": {"position": self.position}}, upsert=True)
+        return len(entries)

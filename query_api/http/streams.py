@@ -1,0 +1,36 @@
+"""Server-sent event streams of a change feed: what arrives for the stream's key, each rendered as one event, with
+keepalive comments while nothing does, for at most STREAM_MAX_S (EventSource clients reconnect by themselves, with
+the Last-Event-ID of the last event they received)."""
+
+import time
+from collections.abc import Callable
+
+from flask import Response, stream_with_context
+
+from query_api.queries.change_feed import ChangeFeed
+
+STREAM_KEEPALIVE_S = 15
+STREAM_MAX_S = 300
+
+
+def event_stream(feed: ChangeFeed, key: str, since, render: Callable[[dict], str], only: dict | None = None):
+    """`since`: the order value of the last document the client has (None: all of them)."""
+
+    def events():
+        subscription = feed.subscribe(key, since, only)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < STREAM_MAX_S:
+                docs = subscription.wait(STREAM_KEEPALIVE_S)
+                for doc in docs:
+                    yield render(doc)
+                if not docs:
+                    yield ": keepalive\n\n"
+        finally:
+            feed.unsubscribe(subscription)
+
+    return Response(
+        stream_with_context(events()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
