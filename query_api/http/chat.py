@@ -10,9 +10,9 @@ from infra.permissions import admits_own_callers
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, json_response
 from query_api.http.streams import event_stream
-from query_api.queries.admission_lookup import ReadModelChatAccess, SessionAccessCache, session_access
+from query_api.queries.admission_lookup import ReadModelChatAccess, session_access, session_access_of
 from query_api.queries.change_feed import ChangeFeed
-from query_api.queries.chat_messages import TaskSessions, chat_session, messages_since, session_task
+from query_api.queries.chat_messages import chat_session, messages_since, session_task, task_sessions_of
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, error
 from schemas.instants import parse_instant, utc_iso
@@ -40,9 +40,9 @@ def limit_param() -> int:
 
 def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed) -> Blueprint:
     chat = Blueprint("chat", __name__)
-    sessions = SessionAccessCache(db)
+    sessions = session_access_of(db)
     widgets = ReadModelChatAccess(db)
-    tasks = TaskSessions(db)
+    tasks = task_sessions_of(db)
 
     def admitted_session(session_id) -> dict:
         doc = chat_session(db, str(session_id))

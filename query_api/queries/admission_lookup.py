@@ -1,10 +1,9 @@
 """Chat admission on the read side: sessions and widget channels as the read models know them."""
 
-import threading
-
 from pymongo.database import Database
 
 from infra.chat_admission import SessionAccess, WidgetAccess
+from query_api.queries.remembered import Remembered
 from schemas.ids import widget_channel_id
 from schemas.instants import parse_instant
 from schemas.read_models import SESSIONS, WIDGET_CHANNELS
@@ -46,24 +45,6 @@ class ReadModelChatAccess:
         return widget_access(self.db[WIDGET_CHANNELS].find_one({"_id": channel_id}))
 
 
-class SessionAccessCache:
-    """What admission needs of a session (its chatbot, channel, token rule and creation time) never changes
-    once the session exists, so each API process keeps what it has read: a widget polling its task every
-    100 ms then costs one read of the task, not two. Missing sessions are never remembered."""
-
-    def __init__(self, db: Database, size: int = 20_000):
-        self.db = db
-        self.size = size
-        self.known: dict[str, SessionAccess] = {}
-        self.lock = threading.Lock()
-
-    def get(self, session_id: str) -> SessionAccess | None:
-        access = self.known.get(session_id)
-        if access is None:
-            access = session_access(self.db[SESSIONS].find_one({"_id": session_id}))
-            if access is not None:
-                with self.lock:
-                    if len(self.known) >= self.size:
-                        del self.known[next(iter(self.known))]  # the oldest entry
-                    self.known[session_id] = access
-        return access
+def session_access_of(db: Database) -> Remembered:
+    """What admission needs of a session (its chatbot, channel, token rule and creation time), by session id."""
+    return Remembered(lambda session_id: session_access(db[SESSIONS].find_one({"_id": session_id})))

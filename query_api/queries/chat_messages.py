@@ -1,9 +1,8 @@
 """What the chat polls read (SPEC §3.18, §3.19): a session's messages after an instant, and a task's outcome."""
 
-import threading
-
 from pymongo.database import Database
 
+from query_api.queries.remembered import Remembered
 from schemas.errors import detail
 from schemas.read_models import MESSAGES, SESSIONS, TASKS
 
@@ -21,35 +20,21 @@ def messages_since(db: Database, session_id: str, since: str | None, limit: int)
     return docs[:limit], len(docs) > limit
 
 
-class TaskSessions:
-    """Which session a task belongs to, from the user message that names it: never changes once known, so each API
-    process keeps what it has read (a widget polling its unfinished task then costs one read, not two). Tasks not
-    found are never remembered."""
+def task_sessions_of(db: Database) -> Remembered:
+    """Which session a task belongs to, from the user message that names it, by task id."""
 
-    def __init__(self, db: Database, size: int = 20_000):
-        self.db = db
-        self.size = size
-        self.known: dict[str, str] = {}
-        self.lock = threading.Lock()
+    def session_of(task_id: str) -> str | None:
+        message = db[MESSAGES].find_one({"task_id": task_id}, {"session_id": 1})
+        return message["session_id"] if message is not None else None
 
-    def session_of(self, task_id: str) -> str | None:
-        session_id = self.known.get(task_id)
-        if session_id is None:
-            message = self.db[MESSAGES].find_one({"task_id": task_id}, {"session_id": 1})
-            if message is not None:
-                session_id = message["session_id"]
-                with self.lock:
-                    if len(self.known) >= self.size:
-                        del self.known[next(iter(self.known))]  # the oldest entry
-                    self.known[task_id] = session_id
-        return session_id
+    return Remembered(session_of)
 
 
-def session_task(db: Database, tasks: TaskSessions, session_id: str, task_id: str) -> dict | None:
+def session_task(db: Database, tasks: Remembered, session_id: str, task_id: str) -> dict | None:
     """The session's task (None while it is unfinished, or unknown), its reply message beside it as `message`.
     Another session's task is not found, finished or not (as OCS answers)."""
     task = db[TASKS].find_one({"_id": task_id})
-    owner = task["session_id"] if task is not None else tasks.session_of(task_id)
+    owner = task["session_id"] if task is not None else tasks.get(task_id)
     if owner is not None and owner != session_id:
         raise detail(404, "Not found.")
     if task is not None and task["status"] == "complete" and not task.get("message"):
