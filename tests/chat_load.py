@@ -175,7 +175,12 @@ def verify(data_dir: Path, base_url: str, key: str, load: Load, mongo_url: str) 
         live, fresh = client["ocs"], client["ocs_verify"]
         rebuilt = rebuild(fresh, app.all_envelopes())
         expected = read_models(fresh)
-        assert eventually(lambda: read_models(live) == expected, timeout_s=120), "read models differ from a rebuild"
+        if not eventually(lambda: read_models(live) == expected, timeout_s=120):
+            actual = read_models(live)
+            differing = {
+                name: (len(actual[name]), len(expected[name])) for name in expected if actual[name] != expected[name]
+            }
+            raise AssertionError(f"read models differ from a rebuild: (live, rebuilt) documents {differing}")
         client.close()
 
         headers = {"X-api-key": key}
