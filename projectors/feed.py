@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
 
 from infra.heartbeat import Heartbeat
 from projectors.projections.event_feed import feed_entry
@@ -50,7 +49,7 @@ class FeedWriter:
             try:
                 written = self.write_once()
                 self.failing_since, progressed_at = None, time.time()
-            except PyMongoError as exc:
+            except Exception as exc:  # MongoDB or the event store unreachable, busy or failing: never stop the feed
                 log.warning("the event feed could not be written: %s; trying again", exc)
                 self.failing_since = self.failing_since or time.time()
                 self.position = None  # read it again, once MongoDB answers
