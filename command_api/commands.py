@@ -75,6 +75,31 @@ class RevokeOAuthToken:
 
 
 @dataclass(frozen=True)
+class SetAllowedOrigins:
+    """The web pages that may call the team's API from a browser with credentials; replaces the list."""
+
+    team: str
+    origins: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StartCookieSession:
+    """A browser signs in with a team credential (`api_key:<prefix>` or `oauth_token:<id>`); the cookie's secret
+    arrives hashed."""
+
+    session_id: str
+    team: str
+    credential: str
+    secret_hash: str
+    lifetime_s: int
+
+
+@dataclass(frozen=True)
+class EndCookieSession:
+    session_id: str
+
+
+@dataclass(frozen=True)
 class CreateChatbot:
     team: str
     name: str

@@ -21,6 +21,8 @@
 | OCS_RATE_LIMIT_CHAT_API | the `chat_api` bucket's rate (per chat session) | 300/5minute |
 | OCS_RATE_LIMIT_CREDENTIALS | the `credentials` bucket's rate (failed keys per address) | 100/5minute |
 | OCS_TRUSTED_PROXIES | proxies in front of the API whose X-Forwarded-* headers are believed | 0 |
+| OCS_COOKIE_SESSION_LIFETIME | seconds a signed-in page's session cookie lasts | 1209600 (two weeks) |
+| OCS_COOKIE_SAMESITE | the sign-in cookies' SameSite: `Lax`, `Strict`, `None` (pages on other sites) | Lax |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
 """
 
@@ -30,6 +32,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.cookie_sessions import DEFAULT_LIFETIME_S, SAME_SITE_VALUES
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES
 from infra.rate_limits import DEFAULT_RATES
 
@@ -56,6 +59,8 @@ class Settings:
     rate_limit_db: str = ""
     trusted_proxies: int = 0
     kafka_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    cookie_session_lifetime_s: int = DEFAULT_LIFETIME_S
+    cookie_same_site: str = "Lax"
 
     @property
     def rate_limit_database(self) -> str:
@@ -100,7 +105,17 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         rate_limit_enforce=(environ.get("OCS_RATE_LIMIT_ENFORCE") or "").lower() in ("1", "true", "yes"),
         rate_limit_db=environ.get("OCS_RATE_LIMIT_DB") or "",
         trusted_proxies=int(environ.get("OCS_TRUSTED_PROXIES") or 0),
+        cookie_session_lifetime_s=int(environ.get("OCS_COOKIE_SESSION_LIFETIME") or DEFAULT_LIFETIME_S),
+        cookie_same_site=same_site(environ.get("OCS_COOKIE_SAMESITE") or "Lax"),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },
     )
+
+
+def same_site(text: str) -> str:
+    """A SameSite value as cookies spell it; anything else stops the process at start, not a browser later."""
+    for value in SAME_SITE_VALUES:
+        if text.lower() == value.lower():
+            return value
+    raise ValueError(f"OCS_COOKIE_SAMESITE must be one of {', '.join(SAME_SITE_VALUES)}, not {text!r}")

@@ -26,6 +26,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 class Requirement:
     scope: str | None  # None: no token may use the endpoint (a method no scope grants)
     permissions: frozenset[str]
+    any_credential: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Guard:
     resource: str | None
     scope: str | None
     permissions: dict[str, frozenset[str]]
+    any_credential: bool = False  # whatever the credential may do, on every method: signing in and out
 
     def requirement(self, method: str) -> Requirement:
         if self.resource:
@@ -42,7 +44,7 @@ class Guard:
         else:
             scope = self.scope
         permissions = self.permissions.get("GET" if method == "HEAD" else method, frozenset())
-        return Requirement(scope, permissions)
+        return Requirement(scope, permissions, self.any_credential)
 
 
 CHATBOTS = Guard("chatbots", None, {"GET": frozenset({VIEW_CHATBOTS})})
@@ -66,6 +68,8 @@ BOT_MESSAGES = Guard(None, "chatbots:interact", {"POST": frozenset({TRIGGER_BOT}
 CONVERSATIONS = Guard(None, "chatbots:interact", {})
 # A team's events show what happens to its sessions: who may read sessions may read them.
 EVENTS = Guard(None, "events:read", {"GET": frozenset({VIEW_SESSIONS})})
+# A page signs in with any credential of a team, and its session may do what that credential may (no more).
+SIGN_IN = Guard(None, None, {}, any_credential=True)
 NOTHING_GRANTS = Guard(None, None, {})
 # The guard of a view that admits its callers itself.
 OWN_ADMISSION = None

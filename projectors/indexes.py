@@ -17,7 +17,8 @@ from schemas.read_models import (
 )
 
 INDEXES = {
-    TEAMS: [([("team", UP)], {"unique": True})],
+    # Which team allows an origin, for browsers' preflight requests (a multikey index).
+    TEAMS: [([("team", UP)], {"unique": True}), ([("allowed_origins", UP)], {})],
     API_KEYS: [([("prefix", UP)], {"unique": True})],
     CHATBOTS: [([("team", UP), ("sort_key", UP)], {})],
     WIDGET_CHANNELS: [([("chatbot_id", UP)], {})],

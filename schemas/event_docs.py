@@ -70,9 +70,9 @@ SUBSCRIBING = """## Subscribing
   each envelope exactly as published; ask again with `after=<next>` to go on (the same cursor comes back while
   nothing new has happened). `types=ChatSession.*,Team.Created` (exact types, or all of an aggregate's with
   `.*`), `aggregate_id=` and `limit=` (default 100, at most 1000) narrow it. Credentials' events (`ApiKey`,
-  `OAuthClient`, `AuthorizationCode`, `OAuthToken`) are not in any team's feed: they carry secrets' hashes. The
-  feed is written from the event store's log in log order (`projectors/feed.py`), a moment after each write:
-  whoever has seen an event has seen every earlier one of the team. Every event is kept.
+  `OAuthClient`, `AuthorizationCode`, `OAuthToken`, `CookieSession`) are not in any team's feed: they carry
+  secrets' hashes. The feed is written from the event store's log in log order (`projectors/feed.py`), a moment
+  after each write: whoever has seen an event has seen every earlier one of the team. Every event is kept.
 - **The team's stream**, the same events as they happen: `GET /api/events/stream/` (server-sent events, the same
   filters) sends each as `id: <cursor>`, `event: <type>`, `data: <envelope>`; reconnecting with `Last-Event-ID`
   (EventSource does it by itself) or `after=` resumes right after the last event received, with no gap and no

@@ -15,6 +15,16 @@ class TeamCreated(Payload):
     name = fields.Str(required=True)
 
 
+class TeamAllowedOriginsChanged(Payload):
+    origins = fields.List(
+        fields.Str(),
+        required=True,
+        metadata={
+            "description": "every origin (`https://app.example.com`) whose pages may call the API with credentials"
+        },
+    )
+
+
 class ApiKeyCreated(Payload):
     prefix = fields.Str(required=True, metadata={"description": "public part of `<prefix>.<secret>`"})
     secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the secret"})
@@ -82,6 +92,21 @@ class OAuthTokenCreated(Payload):
 
 class OAuthTokenRevoked(Payload):
     """No fields: the token (access and refresh) is refused from now on."""
+
+
+class CookieSessionCreated(Payload):
+    """A browser signed in with a team credential (`POST /api/auth/session/`); only a hash of the cookie's secret."""
+
+    credential = fields.Str(
+        required=True,
+        metadata={"description": "what it acts as: `api_key:<prefix>` or `oauth_token:<token aggregate id>`"},
+    )
+    secret_hash = fields.Str(required=True, metadata={"description": "SHA-256 hex digest of the cookie's secret"})
+    lifetime_s = fields.Int(required=True, metadata={"description": "seconds from occurred_at"})
+
+
+class CookieSessionEnded(Payload):
+    """No fields: the browser signed out; the cookie is refused from now on."""
 
 
 class LlmConfig(Schema):

@@ -24,6 +24,7 @@ TOPICS = {
     "OAuthClient": "ocs.oauth",
     "AuthorizationCode": "ocs.oauth",
     "OAuthToken": "ocs.oauth",
+    "CookieSession": "ocs.oauth",
 }
 
 
@@ -35,6 +36,7 @@ DEAD_LETTER_TOPIC = "ocs.dead-letters"
 # Event types (`<Aggregate>.<Event>`, the domain event's class name), the one spelling every producer and
 # consumer uses.
 TEAM_CREATED = "Team.Created"
+TEAM_ALLOWED_ORIGINS_CHANGED = "Team.AllowedOriginsChanged"
 API_KEY_CREATED = "ApiKey.Created"
 API_KEY_REVOKED = "ApiKey.Revoked"
 OAUTH_CLIENT_CREATED = "OAuthClient.Created"
@@ -42,6 +44,8 @@ AUTHORIZATION_CODE_CREATED = "AuthorizationCode.Created"
 AUTHORIZATION_CODE_REDEEMED = "AuthorizationCode.Redeemed"
 OAUTH_TOKEN_CREATED = "OAuthToken.Created"
 OAUTH_TOKEN_REVOKED = "OAuthToken.Revoked"
+COOKIE_SESSION_CREATED = "CookieSession.Created"
+COOKIE_SESSION_ENDED = "CookieSession.Ended"
 CHATBOT_CREATED = "Chatbot.Created"
 CHATBOT_VERSION_PUBLISHED = "Chatbot.VersionPublished"
 CHATBOT_PIPELINE_CHANGED = "Chatbot.PipelineChanged"
@@ -73,6 +77,7 @@ FILE_ATTACHED = "File.Attached"
 # Event type -> payload schema.
 PAYLOADS: dict[str, type[p.Payload]] = {
     TEAM_CREATED: p.TeamCreated,
+    TEAM_ALLOWED_ORIGINS_CHANGED: p.TeamAllowedOriginsChanged,
     API_KEY_CREATED: p.ApiKeyCreated,
     API_KEY_REVOKED: p.ApiKeyRevoked,
     OAUTH_CLIENT_CREATED: p.OAuthClientCreated,
@@ -80,6 +85,8 @@ PAYLOADS: dict[str, type[p.Payload]] = {
     AUTHORIZATION_CODE_REDEEMED: p.AuthorizationCodeRedeemed,
     OAUTH_TOKEN_CREATED: p.OAuthTokenCreated,
     OAUTH_TOKEN_REVOKED: p.OAuthTokenRevoked,
+    COOKIE_SESSION_CREATED: p.CookieSessionCreated,
+    COOKIE_SESSION_ENDED: p.CookieSessionEnded,
     CHATBOT_CREATED: p.ChatbotCreated,
     CHATBOT_VERSION_PUBLISHED: p.ChatbotVersionPublished,
     CHATBOT_PIPELINE_CHANGED: p.ChatbotPipelineChanged,

@@ -9,6 +9,7 @@ TEAMS = "teams"
 API_KEYS = "api_keys"
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_TOKENS = "oauth_tokens"
+COOKIE_SESSIONS = "cookie_sessions"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 MESSAGING_CHANNELS = "messaging_channels"
@@ -24,6 +25,7 @@ COLLECTIONS = (
     API_KEYS,
     OAUTH_CLIENTS,
     OAUTH_TOKENS,
+    COOKIE_SESSIONS,
     CHATBOTS,
     WIDGET_CHANNELS,
     MESSAGING_CHANNELS,
@@ -40,6 +42,7 @@ COLLECTION_OF_AGGREGATE = {
     "ApiKey": API_KEYS,
     "OAuthClient": OAUTH_CLIENTS,
     "OAuthToken": OAUTH_TOKENS,
+    "CookieSession": COOKIE_SESSIONS,
     "Chatbot": CHATBOTS,
     "WidgetChannel": WIDGET_CHANNELS,
     "Participant": PARTICIPANTS,

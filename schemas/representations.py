@@ -220,3 +220,8 @@ def consent_request(
 def event_page(envelopes: list[dict], after: int) -> dict:
     """A page of the event feed; `next`: the cursor to ask after for what follows (the same one while nothing has)."""
     return {"events": envelopes, "next": str(envelopes[-1]["position"] if envelopes else after)}
+
+
+def cookie_session(team: str, user: str | None, read_only: bool, expires_at: str, csrf_token: str) -> dict:
+    """A signed-in page's session: whom its cookie acts as, until when, and the token its unsafe requests send."""
+    return {"team": team, "user": user, "read_only": read_only, "expires_at": expires_at, "csrf_token": csrf_token}

@@ -242,6 +242,21 @@ class EventPage(Representation):
     )
 
 
+class CookieSession(Representation):
+    team = fields.String(required=True, metadata={"description": "the team the cookie acts for"})
+    user = fields.String(
+        required=True, allow_none=True, metadata={"description": "the user it acts as; null for a machine token's"}
+    )
+    read_only = fields.Boolean(required=True, metadata={"description": "true: it may only read, as its credential"})
+    expires_at = fields.String(
+        required=True,
+        metadata={"description": "ISO-8601 instant the session ends, unless its credential is revoked or ends first"},
+    )
+    csrf_token = fields.String(
+        required=True, metadata={"description": "send it as `X-CSRFToken` on every POST, PATCH and DELETE"}
+    )
+
+
 class HealthReport(Representation):
     status = one_of(("ok", "degraded"), required=True)
     components = fields.Dict(keys=fields.String(), values=one_of(("ok", "down", "stuck", "parked")), required=True)

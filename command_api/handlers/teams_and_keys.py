@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from command_api import commands
 from command_api.domain.api_key import ApiKey, api_key_id
@@ -41,6 +42,39 @@ def create_team(command: commands.CreateTeam, app: OcsApplication) -> Outcome:
     team = Team(id=team_id(command.slug), team=command.slug, name=command.name)
     app.save(team)
     return Outcome({"slug": team.team, "name": team.name}, team)
+
+
+# An origin is what a browser sends in `Origin`: scheme, host and port, nothing else.
+MAX_ALLOWED_ORIGINS = 50
+MAX_ORIGIN_LENGTH = 300
+
+
+def origin(text: str) -> str:
+    """`text` as browsers spell an origin (lowercase scheme and host), or a 400 saying what an origin is."""
+    try:
+        parts = urlsplit(text)
+        valid = (
+            len(text) <= MAX_ORIGIN_LENGTH
+            and parts.scheme in ("http", "https")
+            and parts.hostname
+            and parts.path in ("", "/")
+            and not (parts.query or parts.fragment or parts.username or parts.password)
+        )
+        port = parts.port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise detail(400, f"not an origin (http(s)://host[:port], at most {MAX_ORIGIN_LENGTH} characters): {text!r}")
+    return f"{parts.scheme}://{parts.hostname}{f':{port}' if port else ''}"
+
+
+def set_allowed_origins(command: commands.SetAllowedOrigins, app: OcsApplication) -> Outcome:
+    team = require_team(app, command.team)
+    if len(command.origins) > MAX_ALLOWED_ORIGINS:
+        raise detail(400, f"at most {MAX_ALLOWED_ORIGINS} allowed origins per team")
+    team.allow_origins(list(dict.fromkeys(origin(text) for text in command.origins)))
+    app.save(team)
+    return Outcome({"team": team.team, "allowed_origins": team.allowed_origins}, team)
 
 
 def require_roles(roles) -> None:

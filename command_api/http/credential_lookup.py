@@ -3,10 +3,12 @@
 from uuid import UUID
 
 from command_api.domain.api_key import ApiKey, api_key_id
+from command_api.domain.cookie_session import CookieSession
 from command_api.domain.oauth_token import OAuthToken
+from command_api.domain.team import Team, team_id
 from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
-from infra.authentication import StoredKey, StoredToken, epoch_s
+from infra.authentication import StoredCookieSession, StoredKey, StoredToken, epoch_s
 
 
 class WriteModelCredentials:
@@ -42,3 +44,19 @@ class WriteModelCredentials:
             expires_at=token.expires_at.timestamp(),
             revoked=token.revoked,
         )
+
+    def cookie_session(self, session_id: str) -> StoredCookieSession | None:
+        session = load(self.app, UUID(session_id), CookieSession)
+        if session is None:
+            return None
+        return StoredCookieSession(
+            team=session.team,
+            credential=session.credential,
+            secret_hash=session.secret_hash,
+            expires_at=session.expires_at.timestamp(),
+            ended=session.ended,
+        )
+
+    def allowed_origins(self, team: str) -> tuple[str, ...]:
+        stored = load(self.app, team_id(team), Team)
+        return tuple(stored.allowed_origins) if stored else ()

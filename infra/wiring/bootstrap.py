@@ -17,6 +17,8 @@ from command_api.relay import Relay
 from command_api.write_model.application import OcsApplication
 from infra import health, metrics, rate_limits
 from infra.config import Settings
+from infra.cookie_sessions import CookiePolicy
+from infra.cors import TeamOrigins
 from infra.dead_letters import DeadLetters
 from infra.docs import DOCS_PATHS, create_docs_app, routes_of
 from infra.group_members import GroupMembers
@@ -94,17 +96,43 @@ class System:
     def tokens(self) -> SessionTokens:
         return SessionTokens(self.settings.secret_key)
 
+    @cached_property
+    def cookies(self) -> CookiePolicy:
+        settings = self.settings
+        return CookiePolicy(settings.secret_key, settings.cookie_session_lifetime_s, settings.cookie_same_site)
+
+    @cached_property
+    def team_origins(self) -> TeamOrigins:
+        return TeamOrigins(self.db)
+
     def command_side(self):
         """The command API alone (production: its own gunicorn, behind the proxy's non-GET routes)."""
         credentials, chat_access = WriteModelCredentials(self.app), WriteModelChatAccess(self.app)
-        app = command_app.create_app(self.bus, self.waiter, credentials, chat_access, self.tokens, self.replies)
+        app = command_app.create_app(
+            self.bus,
+            self.waiter,
+            credentials,
+            chat_access,
+            self.tokens,
+            self.replies,
+            self.cookies,
+            self.team_origins.allowed_anywhere,
+        )
         self.instrument(app)
         return app
 
     def query_side(self):
         """The query API alone, with the paths every side shares (health, the API's documents)."""
         ensure_indexes(self.db)
-        app = query_app.create_app(self.db, self.tokens, self.app.files, self.message_feed, self.event_feed)
+        app = query_app.create_app(
+            self.db,
+            self.tokens,
+            self.app.files,
+            self.message_feed,
+            self.event_feed,
+            self.cookies,
+            self.team_origins.allowed_anywhere,
+        )
         self.instrument(app)
         return app
 
@@ -155,7 +183,10 @@ class System:
 
     def api(self):
         """Both sides behind one port, as `ocs up` serves them."""
-        return self.behind_proxies(FrontDoor(self.command_side(), self.query_side(), self.shared_routes()))
+        front_door = FrontDoor(
+            self.command_side(), self.query_side(), self.shared_routes(), self.team_origins.allowed_anywhere
+        )
+        return self.behind_proxies(front_door)
 
     def behind_proxies(self, app):
         """Believe the forwarding headers of exactly the configured number of proxies: the client's address
@@ -256,8 +287,8 @@ def api_routes() -> list[Route]:
     """Every route the API serves, for its OpenAPI document: read from apps built without dependencies, which
     declare their routes and touch nothing else."""
     return routes_of(
-        command_app.create_app(None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None, None),
+        command_app.create_app(None, None, None, None, None, None, None, None),
+        query_app.create_app(None, None, None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )

@@ -70,6 +70,13 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--expires-at", help="ISO-8601 instant after which the key is refused (default: never)")
     p = admin.add_parser("revoke-api-key", help="revoke an API key")
     p.add_argument("--key-prefix", required=True)
+    p = admin.add_parser(
+        "set-allowed-origins", help="the web pages that may call a team's API from a browser (cookie sign-in)"
+    )
+    p.add_argument("--team", required=True)
+    p.add_argument(
+        "--origin", action="append", default=[], help="https://app.example.com (repeatable; none: no page may)"
+    )
     p = admin.add_parser("create-oauth-client", help="register an OAuth2 client (application) of a team")
     p.add_argument("--team", required=True)
     p.add_argument("--grant", required=True, choices=GRANT_TYPES)
@@ -149,6 +156,8 @@ def admin_command(args):
             )
         case "revoke-api-key":
             return commands.RevokeApiKey(prefix=args.key_prefix)
+        case "set-allowed-origins":
+            return commands.SetAllowedOrigins(team=args.team, origins=tuple(args.origin))
         case "create-chatbot":
             return commands.CreateChatbot(
                 team=args.team,

@@ -1,18 +1,20 @@
 """The front door: one base URL. Each request goes to the side that serves its path and method (reads to
 the query API, the rest to the command API). In production a reverse proxy does the same routing."""
 
+from collections.abc import Callable
+
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from infra.cors import ChatCors
+from infra.cors import Cors
 
 
 class FrontDoor:
-    def __init__(self, command_app, query_app, extra_routes: dict):
+    def __init__(self, command_app, query_app, extra_routes: dict, allowed_anywhere: Callable[[str], bool]):
         self.command_app = command_app
         self.query_app = query_app
         # Paths answered by neither API side, such as /healthz.
         self.extra_routes = extra_routes
-        self.cors = ChatCors(self.route)
+        self.cors = Cors(self.route, allowed_anywhere)
 
     def side_for(self, environ):
         """The app whose routes match; for a method no side serves, the side that owns the path (405)."""

@@ -8,18 +8,18 @@ exactly as `infra.wiring.frontdoor.FrontDoor` does for `ocs up`.
 """
 
 from infra.config import load_settings
-from infra.cors import ChatCors
+from infra.cors import Cors
 from infra.wiring.bootstrap import System
 from infra.wiring.frontdoor import FrontDoor
 
 
 def command_api():
     system = System(load_settings())
-    return system.behind_proxies(ChatCors(system.command_side()))
+    return system.behind_proxies(Cors(system.command_side(), system.team_origins.allowed_anywhere))
 
 
 def query_api():
     system = System(load_settings())
     query = system.query_side()
     # A lone side is a front door whose other side never matches: same CORS, 405s and shared routes.
-    return system.behind_proxies(FrontDoor(query, query, system.shared_routes()))
+    return system.behind_proxies(FrontDoor(query, query, system.shared_routes(), system.team_origins.allowed_anywhere))

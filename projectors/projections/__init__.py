@@ -22,11 +22,14 @@ from schemas.read_models import API_KEYS, OAUTH_TOKENS
 
 PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     events.TEAM_CREATED: teams_and_access.team_created,
+    events.TEAM_ALLOWED_ORIGINS_CHANGED: teams_and_access.team_allowed_origins_changed,
     events.API_KEY_CREATED: teams_and_access.api_key_created,
     events.API_KEY_REVOKED: teams_and_access.revoked(API_KEYS),
     events.OAUTH_CLIENT_CREATED: teams_and_access.oauth_client_created,
     events.OAUTH_TOKEN_CREATED: teams_and_access.oauth_token_created,
     events.OAUTH_TOKEN_REVOKED: teams_and_access.revoked(OAUTH_TOKENS),
+    events.COOKIE_SESSION_CREATED: teams_and_access.cookie_session_created,
+    events.COOKIE_SESSION_ENDED: teams_and_access.cookie_session_ended,
     events.CHATBOT_CREATED: chatbots.chatbot_created,
     events.CHATBOT_VERSION_PUBLISHED: chatbots.chatbot_version_published,
     events.CHATBOT_PIPELINE_CHANGED: chatbots.chatbot_pipeline_changed,

@@ -7,7 +7,7 @@ from pymongo import InsertOne
 from projectors.projections.writes import Write
 from schemas.read_models import EVENTS, stored_json
 
-CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken")
+CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken", "CookieSession")
 
 
 def feed_entry(envelope: dict) -> list[Write]:

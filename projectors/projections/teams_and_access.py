@@ -1,10 +1,11 @@
-"""Teams, API keys and OAuth clients and tokens, as the query API authenticates from them."""
+"""Teams, API keys, OAuth clients and tokens and cookie sessions, as the query API authenticates from them."""
 
 from collections.abc import Callable
 
 from projectors.projections.writes import Write, change, create
 from schemas.read_models import (
     API_KEYS,
+    COOKIE_SESSIONS,
     OAUTH_CLIENTS,
     OAUTH_TOKENS,
     TEAMS,
@@ -13,6 +14,10 @@ from schemas.read_models import (
 
 def team_created(envelope: dict, data: dict) -> list[Write]:
     return [create(TEAMS, envelope, {"name": data["name"]})]
+
+
+def team_allowed_origins_changed(envelope: dict, data: dict) -> list[Write]:
+    return [change(TEAMS, envelope, {"$set": {"allowed_origins": data["origins"]}})]
 
 
 def api_key_created(envelope: dict, data: dict) -> list[Write]:
@@ -54,3 +59,18 @@ def oauth_token_created(envelope: dict, data: dict) -> list[Write]:
             {**{field: data[field] for field in fields}, "issued_at": envelope["occurred_at"], "revoked": False},
         )
     ]
+
+
+def cookie_session_created(envelope: dict, data: dict) -> list[Write]:
+    fields = ("credential", "secret_hash", "lifetime_s")
+    return [
+        create(
+            COOKIE_SESSIONS,
+            envelope,
+            {**{field: data[field] for field in fields}, "started_at": envelope["occurred_at"], "ended": False},
+        )
+    ]
+
+
+def cookie_session_ended(envelope: dict, data: dict) -> list[Write]:
+    return [change(COOKIE_SESSIONS, envelope, {"$set": {"ended": True}})]

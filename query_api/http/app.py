@@ -2,14 +2,17 @@
 `query_api.queries`, and the chat polls beside them."""
 
 import mimetypes
+from collections.abc import Callable
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, g, request
 from pymongo.database import Database
 
-from infra.authentication import require_team_credential
+from infra.authentication import CredentialStore, require_team_credential
+from infra.cookie_sessions import CookiePolicy
 from infra.file_store import FileStore
-from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, guarded
+from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, SIGN_IN, guarded
 from infra.session_tokens import SessionTokens
 from infra.web import base_url, install_error_handlers, json_response, mount_api
 from query_api.http.chat import chat_blueprint
@@ -22,8 +25,10 @@ from query_api.queries.files import team_file
 from query_api.queries.pagination import PageRequest, page_size
 from query_api.queries.participants import ParticipantFilter
 from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
+from schemas import representations
 from schemas.errors import detail, field_errors
 from schemas.ids import canonical_uuid
+from schemas.instants import utc_iso
 
 
 def page_request() -> PageRequest:
@@ -58,8 +63,22 @@ def participant_filter() -> ParticipantFilter:
     return ParticipantFilter(request.args.get("identifier") or None, request.args.get("platform") or None, chatbot_id)
 
 
-def team_blueprint(db: Database, files: FileStore) -> Blueprint:
+def team_blueprint(db: Database, files: FileStore, credentials: CredentialStore, cookies: CookiePolicy) -> Blueprint:
     api = Blueprint("api", __name__)
+
+    @api.get("/auth/session/")
+    @guarded(SIGN_IN)
+    def auth_session_retrieve():
+        """A signed-in page's session, and its CSRF token (a page on another origin cannot read the cookie)."""
+        caller = g.caller
+        session = credentials.cookie_session(caller.cookie_session) if caller.cookie_session else None
+        if session is None:
+            raise detail(404, "Not found.")
+        expires_at = utc_iso(datetime.fromtimestamp(session.expires_at, timezone.utc))
+        csrf_token = cookies.csrf_token(caller.cookie_session)
+        return json_response(
+            representations.cookie_session(caller.team, caller.user, caller.read_only, expires_at, csrf_token)
+        )
 
     @api.get("/experiments/")
     @guarded(CHATBOTS)
@@ -105,12 +124,25 @@ def team_blueprint(db: Database, files: FileStore) -> Blueprint:
 
 
 def create_app(
-    db: Database, tokens: SessionTokens, files: FileStore, feed: ChangeFeed, event_feed: ChangeFeed
+    db: Database,
+    tokens: SessionTokens,
+    files: FileStore,
+    feed: ChangeFeed,
+    event_feed: ChangeFeed,
+    cookies: CookiePolicy,
+    allowed_anywhere: Callable[[str], bool],
 ) -> Flask:
-    """`feed`: new messages, for the chat streams; `event_feed`: new events, for the teams' event streams."""
-    """Like the command API's, building the app only declares its routes."""
+    """`feed`: new messages, for the chat streams; `event_feed`: new events, for the teams' event streams;
+    `allowed_anywhere`: whether some team allows a page's origin (`infra/cors.py`). Like the command API's, building
+    the app only declares its routes."""
     app = Flask("query_api")
     install_error_handlers(app)
-    require_team_credential(app, ReadModelCredentials(db))
-    mount_api(app, team_blueprint(db, files), chat_blueprint(db, tokens, feed), events_blueprint(db, event_feed))
+    credentials = ReadModelCredentials(db)
+    require_team_credential(app, credentials, cookies, allowed_anywhere)
+    mount_api(
+        app,
+        team_blueprint(db, files, credentials, cookies),
+        chat_blueprint(db, tokens, feed),
+        events_blueprint(db, event_feed),
+    )
     return app

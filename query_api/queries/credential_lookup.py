@@ -4,8 +4,8 @@ from uuid import UUID
 
 from pymongo.database import Database
 
-from infra.authentication import StoredKey, StoredToken, epoch_s
-from schemas.read_models import API_KEYS, OAUTH_TOKENS
+from infra.authentication import StoredCookieSession, StoredKey, StoredToken, epoch_s
+from schemas.read_models import API_KEYS, COOKIE_SESSIONS, OAUTH_TOKENS, TEAMS
 from schemas.roles import DEFAULT_ROLE
 
 
@@ -43,3 +43,19 @@ class ReadModelCredentials:
             expires_at=epoch_s(doc["issued_at"]) + doc["expires_in"],
             revoked=doc["revoked"],
         )
+
+    def cookie_session(self, session_id: str) -> StoredCookieSession | None:
+        doc = self.db[COOKIE_SESSIONS].find_one({"_id": str(UUID(session_id))})
+        if doc is None:
+            return None
+        return StoredCookieSession(
+            team=doc["team"],
+            credential=doc["credential"],
+            secret_hash=doc["secret_hash"],
+            expires_at=epoch_s(doc["started_at"]) + doc["lifetime_s"],
+            ended=doc["ended"],
+        )
+
+    def allowed_origins(self, team: str) -> tuple[str, ...]:
+        doc = self.db[TEAMS].find_one({"team": team}, {"allowed_origins": 1})
+        return tuple(doc.get("allowed_origins", ())) if doc else ()

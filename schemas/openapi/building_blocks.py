@@ -5,7 +5,9 @@ parameters hold none and are shared."""
 
 from schemas import responses as r
 
-TEAM = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}]
+TEAM = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}, {"cookieAuth": []}]
+# Signing in takes any team credential but the cookie it sets.
+SIGN_IN_CREDENTIALS = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}]
 # `{}`: sessions of widget channels at auth level `none` need no credential.
 CHAT = [{"sessionTokenAuth": []}, {"embedKeyAuth": []}, {}]
 CHAT_START = [{"embedKeyAuth": []}, {"oauth2": ["chat:start"]}, {}]

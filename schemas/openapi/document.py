@@ -14,6 +14,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from schemas import fields as ocs_fields
 from schemas import responses as r
 from schemas.openapi.conversation_operations import chat_operations, conversation_operations
+from schemas.openapi.cookie_session_operations import cookie_session_operations
 from schemas.openapi.event_operations import event_operations
 from schemas.openapi.oauth_operations import deployment_operations, oauth_operations
 from schemas.openapi.team_operations import team_operations
@@ -31,6 +32,8 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
   (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`,
   `events:read`);
   `/api/chat/start/` takes a machine token with `chat:start` for chatbots with an OAuth-mode widget channel.
+- A web page on one of the team's allowed origins may instead sign in once (`POST /api/auth/session/` with a key or
+  token) and then call team endpoints with the `sessionid` cookie it sets (and `X-CSRFToken` on unsafe methods).
 - Chat endpoints (`/api/chat/...`) take the session token from `/api/chat/start/` as `X-Session-Token`, or a widget's
   embed key as `X-Embed-Key` (from an allowed `Origin`); they answer CORS requests from any origin.
 - A write answers once a `GET` would see it (read-your-writes).
@@ -82,6 +85,13 @@ SECURITY_SCHEMES = {
             "clientCredentials": {"tokenUrl": "/o/token/", "scopes": SCOPE_DESCRIPTIONS},
         },
     },
+    "cookieAuth": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "sessionid",
+        "description": "the session cookie `POST /api/auth/session/` sets, for pages on the team's allowed origins; "
+        "unsafe methods also need `X-CSRFToken`",
+    },
     "clientAuth": {
         "type": "http",
         "scheme": "basic",
@@ -104,6 +114,7 @@ TAGS = [
     {"name": "Channels", "description": "Talk to a chatbot as the caller; trigger bot messages on a channel."},
     {"name": "Chat", "description": "Chat sessions for websites: what the OCS widget uses."},
     {"name": "OAuth", "description": "The OAuth2 authorization server (outside OCS's v1 schema, as in OCS)."},
+    {"name": "Sign-in", "description": "Beyond OCS: session cookies for web pages on the team's own sites."},
     {"name": "Events", "description": "Beyond OCS: the team's events, for subscribers without the broker."},
     {"name": "Operations", "description": "Beyond OCS: the health of the deployment."},
 ]
@@ -147,6 +158,7 @@ def operation_texts() -> dict:
         **chat_operations(),
         **event_operations(),
         **oauth_operations(),
+        **cookie_session_operations(),
         **deployment_operations(),
     }
 

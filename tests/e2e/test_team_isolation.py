@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from tests.stack import Client
+
 
 @pytest.fixture
 def team_a(stack, bot_tenant):
@@ -38,12 +40,17 @@ ALL_SCOPES = (
 )
 
 
-@pytest.fixture(params=["api_key", "machine_token"])
+@pytest.fixture(params=["api_key", "machine_token", "cookie"])
 def team_b(request, stack):
-    """Team B's client: its writable API key, or a machine token holding every scope."""
+    """Team B's client: its writable API key, a machine token holding every scope, or a page signed in with the key
+    (its cookie, and the CSRF token on every request)."""
     b = stack.new_tenant()
     if request.param == "api_key":
         return b.client()
+    if request.param == "cookie":
+        page = Client(stack.base_url, None)
+        page.headers["X-CSRFToken"] = page.post("/api/auth/session/", headers={"X-api-key": b.key}).json()["csrf_token"]
+        return page
     return b.bearer(b.machine_token(ALL_SCOPES, f"--chatbot {b.chatbot_id}"))
 
 

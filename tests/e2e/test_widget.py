@@ -2,37 +2,17 @@
 origin, chatting through this server in headless Chromium. The page's context must reach the prompt."""
 
 import json
-import shutil
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, website
 from tests.stack import eventually
 
 WIDGET_DIST = (
     Path(__file__).parent / "widget" / "node_modules" / "open-chat-studio-widget" / "dist" / "open-chat-studio-widget"
 )
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, Chromium reaches for Google's hosts, which this machine's closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (`make test` installs it)")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        "Chromium is not installed: `make test` installs Debian's chromium where apt-get works", allow_module_level=True
-    )
+playwright = require_chromium()
 if not WIDGET_DIST.exists():
     pytest.skip(
         "the widget is not installed: `make test` runs npm install in tests/e2e/widget", allow_module_level=True
@@ -55,16 +35,8 @@ PAGE = """<!doctype html>
 def page_server(tmp_path):
     """A website on its own origin, embedding the widget served from the npm package."""
     (tmp_path / "widget").symlink_to(WIDGET_DIST)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield tmp_path, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+    with website(tmp_path) as site:
+        yield tmp_path, site
 
 
 def test_widget_chats_through_this_server_and_page_context_reaches_the_prompt(stack, fake_llm, page_server):

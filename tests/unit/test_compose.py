@@ -207,10 +207,10 @@ def sample_path(rule: str) -> str:
 @pytest.fixture(scope="module")
 def front_door(tmp_path_factory) -> FrontDoor:
     # Route tables only: no request is dispatched, so the sides' dependencies are never called.
-    command = command_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock(), Mock())
-    query = query_app.create_app(Mock(), Mock(), Mock(), Mock(), Mock())
+    command = command_app.create_app(*(Mock() for _ in range(8)))
+    query = query_app.create_app(*(Mock() for _ in range(7)))
     settings = load_settings(tmp_path_factory.mktemp("ocs"), environ={"OCS_SECRET_KEY": "unused"})
-    return FrontDoor(command, query, System(settings).shared_routes())
+    return FrontDoor(command, query, System(settings).shared_routes(), Mock())
 
 
 def front_door_side(door: FrontDoor, method: str, path: str) -> str:

@@ -253,6 +253,16 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
         ("ConsentRequest", representations.consent_request, ("c1", "App", "acme", "u@acme", ["sessions:read"], base)),
         ("EventPage", representations.event_page, (list(app.all_envelopes())[:3], 0)),
         ("EventPage", representations.event_page, ([], 42)),
+        (
+            "CookieSession",
+            representations.cookie_session,
+            ("acme", "u@acme", False, "2026-12-06T10:00:00.000000Z", "a" * 64),
+        ),
+        (
+            "CookieSession",
+            representations.cookie_session,
+            ("acme", None, True, "2026-12-06T10:00:00.000000Z", "a" * 64),
+        ),
     ]
     bodies = {name: render(*arguments) for name, render, arguments in rendered}
     assert messages and bodies["Experiment"]["versions"] and bodies["ParticipantDetail"]["data"]
@@ -277,8 +287,8 @@ def served_operations(*apps) -> set[tuple[str, str]]:
 
 def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
     apps = (
-        command_app.create_app(None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None, None),
+        command_app.create_app(None, None, None, None, None, None, None, None),
+        query_app.create_app(None, None, None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
     )
