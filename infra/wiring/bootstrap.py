@@ -34,6 +34,7 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.change_feed import ChangeFeed
+from schemas.asyncapi import asyncapi_document
 from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import EVENTS, MESSAGES
@@ -144,7 +145,7 @@ class System:
             "/metrics": metrics.create_app(
                 self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
             ),
-            **dict.fromkeys(DOCS_PATHS, create_docs_app(openapi_document(api_routes()))),
+            **dict.fromkeys(DOCS_PATHS, create_docs_app(openapi_document(api_routes()), asyncapi_document())),
         }
 
     @cached_property
@@ -260,4 +261,5 @@ def api_routes() -> list[Route]:
         query_app.create_app(None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
+        create_docs_app({}, {}),
     )

@@ -5,9 +5,8 @@ text, since client JSON inside it may have field names MongoDB cannot store."""
 from pymongo import InsertOne
 
 from projectors.projections.writes import Write
+from schemas.events import CREDENTIAL_AGGREGATES
 from schemas.read_models import EVENTS, stored_json
-
-CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken")
 
 
 def feed_entry(envelope: dict) -> list[Write]:
