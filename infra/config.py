@@ -22,12 +22,14 @@
 | OCS_RATE_LIMIT_CREDENTIALS | the `credentials` bucket's rate (failed keys per address) | 100/5minute |
 | OCS_TRUSTED_PROXIES | proxies in front of the API whose X-Forwarded-* headers are believed | 0 |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
+| OCS_EVENT_FEED_RETENTION_DAYS | days the teams' event feeds keep an event (`0.5` allowed) | unset: forever |
 """
 
 import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES
@@ -56,6 +58,7 @@ class Settings:
     rate_limit_db: str = ""
     trusted_proxies: int = 0
     kafka_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    event_feed_retention: timedelta | None = None  # None: the feeds keep every event
 
     @property
     def rate_limit_database(self) -> str:
@@ -80,6 +83,16 @@ def generated_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def retention(days: str | None) -> timedelta | None:
+    """A retention window in days (`1.5`), or None (keep everything) when unset."""
+    if not (days or "").strip():
+        return None
+    window = timedelta(days=float(days))
+    if window <= timedelta(0):
+        raise ValueError(f"a retention window must be more than 0 days, not {days}")
+    return window
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ) -> Settings:
     root = Path(data_dir or environ.get("OCS_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     local = local_servers(root)
@@ -100,6 +113,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         rate_limit_enforce=(environ.get("OCS_RATE_LIMIT_ENFORCE") or "").lower() in ("1", "true", "yes"),
         rate_limit_db=environ.get("OCS_RATE_LIMIT_DB") or "",
         trusted_proxies=int(environ.get("OCS_TRUSTED_PROXIES") or 0),
+        event_feed_retention=retention(environ.get("OCS_EVENT_FEED_RETENTION_DAYS")),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },

@@ -72,7 +72,9 @@ SUBSCRIBING = """## Subscribing
   `.*`), `aggregate_id=` and `limit=` (default 100, at most 1000) narrow it. Credentials' events (`ApiKey`,
   `OAuthClient`, `AuthorizationCode`, `OAuthToken`) are not in any team's feed: they carry secrets' hashes. The
   feed is written from the event store's log in log order (`projectors/feed.py`), a moment after each write:
-  whoever has seen an event has seen every earlier one of the team. Every event is kept.
+  whoever has seen an event has seen every earlier one of the team. Every event is kept, unless the operator sets
+  a retention window (`OCS_EVENT_FEED_RETENTION_DAYS`): then events older than it leave the feed, and a cursor
+  older than the oldest event kept goes on from the oldest kept.
 - **The team's stream**, the same events as they happen: `GET /api/events/stream/` (server-sent events, the same
   filters) sends each as `id: <cursor>`, `event: <type>`, `data: <envelope>`; reconnecting with `Last-Event-ID`
   (EventSource does it by itself) or `after=` resumes right after the last event received, with no gap and no
