@@ -39,7 +39,8 @@ from the same schemas.
   aggregate type, keyed by aggregate id (one aggregate's events stay in order on one partition).
 - **The team's feed** (`GET /api/events/`) and **stream** (`GET /api/events/stream/`, server-sent events), with
   nothing but the team's API key (a role that may read sessions) or an OAuth token with `events:read`.
-- **Webhook deliveries**: a `POST` of each event to the URL of each of the team's webhook subscriptions.
+- **Webhook deliveries**: a `POST` of each event to the URL of each of the team's webhook subscriptions that names
+  its type (exactly, or all of its aggregate's as `ChatSession.*`).
 
 The feed, the stream and the webhooks carry the team's own events, except credentials' (`ApiKey`, `OAuthClient`,
 `AuthorizationCode`, `OAuthToken`): those carry secrets' hashes. Every message is the same envelope whatever carries
@@ -231,9 +232,9 @@ def team_channels() -> dict:
         "webhookDeliveries": {
             "address": None,
             "title": "Webhook deliveries",
-            "description": "Each of the team's events is `POST`ed to the URL of each of its webhook subscriptions, "
-            "the body exactly as the feed answers the event, signed in the headers. The address is the "
-            "subscription's URL.",
+            "description": "Each of the team's events is `POST`ed to the URL of each of its webhook subscriptions "
+            "that names its type (exactly, or as `<Aggregate>.*`), the body exactly as the feed answers the event "
+            "(`Content-Type: application/json`), signed in the headers. The address is the subscription's URL.",
             "servers": [{"$ref": "#/servers/subscriber"}],
             "messages": webhook_messages,
         },
@@ -272,7 +273,7 @@ def operations(topics: dict) -> dict:
         "deliverWebhooks": operation(
             "webhookDeliveries",
             TEAM_EVENT_TYPES,
-            "POST each of the team's events to each of its webhook subscriptions",
+            "POST each of the team's events to each of its webhook subscriptions that names its type",
             {"method": "POST"},
         ),
     }
