@@ -19,8 +19,18 @@ $(WIDGET): tests/e2e/widget/package.json tests/e2e/widget/package-lock.json
 	cd tests/e2e/widget && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 		|| echo "npm install failed: the widget test will be skipped"
 
-.PHONY: install up test imports test-unit test-integration test-e2e test-slow browser bench
+# The AsyncAPI document is validated by the AsyncAPI project's own parser (npm `@asyncapi/parser`, run by node);
+# the test says why it is skipped when npm could not install it.
+ASYNCAPI_PARSER := tests/asyncapi/node_modules/.package-lock.json
+
+$(ASYNCAPI_PARSER): tests/asyncapi/package.json tests/asyncapi/package-lock.json
+	cd tests/asyncapi && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
+		|| echo "npm install failed: the AsyncAPI validation test will be skipped"
+
+.PHONY: install up test imports test-unit test-integration test-e2e test-slow browser asyncapi-parser bench
 install: $(STAMP)
+
+asyncapi-parser: $(ASYNCAPI_PARSER)
 
 browser: $(WIDGET)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -40,14 +50,14 @@ up: $(STAMP)
 	$(VENV)/bin/ocs up $(ARGS)
 
 # The import rules (docs/architecture.md, contracts in pyproject.toml) first: a wrong import fails the run.
-test: $(STAMP) browser postgres
+test: $(STAMP) browser asyncapi-parser postgres
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(ARGS)
 
 imports: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-test-unit: $(STAMP)
+test-unit: $(STAMP) asyncapi-parser
 	$(VENV)/bin/pytest tests/unit $(ARGS)
 
 test-integration: $(STAMP) postgres

@@ -24,12 +24,14 @@
 | OCS_COOKIE_SESSION_LIFETIME | seconds a signed-in page's session cookie lasts | 1209600 (two weeks) |
 | OCS_COOKIE_SAMESITE | the sign-in cookies' SameSite: `Lax`, `Strict`, `None` (pages on other sites) | Lax |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
+| OCS_EVENT_FEED_RETENTION_DAYS | days the teams' event feeds keep an event (`0.5` allowed) | unset: forever |
 """
 
 import json
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from infra.cookie_sessions import DEFAULT_LIFETIME_S, SAME_SITE_VALUES
@@ -61,6 +63,7 @@ class Settings:
     kafka_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     cookie_session_lifetime_s: int = DEFAULT_LIFETIME_S
     cookie_same_site: str = "Lax"
+    event_feed_retention: timedelta | None = None  # None: the feeds keep every event
 
     @property
     def rate_limit_database(self) -> str:
@@ -85,6 +88,16 @@ def generated_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def retention(days: str | None) -> timedelta | None:
+    """A retention window in days (`1.5`), or None (keep everything) when unset."""
+    if not (days or "").strip():
+        return None
+    window = timedelta(days=float(days))
+    if window <= timedelta(0):
+        raise ValueError(f"a retention window must be more than 0 days, not {days}")
+    return window
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ) -> Settings:
     root = Path(data_dir or environ.get("OCS_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     local = local_servers(root)
@@ -107,6 +120,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         trusted_proxies=int(environ.get("OCS_TRUSTED_PROXIES") or 0),
         cookie_session_lifetime_s=int(environ.get("OCS_COOKIE_SESSION_LIFETIME") or DEFAULT_LIFETIME_S),
         cookie_same_site=same_site(environ.get("OCS_COOKIE_SAMESITE") or "Lax"),
+        event_feed_retention=retention(environ.get("OCS_EVENT_FEED_RETENTION_DAYS")),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },

@@ -1,21 +1,29 @@
-"""`GET /api/schema/` (our OpenAPI document) and `GET /api/docs/` (Swagger UI showing it), without authentication.
+"""`GET /api/schema/` (our OpenAPI document), `GET /api/docs/` (Swagger UI showing it) and
+`GET /api/events/asyncapi.json` (our AsyncAPI document, of the events), without authentication.
 
 The UI works offline: its script and stylesheet come from the `swagger-ui-bundle` package and are served here.
 """
 
 import json
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, request
 from swagger_ui_bundle import swagger_ui_path
 
-from infra.web import install_error_handlers, json_response
+from infra.web import API_MOUNTS, install_error_handlers, json_response, mount_api
 from schemas.openapi.document import TITLE, Route
 
 SCHEMA_PATH = "/api/schema/"
 DOCS_PATH = "/api/docs/"
 ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+# Beside the event feed it describes, and like every team path under `/api/v1/` too.
+ASYNCAPI_ROUTE = "/events/asyncapi.json"
 # Every path this app answers: the front door routes exactly these to it.
-DOCS_PATHS = (SCHEMA_PATH, DOCS_PATH, *(DOCS_PATH + name for name in ASSETS))
+DOCS_PATHS = (
+    SCHEMA_PATH,
+    DOCS_PATH,
+    *(DOCS_PATH + name for name in ASSETS),
+    *(prefix + ASYNCAPI_ROUTE for prefix, _ in API_MOUNTS),
+)
 
 # Relative URLs, so that the page also works behind a proxy that mounts the API under a prefix.
 PAGE = f"""<!DOCTYPE html>
@@ -56,10 +64,12 @@ def routes_of(*apps: Flask) -> list[Route]:
     return routes
 
 
-def create_docs_app(document: dict) -> Flask:
+def create_docs_app(document: dict, asyncapi: dict) -> Flask:
+    """`document`: the OpenAPI document; `asyncapi`: the AsyncAPI document. Built without them, the app only declares
+    its routes."""
     app = Flask("docs", static_folder=None)
     install_error_handlers(app)
-    document = json.dumps(document)
+    document, asyncapi = json.dumps(document), json.dumps(asyncapi)
 
     def conditional(response: Response) -> Response:
         """Browsers revalidate (ETag) instead of downloading the document or the megabyte of UI again."""
@@ -86,4 +96,11 @@ def create_docs_app(document: dict) -> Flask:
             return json_response({"detail": "Not found."}, 404)
         return conditional(Response(assets[name], mimetype=ASSETS[name]))
 
+    events = Blueprint("event_documents", __name__)
+
+    @events.get(ASYNCAPI_ROUTE)
+    def asyncapi_document():
+        return conditional(Response(asyncapi, mimetype="application/json"))
+
+    mount_api(app, events)
     return app

@@ -7,12 +7,17 @@ writer, the feed only ever grows at its end: every event a reader sees has every
 it. The log is read through `read_log(after, limit)`, which the composition root gives (the event store's
 `log_entries`); the writer keeps its place in MongoDB, and a restart re-writes at most one batch (duplicates
 are skipped). Events that cannot be read back are left out, as the relay leaves them out of the topics.
+
+Every entry is kept unless a retention window is configured (`OCS_EVENT_FEED_RETENTION_DAYS`): then, every
+`prune_every_s`, the writer deletes the entries that occurred before the window, by an indexed range of their instant.
+A reader's cursor older than the oldest entry kept simply starts at the oldest kept.
 """
 
 import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 from pymongo.database import Database
 
@@ -27,6 +32,8 @@ PROGRESS = "feed_progress"
 BATCH = 500
 IDLE_SLEEP_S = 0.005
 RETRY_SLEEP_S = 0.5
+# Expired entries are at most this late to go: one cheap delete a minute, whatever the write rate.
+PRUNE_EVERY_S = 60.0
 
 
 def feed_writes(envelopes) -> list:
@@ -35,11 +42,20 @@ def feed_writes(envelopes) -> list:
 
 class FeedWriter:
     def __init__(
-        self, db: Database, read_log: Callable[[int, int], list[tuple[dict, str | None]]], heartbeat: Heartbeat
+        self,
+        db: Database,
+        read_log: Callable[[int, int], list[tuple[dict, str | None]]],
+        heartbeat: Heartbeat,
+        retention: timedelta | None = None,
+        prune_every_s: float = PRUNE_EVERY_S,
     ):
+        """`retention`: how long an entry is kept after its event occurred; None keeps every entry."""
         self.db = db
         self.read_log = read_log
         self.heartbeat = heartbeat
+        self.retention = retention
+        self.prune_every_s = prune_every_s
+        self.pruned_at: float | None = None  # time.monotonic() of the last prune
         self.position: int | None = None
         self.failing_since: float | None = None
 
@@ -48,6 +64,7 @@ class FeedWriter:
         while not stop.is_set():
             try:
                 written = self.write_once()
+                self.prune_when_due()
                 self.failing_since, progressed_at = None, time.time()
             except Exception as exc:  # MongoDB or the event store unreachable, busy or failing: never stop the feed
                 log.warning("the event feed could not be written: %s; trying again", exc)
@@ -75,3 +92,14 @@ class FeedWriter:
         self.position = entries[-1][0]["position"]
         self.db[PROGRESS].update_one({"_id": EVENTS}, {"$set": {"position": self.position}}, upsert=True)
         return len(entries)
+
+    def prune_when_due(self) -> None:
+        if self.retention is None:
+            return
+        if self.pruned_at is None or time.monotonic() - self.pruned_at >= self.prune_every_s:
+            self.prune(datetime.now(timezone.utc))
+            self.pruned_at = time.monotonic()
+
+    def prune(self, now: datetime) -> int:
+        """Delete the entries of events that occurred before `now` minus the retention window; how many."""
+        return self.db[EVENTS].delete_many({"occurred_at": {"$lt": now - self.retention}}).deleted_count

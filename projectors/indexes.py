@@ -35,7 +35,8 @@ INDEXES = {
     # A user's message also names its task: a task poll finds whose task an unfinished one is.
     MESSAGES: [([("session_id", UP), ("created_at", UP)], {}), ([("task_id", UP)], {"sparse": True})],
     TASKS: [([("session_id", UP)], {})],
-    EVENTS: [([("team", UP), ("position", UP)], {})],
+    # Retention deletes by instant: an indexed range, not a scan of every team's feed.
+    EVENTS: [([("team", UP), ("position", UP)], {}), ([("occurred_at", UP)], {})],
 }
 
 

@@ -5,7 +5,7 @@ Run `python -m schemas.event_docs > docs/events.md`; a test fails when the file 
 
 from marshmallow import Schema, fields
 
-from schemas.events import DEAD_LETTER_TOPIC, PAYLOADS, SCHEMA_VERSIONS, TOPICS, DeadLetter, Envelope
+from schemas.events import DEAD_LETTER_TOPIC, PAYLOADS, SCHEMA_VERSIONS, TOPICS, DeadLetter, Envelope, payload_summary
 
 INTRO = """# Events: the contract for subscribers
 
@@ -72,11 +72,17 @@ SUBSCRIBING = """## Subscribing
   `.*`), `aggregate_id=` and `limit=` (default 100, at most 1000) narrow it. Credentials' events (`ApiKey`,
   `OAuthClient`, `AuthorizationCode`, `OAuthToken`, `CookieSession`) are not in any team's feed: they carry
   secrets' hashes. The feed is written from the event store's log in log order (`projectors/feed.py`), a moment
-  after each write: whoever has seen an event has seen every earlier one of the team. Every event is kept.
+  after each write: whoever has seen an event has seen every earlier one of the team. Every event is kept, unless
+  the operator sets a retention window (`OCS_EVENT_FEED_RETENTION_DAYS`): then events older than it leave the feed,
+  and a cursor older than the oldest event kept goes on from the oldest kept.
 - **The team's stream**, the same events as they happen: `GET /api/events/stream/` (server-sent events, the same
   filters) sends each as `id: <cursor>`, `event: <type>`, `data: <envelope>`; reconnecting with `Last-Event-ID`
   (EventSource does it by itself) or `after=` resumes right after the last event received, with no gap and no
   repeat. Keepalive comments every 15 s; a stream closes after five minutes.
+
+The AsyncAPI 3.0 document `GET /api/events/asyncapi.json` (no credential needed) describes all of this for tools:
+each topic, the feed, the stream and webhook deliveries, exactly which event types each carries, and each type's
+envelope and payload as JSON Schema. It is generated from the same schemas as this file (`schemas/asyncapi.py`).
 
 ```python
 import time, requests
@@ -103,8 +109,8 @@ def render() -> str:
         schema = payload()
         topic = TOPICS[event_type.split(".")[0]]
         lines += [f"### `{event_type}` (schema version {SCHEMA_VERSIONS[event_type]}, topic `{topic}`)", ""]
-        if "__doc__" in vars(payload) and payload.__doc__:
-            lines += [payload.__doc__.strip(), ""]
+        if payload_summary(event_type):
+            lines += [payload_summary(event_type), ""]
         lines += table(schema)
         for nested in nested_schemas(schema):
             shared[type(nested).__name__] = nested

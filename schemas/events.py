@@ -123,6 +123,20 @@ PAYLOAD_SCHEMAS: dict[str, p.Payload] = {event_type: schema() for event_type, sc
 SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}
 
 
+
+def payload_summary(event_type: str) -> str | None:
+    """What the type's payload schema says of itself (its own docstring, not one it inherits)."""
+    payload = PAYLOADS[event_type]
+    return payload.__doc__.strip() if "__doc__" in vars(payload) and payload.__doc__ else None
+
+
+# Credentials' events are published on their topics only: they carry secrets' hashes, and no team has a use for
+# them, so no team's feed, stream or webhook carries them.
+CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken", "CookieSession")
+# What a team can follow of its own events, by its feed, its stream and its webhooks.
+TEAM_EVENT_TYPES = [event_type for event_type in PAYLOADS if event_type.split(".")[0] not in CREDENTIAL_AGGREGATES]
+
+
 class Envelope(Schema):
     """What every message on every topic carries (JSON, UTF-8)."""
 

@@ -1,7 +1,7 @@
 """WSGI entry points for production, one per API side, each scaled on its own behind a reverse proxy:
 
     gunicorn 'infra.wiring.wsgi:command_api()'   # POST, PATCH, DELETE and the chat writes
-    gunicorn 'infra.wiring.wsgi:query_api()'     # GET, /healthz and /api/schema/, /api/docs/
+    gunicorn 'infra.wiring.wsgi:query_api()'     # GET, /healthz and the API documents (/api/schema/, /api/docs/, ...)
 
 Configuration comes from the environment (see infra/config.py); the proxy routes by method and path
 exactly as `infra.wiring.frontdoor.FrontDoor` does for `ocs up`.

@@ -1,13 +1,14 @@
 """Each team's event feed: every event of the team, in log order, as its envelope was published. Credentials'
 events are left out (they carry secrets' hashes, and no team has a use for them); the envelope is kept as JSON
-text, since client JSON inside it may have field names MongoDB cannot store."""
+text, since client JSON inside it may have field names MongoDB cannot store. Its instant is kept beside it as a date, by
+which the feed writer drops the entries older than the retention window (`projectors/feed.py`)."""
 
 from pymongo import InsertOne
 
 from projectors.projections.writes import Write
+from schemas.events import CREDENTIAL_AGGREGATES
+from schemas.instants import parse_instant
 from schemas.read_models import EVENTS, stored_json
-
-CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken", "CookieSession")
 
 
 def feed_entry(envelope: dict) -> list[Write]:
@@ -20,6 +21,7 @@ def feed_entry(envelope: dict) -> list[Write]:
         "position": envelope["position"],
         "type": envelope["type"],
         "aggregate_id": envelope["aggregate_id"],
+        "occurred_at": parse_instant(envelope["occurred_at"]),
         "envelope": stored_json(envelope),
     }
     return [(EVENTS, InsertOne(doc))]

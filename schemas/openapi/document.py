@@ -15,6 +15,7 @@ from schemas import fields as ocs_fields
 from schemas import responses as r
 from schemas.openapi.conversation_operations import chat_operations, conversation_operations
 from schemas.openapi.cookie_session_operations import cookie_session_operations
+from schemas.openapi.document_operations import document_operations
 from schemas.openapi.event_operations import event_operations
 from schemas.openapi.oauth_operations import deployment_operations, oauth_operations
 from schemas.openapi.team_operations import team_operations
@@ -42,8 +43,8 @@ Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by
   unpaired surrogate is a 400 field error; session tags are at most 100 characters, 100 per request and 500 per
   session.
 - Beyond OCS: `session_id` and `X-Session-Id` on `incoming_message`, `stream: true` on chat completions,
-  `GET /api/chat/{session_id}/stream/`, the team's event feed `GET /api/events/`, `GET /healthz`, and this
-  document.
+  `GET /api/chat/{session_id}/stream/`, the team's event feed `GET /api/events/`, `GET /healthz`, this
+  document, and the AsyncAPI document of the events, `GET /api/events/asyncapi.json`.
 """
 
 SCOPE_DESCRIPTIONS = {
@@ -117,6 +118,7 @@ TAGS = [
     {"name": "Sign-in", "description": "Beyond OCS: session cookies for web pages on the team's own sites."},
     {"name": "Events", "description": "Beyond OCS: the team's events, for subscribers without the broker."},
     {"name": "Operations", "description": "Beyond OCS: the health of the deployment."},
+    {"name": "Documents", "description": "Beyond OCS: this document, and the AsyncAPI document of the events."},
 ]
 
 # How our validating fields (schemas/fields.py: plain `fields.Field` subclasses) appear in the document.
@@ -160,6 +162,7 @@ def operation_texts() -> dict:
         **oauth_operations(),
         **cookie_session_operations(),
         **deployment_operations(),
+        **document_operations(),
     }
 
 

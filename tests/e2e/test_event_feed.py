@@ -1,11 +1,14 @@
 """A team's event feed over HTTP (`GET /api/events/`): its own events in log order, each as published, followed
 by cursor, filtered by type or aggregate; credentials' events left out; read by keys that may read sessions and by
-tokens with `events:read`."""
+tokens with `events:read`; and the AsyncAPI document describes exactly what a subscriber receives."""
 
 import json
 
 import pytest
 import requests
+from jsonschema import Draft7Validator
+
+from schemas.events import TOPICS
 
 from tests.stack import ChatClient, eventually
 
@@ -164,3 +167,36 @@ def test_the_stream_filters_as_the_feed_does(stack, tenant):
         ).status_code
         == 400
     )
+
+
+def violations(document: dict, channel: str, envelope: dict) -> list[str]:
+    """Why the envelope is not a message `channel` carries, as the AsyncAPI document says (none: it is)."""
+    if envelope["type"] not in document["channels"][channel]["messages"]:
+        return [f"{channel} carries no {envelope['type']}"]
+    # AsyncAPI's schemas are JSON Schema draft 7; their references point into the document's components.
+    schema = {"$ref": f"#/components/schemas/{envelope['type']}", "components": document["components"]}
+    return [f"{envelope['type']}: {error.message}" for error in Draft7Validator(schema).iter_errors(envelope)]
+
+
+def test_the_asyncapi_document_describes_what_the_feed_answers_and_the_topics_carry(stack, bot_tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(bot_tenant.chatbot_id)
+    chat.reply_to(chat.say("describe me"))
+    session = bot_tenant.create_session(page_context={"page": "pricing"})
+    bot_tenant.client().post(f"/api/sessions/{session['id']}/tags/", json={"tags": ["vip"]})
+    # Served like the OpenAPI document: without a credential, under both mounts.
+    document = requests.get(f"{stack.base_url}/api/events/asyncapi.json", timeout=10).json()
+    assert requests.get(f"{stack.base_url}/api/v1/events/asyncapi.json", timeout=10).json() == document
+
+    fed = feed_with(bot_tenant.client(), "ChatSession.Tagged", limit=1000)["events"]
+    assert len({event["type"] for event in fed}) >= 5
+    assert [problem for event in fed for problem in violations(document, "eventFeed", event)] == []
+    # Every event the stack has recorded so far, credentials' too, as the relay publishes it to its topic.
+    published = list(stack.system.app.all_envelopes())
+    assert {envelope["aggregate_type"] for envelope in published} >= {"ApiKey", "Team", "ChatSession", "Chatbot"}
+    problems = [
+        problem
+        for envelope in published
+        for problem in violations(document, TOPICS[envelope["aggregate_type"]], envelope)
+    ]
+    assert problems == []

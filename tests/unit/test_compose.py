@@ -250,7 +250,14 @@ def test_the_proxy_sends_reads_of_the_documented_query_paths_to_the_query_side(n
             f"/chat/{session}/stream/",
         ):
             assert proxy_side(nginx_conf, "GET", prefix + path) == "query_api", prefix + path
-    for path in ("/healthz", "/api/schema/", "/api/docs/", "/api/docs/swagger-ui-bundle.js"):
+    for path in (
+        "/healthz",
+        "/api/schema/",
+        "/api/docs/",
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/events/asyncapi.json",
+        "/api/v1/events/asyncapi.json",
+    ):
         assert proxy_side(nginx_conf, "GET", path) == "query_api", path
     assert proxy_side(nginx_conf, "POST", "/api/sessions/") == "command_api"
 

@@ -291,6 +291,7 @@ def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
         query_app.create_app(None, None, None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
+        create_docs_app({}, {}),
     )
     documented = {(re.sub(r"\{[^}]+\}", "{}", path), method) for path, method, _ in operations(document)}
     assert served_operations(*apps) == documented
@@ -315,7 +316,7 @@ def test_a_path_is_named_by_its_operations_path_parameters():
 
 
 def test_the_schema_is_served_as_json_without_credentials(document):
-    client = create_docs_app(document).test_client()
+    client = create_docs_app(document, {}).test_client()
     for url in ("/api/schema/", "/api/schema/?format=json"):
         response = client.get(url)
         assert response.status_code == 200
@@ -324,13 +325,13 @@ def test_the_schema_is_served_as_json_without_credentials(document):
 
 
 def test_an_unknown_schema_format_is_not_found(document):
-    response = create_docs_app(document).test_client().get("/api/schema/?format=xml")
+    response = create_docs_app(document, {}).test_client().get("/api/schema/?format=xml")
     assert response.status_code == 404
     assert response.get_json() == {"detail": "Not found."}
 
 
 def test_the_docs_page_and_its_assets_are_served_from_this_app_alone(document):
-    client = create_docs_app(document).test_client()
+    client = create_docs_app(document, {}).test_client()
     page = client.get("/api/docs/")
     assert page.status_code == 200
     assert page.mimetype == "text/html"
@@ -345,12 +346,17 @@ def test_the_docs_page_and_its_assets_are_served_from_this_app_alone(document):
         assert asset.status_code == 200
         assert asset.mimetype == mimetype
         assert len(asset.data) > 10_000
-    assert {"/api/schema/", "/api/docs/", "/api/docs/swagger-ui.css", "/api/docs/swagger-ui-bundle.js"} == set(
-        DOCS_PATHS
-    )
+    assert {
+        "/api/schema/",
+        "/api/docs/",
+        "/api/docs/swagger-ui.css",
+        "/api/docs/swagger-ui-bundle.js",
+        "/api/events/asyncapi.json",
+        "/api/v1/events/asyncapi.json",
+    } == set(DOCS_PATHS)
 
 
 def test_an_unchanged_document_is_revalidated_not_downloaded_again(document):
-    client = create_docs_app(document).test_client()
+    client = create_docs_app(document, {}).test_client()
     etag = client.get("/api/schema/").headers["ETag"]
     assert client.get("/api/schema/", headers={"If-None-Match": etag}).status_code == 304
