@@ -198,6 +198,16 @@ class RecordReply:
     session_tags: tuple[str, ...] = ()
     ends_session: bool = False
     trace: tuple[dict, ...] | None = None
+    metadata: dict | None = None  # the reply message's (`{"cancelled": true}` for a stopped one)
+    usage: dict | None = None  # tokens the provider reported
+
+
+@dataclass(frozen=True)
+class CancelReply:
+    """The user asked to stop generating the reply to a task (`POST .../{task_id}/cancel/`)."""
+
+    session_id: str
+    task_id: str
 
 
 @dataclass(frozen=True)

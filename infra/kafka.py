@@ -123,15 +123,18 @@ def widen_empty_topics(bootstrap: str, topics, partitions: int) -> dict[str, int
 
 
 def make_producer(
-    bootstrap: str, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, encodes_envelopes: bool = True
+    bootstrap: str,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    encodes_envelopes: bool = True,
+    max_block_ms: int = 10_000,
 ) -> KafkaProducer:
-    """`encodes_envelopes=False`: values are sent as the bytes given (the relay encodes each envelope itself)."""
+    """`encodes_envelopes=False`: values are sent as the bytes given (the relay encodes each envelope itself).
+    `max_block_ms`: how long a send waits for a broker, not kafka-python's minute (the relay beats between tries)."""
     return KafkaProducer(
         bootstrap_servers=bootstrap,
         acks="all",
         max_request_size=max_message_bytes,
-        # A send waits this long for a broker, not kafka-python's minute: the relay beats between tries.
-        max_block_ms=10_000,
+        max_block_ms=max_block_ms,
         allow_auto_create_topics=False,
         linger_ms=2,
         # Retries cannot reorder one partition's messages with a single request in flight.

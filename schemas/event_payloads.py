@@ -273,6 +273,12 @@ class ChatSessionStateChanged(Payload):
     state = fields.Dict(required=True)
 
 
+class TokenUsage(Schema):
+    prompt_tokens = fields.Int(required=True)
+    completion_tokens = fields.Int(required=True)
+    total_tokens = fields.Int(required=True)
+
+
 class ChatSessionReplyRecorded(Payload):
     """The bot's reply to task `task_id`; its `tags` name the version that answered (`v3`, `v4-unreleased`)."""
 
@@ -284,6 +290,18 @@ class ChatSessionReplyRecorded(Payload):
         load_default=None,
         metadata={"description": "a pipeline's nodes as they ran: `id`, `type`, `output`, `printed`; null without one"},
     )
+    usage = fields.Nested(
+        TokenUsage,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "tokens the provider reported for the reply; null when it reported none"},
+    )
+
+
+class ChatSessionReplyCancelRequested(Payload):
+    """Stop generating the reply to task `task_id`: what was generated so far becomes the reply, marked cancelled."""
+
+    task_id = fields.Str(required=True)
 
 
 class ChatSessionReplyFailed(Payload):

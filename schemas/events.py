@@ -63,6 +63,7 @@ CHAT_SESSION_TAGGED = "ChatSession.Tagged"
 CHAT_SESSION_UNTAGGED = "ChatSession.Untagged"
 CHAT_SESSION_REPLY_RECORDED = "ChatSession.ReplyRecorded"
 CHAT_SESSION_REPLY_FAILED = "ChatSession.ReplyFailed"
+CHAT_SESSION_REPLY_CANCEL_REQUESTED = "ChatSession.ReplyCancelRequested"
 PARTICIPANT_DATA_CHANGED = "Participant.DataChanged"
 PARTICIPANT_RENAMED = "Participant.Renamed"
 PARTICIPANT_SESSION_JOINED = "Participant.SessionJoined"
@@ -104,6 +105,7 @@ PAYLOADS: dict[str, type[p.Payload]] = {
     CHAT_SESSION_UNTAGGED: p.ChatSessionUntagged,
     CHAT_SESSION_REPLY_RECORDED: p.ChatSessionReplyRecorded,
     CHAT_SESSION_REPLY_FAILED: p.ChatSessionReplyFailed,
+    CHAT_SESSION_REPLY_CANCEL_REQUESTED: p.ChatSessionReplyCancelRequested,
     PARTICIPANT_DATA_CHANGED: p.ParticipantDataChanged,
     PARTICIPANT_RENAMED: p.ParticipantRenamed,
     PARTICIPANT_SESSION_JOINED: p.ParticipantSessionJoined,
@@ -121,7 +123,6 @@ PAYLOADS: dict[str, type[p.Payload]] = {
 PAYLOAD_SCHEMAS: dict[str, p.Payload] = {event_type: schema() for event_type, schema in PAYLOADS.items()}
 
 SCHEMA_VERSIONS: dict[str, int] = {event_type: 1 for event_type in PAYLOADS}
-
 
 
 def payload_summary(event_type: str) -> str | None:

@@ -84,6 +84,21 @@ def message(doc: dict, base_url: str) -> dict:
     }
 
 
+def task_cancelling(task_id: str) -> dict:
+    """A stop was asked for: the task completes once the worker has recorded what it generated."""
+    return {"task_id": task_id, "status": "cancelling"}
+
+
+def streamed_message(doc: dict, base_url: str) -> dict:
+    """A message as the chat stream sends it: with the task it asks or answers (null for others)."""
+    return {**message(doc, base_url), "task_id": doc.get("task_id")}
+
+
+def reply_delta(task_id: str, offset: int, text: str) -> dict:
+    """Text to add to a reply while it is generated: the reply so far is its first `offset` characters, then this."""
+    return {"task_id": task_id, "offset": offset, "delta": text}
+
+
 NO_USAGE = {"total_cost": "0.00000000", "by_model": []}
 
 
@@ -183,19 +198,28 @@ def completion(completion_id: str, created: int, text: str) -> dict:
     }
 
 
-def completion_chunks(completion_id: str, created: int, text: str) -> list[dict]:
-    """A completion as OpenAI's streamed chunks: the role and content, then the stop."""
-    deltas = [({"role": "assistant", "content": text}, None), ({}, "stop")]
-    return [
-        {
-            "id": completion_id,
-            "created": created,
-            "model": "",
-            "object": "chat.completion.chunk",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-        }
-        for delta, finish_reason in deltas
-    ]
+def completion_chunk(completion_id: str, created: int, delta: dict, finish_reason: str | None = None) -> dict:
+    """One of OpenAI's streamed chunks: a delta of the message (`{"role": ...}`, `{"content": ...}`, or `{}` with
+    the finish reason)."""
+    return {
+        "id": completion_id,
+        "created": created,
+        "model": "",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def completion_usage_chunk(completion_id: str, created: int, usage: dict | None) -> dict:
+    """The last chunk when the client asked for usage (`stream_options.include_usage`): no choices."""
+    return {
+        "id": completion_id,
+        "created": created,
+        "model": "",
+        "object": "chat.completion.chunk",
+        "choices": [],
+        "usage": usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
 
 
 def api_reply(text: str, session_id: str) -> dict:

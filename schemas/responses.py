@@ -181,6 +181,11 @@ class ChatSendMessageResponse(Representation):
     status = one_of(("processing",), required=True)
 
 
+class ChatTaskCancelling(Representation):
+    task_id = fields.String(required=True)
+    status = one_of(("cancelling",), required=True)
+
+
 class ChatPollResponse(Representation):
     messages = fields.List(fields.Nested(Message), required=True)
     has_more = fields.Boolean(required=True)

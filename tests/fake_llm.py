@@ -1,22 +1,33 @@
 """The one fake the tests allow: an OpenAI-compatible HTTP server that records what it is sent.
 
-Replies are `reply(request_json) -> str`; `fail_next(n, status)` makes the next n calls fail.
+Replies are `reply(request_json) -> str`; `fail_next(n, status)` makes the next n calls fail. A request with
+`stream: true` is answered as OpenAI streams: one chunk per word (`token_delay_s` apart), then the usage when asked
+for; while `hold_last_token` is set, each streamed reply waits before its last word until `release_last_token()`,
+so a test can see what reached a client before the provider finished, without timing anything.
 """
 
 import json
+import re
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+WORDS = re.compile(r"\s*\S+|\s+")
+USAGE = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+
 
 class FakeLlm:
-    def __init__(self, reply=None, delay_s: float = 0.0):
+    def __init__(self, reply=None, delay_s: float = 0.0, token_delay_s: float = 0.0):
         self.requests: list[dict] = []
         self.reply = reply or (lambda request: f"echo: {request['messages'][-1]['content']}")
         self.delay_s = delay_s
+        self.token_delay_s = token_delay_s
         self.failures: list[int] = []
         self.lock = threading.Lock()
+        self.hold_last_token = False
+        self.last_token_released = threading.Event()
+        self.streams_closed_early = 0  # streamed replies whose client went away before the last word
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,12 +41,46 @@ class FakeLlm:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 status, payload = fake.answer(body)
+                if status == 200 and body.get("stream"):
+                    return self.stream(body, payload)
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def stream(self, body: dict, completion: dict) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                words = WORDS.findall(completion["choices"][0]["message"]["content"])
+                chunks = [{"role": "assistant", "content": ""}, *({"content": word} for word in words)]
+                try:
+                    for number, delta in enumerate(chunks):
+                        if number == len(chunks) - 1 and number > 1 and fake.hold_last_token:
+                            fake.last_token_released.wait(30)
+                        self.send_chunk(completion, [{"index": 0, "delta": delta, "finish_reason": None}])
+                        if number and fake.token_delay_s:
+                            time.sleep(fake.token_delay_s)
+                    self.send_chunk(completion, [{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                    if (body.get("stream_options") or {}).get("include_usage"):
+                        self.send_chunk(completion, [], usage=USAGE)
+                    self.send_data("[DONE]")
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    with fake.lock:
+                        fake.streams_closed_early += 1
+
+            def send_chunk(self, completion: dict, choices: list, usage: dict | None = None) -> None:
+                chunk = {**completion, "object": "chat.completion.chunk", "choices": choices, "usage": usage}
+                self.send_data(json.dumps(chunk))
+
+            def send_data(self, data: str) -> None:
+                event = f"data: {data}\n\n".encode()
+                self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+                self.wfile.flush()
 
             def log_message(self, *args):
                 pass
@@ -55,6 +100,9 @@ class FakeLlm:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def release_last_token(self) -> None:
+        self.last_token_released.set()
 
     def fail_next(self, count: int, status: int = 503) -> None:
         with self.lock:
@@ -76,7 +124,7 @@ class FakeLlm:
             "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": self.reply(body)}, "finish_reason": "stop"}
             ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "usage": USAGE,
         }
 
     def requests_containing(self, text: str) -> list[dict]:

@@ -3,9 +3,14 @@
 
 Redelivery is harmless: a task already answered is skipped before the LLM is called, and recording an
 answer is refused for a task answered in the meantime, so each task gets exactly one answer.
+
+A reply is streamed while it is generated: to the reply-deltas topic (`workers/reply_deltas.py`), or to whoever
+answers within the request (chat completions with `stream: true`). Its user may stop it (`POST .../cancel/`): what
+was generated until then is recorded as the reply, with `{"cancelled": true}` in its metadata.
 """
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from uuid import UUID
@@ -15,18 +20,20 @@ from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.participant import Participant
-from command_api.ports import NoReply
+from command_api.ports import Answer, NoReply
 from command_api.write_model.application import EventTooLarge, OcsApplication
 from command_api.write_model.repository import load
-from workers.llm import LlmCall, LlmClients, LlmFailure
+from workers.llm import Listener, LlmCall, LlmClients, LlmFailure
 from workers.pipelines.engine import PipelineEngine
 from workers.pipelines.python_node import PythonNodeError
 from workers.prompt import render
+from workers.reply_deltas import DeltaPublisher, StopRequests
 
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
 EVENTS_SCANNED = 4 * HISTORY_MESSAGES
+CANCELLED = {"cancelled": True}
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,12 @@ class Task:
 class ReplyProducer:
     """The LLM workers' reactions to chat events, and the write side's ReplySource (`command_api.ports`)."""
 
-    def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients):
+    def __init__(self, app: OcsApplication, bus: CommandBus, llm: LlmClients, deltas: DeltaPublisher):
         self.app = app
         self.bus = bus
         self.llm = llm
         self.pipelines = PipelineEngine(llm)
+        self.deltas = deltas
 
     def answer_submitted(self, envelope: dict) -> None:
         """A user's message was accepted: answer it, unless a request is answering it itself."""
@@ -68,16 +76,27 @@ class ReplyProducer:
             commands.RecordReplyFailure(envelope["aggregate_id"], envelope["data"]["task_id"], repr(error), False)
         )
 
-    def answer(self, session_id: str, task_id: str, message: dict, version_number: int | None = None) -> str | None:
+    def answer(
+        self,
+        session_id: str,
+        task_id: str,
+        message: dict,
+        version_number: int | None = None,
+        on_piece: Callable[[str], None] | None = None,
+    ) -> Answer | None:
         """Produce and record the reply to one message (through the chatbot's pipeline if it has one); the
-        reply's text, or None if it was already answered. Raises NoReply, after recording the failure,
-        when the provider or a pipeline node gives no reply."""
+        answer, or None if it was already answered. Its text goes to `on_piece` as it is generated, or else
+        to the reply-deltas topic. Raises NoReply, after recording the failure, when the provider or a pipeline
+        node gives no reply."""
         task = self.prepare(session_id, task_id, version_number)
         if task is None:
             return None
-        pipeline = task.config.get("pipeline")
+        deltas = None if on_piece else self.deltas.reply(session_id, task_id)
+        listener = Listener(on_piece or deltas.piece, StopRequests(self.app, session_id, task_id))
         with self.failure_recorded(session_id, task_id):
-            if pipeline:
+            if task.session.is_cancelling(task_id):  # stopped before it started
+                reply = commands.RecordReply(session_id, task_id, "", (task.version_tag,), metadata=CANCELLED)
+            elif pipeline := task.config.get("pipeline"):
                 outcome = self.pipelines.run(
                     pipeline,
                     task.config,
@@ -85,7 +104,10 @@ class ReplyProducer:
                     self.history(session_id, task_id),
                     task.session.state,
                     task.participant_data,
+                    listener,
                 )
+                if not outcome.streamed:
+                    listener.piece(outcome.reply)
                 reply = commands.RecordReply(
                     session_id,
                     task_id,
@@ -96,13 +118,20 @@ class ReplyProducer:
                     session_tags=tuple(outcome.session_tags),
                     ends_session=outcome.ends_session,
                     trace=tuple(outcome.trace),
+                    metadata=CANCELLED if outcome.stopped else None,
+                    usage=outcome.usage,
                 )
             else:
-                text = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}))
-                reply = commands.RecordReply(session_id, task_id, text, (task.version_tag,))
+                answered = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}), listener)
+                metadata = CANCELLED if answered.stopped else None
+                reply = commands.RecordReply(
+                    session_id, task_id, answered.text, (task.version_tag,), metadata=metadata, usage=answered.usage
+                )
+            if deltas:
+                deltas.finish()
             self.bus.handle(reply)
         log.info("reply recorded for session %s", session_id)
-        return reply.text
+        return Answer(reply.text, reply.usage)
 
     def send_bot_message(self, session_id: str, task_id: str, prompt_text: str | None, message_text: str | None):
         """A trigger's message: the text verbatim, or what the LLM writes when given the prompt as an
@@ -115,7 +144,7 @@ class ReplyProducer:
         if task is None:
             return
         with self.failure_recorded(session_id, task_id):
-            text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text}))
+            text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text})).text
             self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
 
     def prepare(self, session_id: str, task_id: str, version_number: int | None = None) -> "Task | None":

@@ -13,6 +13,9 @@ from schemas.instants import utc_iso
 from schemas.session_state import PAGE_CONTEXT_KEY, REMOTE_CONTEXT_KEY
 from schemas.session_status import ACTIVE, NOT_YET_ACTIVE
 
+# A task's state while its user asked to stop the reply and the worker has not yet recorded what it had.
+CANCELLING = "cancelling"
+
 # The chat API counts only `complete` as ended (SPEC §3.17, quirk Q1 mirrored).
 CHAT_ENDED = "complete"
 # What ending a session leaves it as, or leaves as it is.
@@ -130,10 +133,19 @@ class ChatSession(OcsAggregate):
         task_id: str
         message: dict
         trace: list | None = None  # a pipeline's nodes as they ran (None: no pipeline)
+        usage: dict | None = None  # tokens the provider reported
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
             session.tasks[self.task_id] = "complete"
+
+    class ReplyCancelRequested(OcsAggregate.Event):
+        """Stop generating: the worker records what it has so far as the reply."""
+
+        task_id: str
+
+        def apply(self, session: "ChatSession") -> None:
+            session.tasks[self.task_id] = CANCELLING
 
     class ReplyFailed(OcsAggregate.Event):
         task_id: str
@@ -293,11 +305,26 @@ class ChatSession(OcsAggregate):
     def is_answered(self, task_id: str) -> bool:
         return self.tasks.get(task_id) in ("complete", "error")
 
+    def is_cancelling(self, task_id: str) -> bool:
+        return self.tasks.get(task_id) == CANCELLING
+
+    def request_cancel(self, task_id: str) -> None:
+        if self.tasks.get(task_id) == "processing":
+            self.trigger_event(self.ReplyCancelRequested, task_id=task_id)
+
     def record_reply(
-        self, task_id: str, message_id: str, text: str, tags: list[str], trace: list | None = None
+        self,
+        task_id: str,
+        message_id: str,
+        text: str,
+        tags: list[str],
+        trace: list | None = None,
+        metadata: dict | None = None,
+        usage: dict | None = None,
     ) -> None:
-        (message,) = self.new_messages([{"id": message_id, "role": "assistant", "content": text, "tags": tags}])
-        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace)
+        reply = {"id": message_id, "role": "assistant", "content": text, "tags": tags, "metadata": metadata or {}}
+        (message,) = self.new_messages([reply])
+        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage)
 
     def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
         self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)

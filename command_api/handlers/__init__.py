@@ -41,6 +41,7 @@ HANDLERS = {
     commands.SubmitChatMessage: chat.submit_chat_message,
     commands.RecordReply: replies.record_reply,
     commands.RecordReplyFailure: replies.record_reply_failure,
+    commands.CancelReply: replies.cancel_reply,
     commands.EndSession: sessions.end_session,
     commands.TagSession: sessions.tag_session,
     commands.ReplaceSessionState: sessions.replace_session_state,

@@ -1,4 +1,5 @@
-"""The bot's answer to a user's message, recorded once: its reply (with what a pipeline changed) or its failure."""
+"""The bot's answer to a user's message, recorded once: its reply (with what a pipeline changed) or its failure; and
+a user's request to stop generating it."""
 
 import logging
 from uuid import uuid4
@@ -8,6 +9,7 @@ from command_api.domain.chat_session import ChatSession, TooManyTags
 from command_api.domain.participant import Participant
 from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
+from schemas.errors import detail
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,9 @@ def record_reply(command: commands.RecordReply, app: OcsApplication) -> ChatSess
     if session is None or session.is_answered(command.task_id):
         return None
     trace = list(command.trace) if command.trace is not None else None
-    session.record_reply(command.task_id, str(uuid4()), command.text, list(command.tags), trace)
+    session.record_reply(
+        command.task_id, str(uuid4()), command.text, list(command.tags), trace, command.metadata, command.usage
+    )
     if command.state is not None and command.state != session.state:
         session.replace_state(command.state)
     try:
@@ -34,6 +38,22 @@ def record_reply(command: commands.RecordReply, app: OcsApplication) -> ChatSess
     if command.ends_session:
         session.end(via="bot")
     app.save(session, *changed)
+    return session
+
+
+TASK_FINISHED = "The task has already finished."
+
+
+def cancel_reply(command: commands.CancelReply, app: OcsApplication) -> ChatSession:
+    """Ask the worker generating a task's reply to stop; a second ask changes nothing. A task that has finished,
+    or that this session never had, is refused (409, 404)."""
+    session = load(app, command.session_id, ChatSession)
+    if session is None or command.task_id not in session.tasks:
+        raise detail(404, "Not found.")
+    if session.is_answered(command.task_id):
+        raise detail(409, TASK_FINISHED)
+    session.request_cancel(command.task_id)
+    app.save(session)
     return session
 
 

@@ -119,6 +119,14 @@ def chat_blueprint(
         waiter.wait(SESSIONS, str(session.id), session.version)
         return json_response(representations.message_accepted(submitted.task_id), 202)
 
+    @chat.post("/chat/<uuid:session_id>/<task_id>/cancel/")
+    @admits_own_callers
+    def chat_cancel_task(session_id, task_id):
+        """Beyond OCS: stop generating a reply; what was generated so far becomes the reply, marked cancelled."""
+        session = bus.handle(commands.CancelReply(admit(str(session_id)), task_id))
+        waiter.wait(SESSIONS, str(session.id), session.version)
+        return json_response(representations.task_cancelling(task_id), 202)
+
     @chat.post("/chat/<uuid:session_id>/upload/")
     @admits_own_callers
     def chat_upload_file(session_id):

@@ -1,8 +1,14 @@
 """Endpoints that answer within the request (SPEC §3.10-3.13): OpenAI-compatible chat completions and the
 API channel's `incoming_message`. The user's message is recorded first; the reply is produced here, by
-the same code the LLM workers use, and recorded before the answer goes out."""
+the same code the LLM workers use, and recorded before the answer goes out.
+
+With `stream: true`, a completion's chunks go out as the provider produces them: the reply is produced in a thread
+of its own, which records it whether or not the client stays to the end."""
 
 import json
+import logging
+import queue
+import threading
 import time
 
 from flask import Blueprint, Response, g
@@ -11,7 +17,7 @@ from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.handlers.conversations import conversing_chatbot
-from command_api.ports import NoReply, ReplySource
+from command_api.ports import Answer, NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.write_model.application import EventTooLarge
 from command_api.write_model.repository import load
@@ -23,6 +29,8 @@ from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
 from schemas.read_models import SESSIONS
 from schemas.requests import ApiMessageRequest, completion_messages
 
+log = logging.getLogger(__name__)
+
 RESET_REPLY = "Conversation reset"
 
 
@@ -33,10 +41,49 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
 
     def reply_to(exchange) -> str:
         try:
-            text = replies.answer(str(exchange.session.id), exchange.task_id, exchange.message, exchange.version)
+            answer = replies.answer(str(exchange.session.id), exchange.task_id, exchange.message, exchange.version)
         except NoReply:
             raise ApiError(502, {"detail": REPLY_FAILED}) from None
-        return text or ""
+        return answer.text if answer else ""
+
+    def streamed_reply(exchange, include_usage: bool) -> Response:
+        """The completion's chunks as the reply is generated; a provider that fails before its first piece is the
+        same 502 as without streaming, one that fails later an `error` event."""
+        session_id = str(exchange.session.id)
+        pieces: queue.Queue = queue.Queue()
+
+        def produce() -> None:
+            try:
+                answer = replies.answer(session_id, exchange.task_id, exchange.message, exchange.version, pieces.put)
+                settled(session_id)
+                pieces.put(answer or Answer("", None))
+            except Exception as exc:  # the client must hear of it; NoReply is recorded already, the rest is logged
+                if not isinstance(exc, NoReply):
+                    log.exception("the streamed reply to task %s failed", exchange.task_id)
+                pieces.put(exc)
+
+        threading.Thread(target=produce, name=f"completion-{exchange.task_id}", daemon=True).start()
+        first = pieces.get()
+        if isinstance(first, Exception):
+            raise openai_error(502, REPLY_FAILED)
+        created = int(time.time())
+
+        def chunks():
+            yield sse(representations.completion_chunk(session_id, created, {"role": "assistant", "content": ""}))
+            item = first
+            while isinstance(item, str):
+                yield sse(representations.completion_chunk(session_id, created, {"content": item}))
+                item = pieces.get()
+            if isinstance(item, Exception):
+                yield sse({"error": {"message": REPLY_FAILED, "type": "server_error", "param": None, "code": None}})
+            else:
+                yield sse(representations.completion_chunk(session_id, created, {}, "stop"))
+                if include_usage:
+                    yield sse(representations.completion_usage_chunk(session_id, created, item.usage))
+            yield "data: [DONE]\n\n"
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # a proxy passes each chunk on at once
+        return Response(chunks(), mimetype="text/event-stream", headers=headers)
 
     def settled(session_id) -> None:
         """Answer once the read model shows the whole exchange, reply included."""
@@ -68,16 +115,15 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
             )
         except EventTooLarge as exc:
             raise openai_error(413, exc.message()) from None
+        if body.get("stream") is True:
+            options = body.get("stream_options")
+            return streamed_reply(exchange, isinstance(options, dict) and options.get("include_usage") is True)
         try:
             text = reply_to(exchange)
         except ApiError:
             raise openai_error(502, REPLY_FAILED) from None
         settled(exchange.session.id)
-        completion_id, created = str(exchange.session.id), int(time.time())
-        if body.get("stream") is True:
-            chunks = representations.completion_chunks(completion_id, created, text)
-            return Response(streamed(chunks), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
-        return json_response(representations.completion(completion_id, created, text))
+        return json_response(representations.completion(str(exchange.session.id), int(time.time()), text))
 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
     @channels.post("/api/<uuid:experiment_id>/v<int:version>/incoming_message", endpoint="new_api_message_versioned")
@@ -108,8 +154,5 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
     return openai_api, channels
 
 
-def streamed(chunks: list[dict]):
-    """Server-sent chunks, then OpenAI's `[DONE]`."""
-    for chunk in chunks:
-        yield f"data: {json.dumps(chunk)}\n\n"
-    yield "data: [DONE]\n\n"
+def sse(chunk: dict) -> str:
+    return f"data: {json.dumps(chunk)}\n\n"

@@ -36,15 +36,18 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.change_feed import ChangeFeed
+from query_api.queries.reply_deltas import DeltaFeed
 from schemas.asyncapi import asyncapi_document
 from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import EVENTS, MESSAGES
+from schemas.reply_deltas import REPLY_DELTAS_TOPIC
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
 from workers.reactions import GroupReactions
 from workers.replies import ReplyProducer
+from workers.reply_deltas import DeltaPublisher
 from workers.runner import Worker
 
 DELIVERY_ATTEMPTS = 4
@@ -131,6 +134,7 @@ class System:
             self.app.files,
             self.message_feed,
             self.event_feed,
+            self.delta_feed,
             self.cookies,
             self.team_origins.allowed_anywhere,
         )
@@ -141,6 +145,11 @@ class System:
     def event_feed(self) -> ChangeFeed:
         """New events for the teams' event streams: each follows a team's, in log order."""
         return ChangeFeed(self.db[EVENTS], key="team", order="position")
+
+    @cached_property
+    def delta_feed(self) -> DeltaFeed:
+        """Replies while they are generated, for the chat streams."""
+        return DeltaFeed(self.settings.kafka_bootstrap, self.settings.kafka_partitions)
 
     @cached_property
     def message_feed(self) -> ChangeFeed:
@@ -214,9 +223,7 @@ class System:
     def feed_writer(self) -> FeedWriter:
         """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
         ensure_indexes(self.db)
-        return FeedWriter(
-            self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention
-        )
+        return FeedWriter(self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention)
 
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
@@ -239,7 +246,12 @@ class System:
 
     @cached_property
     def replies(self) -> ReplyProducer:
-        return ReplyProducer(self.app, self.bus, LlmClients(self.settings.llm_timeout, self.settings.llm_attempts))
+        llm = LlmClients(self.settings.llm_timeout, self.settings.llm_attempts)
+        return ReplyProducer(self.app, self.bus, llm, self.reply_deltas)
+
+    @cached_property
+    def reply_deltas(self) -> DeltaPublisher:
+        return DeltaPublisher(self.settings.kafka_bootstrap)
 
     def workers(self) -> list[Worker]:
         """The worker process's consumers: LLM replies, and webhook deliveries (a group of their own, so a
@@ -251,7 +263,7 @@ class System:
             (GroupReactions(REPLIES_GROUP, self.replies), "worker", 0.0),
             (GroupReactions(DELIVERY_GROUP, delivery), "delivery", DELIVERY_POLL_PACE_S),
         ]
-        self.topics_ready({topic for reactions, _, _ in groups for topic in reactions.topics})
+        self.topics_ready({REPLY_DELTAS_TOPIC, *(topic for reactions, _, _ in groups for topic in reactions.topics)})
         return [
             Worker(
                 self.require_kafka(),
@@ -275,7 +287,9 @@ class System:
         return GroupMembers(self.db, component, group, instance_id(), self.require_kafka())
 
     def close(self) -> None:
-        for feed in ("message_feed", "event_feed"):
+        if "reply_deltas" in self.__dict__:
+            self.reply_deltas.close()
+        for feed in ("message_feed", "event_feed", "delta_feed"):
             if feed in self.__dict__:
                 self.__dict__[feed].close()
         if "rate_limits" in self.__dict__:
@@ -291,7 +305,7 @@ def api_routes() -> list[Route]:
     declare their routes and touch nothing else."""
     return routes_of(
         command_app.create_app(None, None, None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None, None, None, None),
+        query_app.create_app(*[None] * 8),
         health.create_app({}, dict),
         metrics.create_app(None),
         create_docs_app({}, {}),

@@ -100,7 +100,7 @@ def chat_session_reply_recorded(envelope: dict, data: dict) -> list[Write]:
     """The task keeps a copy of its reply: a widget polling its task reads one document."""
     message = data["message"]
     return [
-        message_insert(envelope, message),
+        message_insert(envelope, message, task_id=data["task_id"]),
         task_update(
             data["task_id"],
             {
@@ -151,7 +151,8 @@ def chat_session_bot_message_requested(envelope: dict, data: dict) -> list[Write
     ]
 
 
-def chat_session_delivery_recorded(envelope: dict, data: dict) -> list[Write]:
+def session_version_moves(envelope: dict, data: dict) -> list[Write]:
+    """An event the read models show nothing of (a delivery's outcome, a request to stop a reply)."""
     return [change(SESSIONS, envelope, {})]
 
 

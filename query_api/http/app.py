@@ -24,6 +24,7 @@ from query_api.queries.experiments import list_experiments, retrieve_experiment
 from query_api.queries.files import team_file
 from query_api.queries.pagination import PageRequest, page_size
 from query_api.queries.participants import ParticipantFilter
+from query_api.queries.reply_deltas import DeltaFeed
 from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
 from schemas import representations
 from schemas.errors import detail, field_errors
@@ -129,10 +130,12 @@ def create_app(
     files: FileStore,
     feed: ChangeFeed,
     event_feed: ChangeFeed,
+    deltas: DeltaFeed,
     cookies: CookiePolicy,
     allowed_anywhere: Callable[[str], bool],
 ) -> Flask:
     """`feed`: new messages, for the chat streams; `event_feed`: new events, for the teams' event streams;
+    `deltas`: replies while they are generated, for the chat streams;
     `allowed_anywhere`: whether some team allows a page's origin (`infra/cors.py`). Like the command API's, building
     the app only declares its routes."""
     app = Flask("query_api")
@@ -142,7 +145,7 @@ def create_app(
     mount_api(
         app,
         team_blueprint(db, files, credentials, cookies),
-        chat_blueprint(db, tokens, feed),
+        chat_blueprint(db, tokens, feed, deltas),
         events_blueprint(db, event_feed),
     )
     return app

@@ -13,6 +13,7 @@ from query_api.http.streams import event_stream
 from query_api.queries.admission_lookup import ReadModelChatAccess, session_access, session_access_of
 from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.chat_messages import chat_session, messages_since, session_task, task_sessions_of
+from query_api.queries.reply_deltas import Delta, DeltaFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, error
 from schemas.instants import parse_instant, utc_iso
@@ -38,7 +39,7 @@ def limit_param() -> int:
     return int(raw)
 
 
-def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed) -> Blueprint:
+def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed, deltas: DeltaFeed) -> Blueprint:
     chat = Blueprint("chat", __name__)
     sessions = session_access_of(db)
     widgets = ReadModelChatAccess(db)
@@ -73,16 +74,34 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed) -> Blu
     @chat.get("/chat/<uuid:session_id>/stream/")
     @admits_own_callers
     def chat_stream(session_id):
-        """Server-sent events: each message of the session as it is projected (`id` = its `created_at`)."""
+        """Server-sent events: each message of the session as it is projected (`id` = its `created_at`), and
+        before each reply, while it is generated, its text in `delta` events."""
         session = admitted_session(session_id)
         # Last-Event-ID is what this stream sent as `id` (a `created_at`), so it is read as `since` is.
         since = since_param(request.headers.get("Last-Event-ID") or request.args.get("since"))
         url = base_url()
+        answered: set[str] = set()  # a delta arriving after its task's reply has nothing left to tell
+        told: dict[str, str] = {}  # the text each reply being generated has reached the client with
 
-        def render(doc: dict) -> str:
-            payload = json.dumps(representations.message(doc, url))
-            return f"id: {doc['created_at']}\nevent: message\ndata: {payload}\n\n"
+        def delta_event(task_id: str, offset: int, text: str) -> str:
+            told[task_id] = told.get(task_id, "")[:offset] + text
+            return f"event: delta\ndata: {json.dumps(representations.reply_delta(task_id, offset, text))}\n\n"
 
-        return event_stream(feed, session["_id"], since, render)
+        def render(item) -> str:
+            if isinstance(item, Delta):
+                return "" if item.task_id in answered else delta_event(item.task_id, item.offset, item.text)
+            rest = ""
+            if item["role"] == "assistant" and item.get("task_id"):
+                answered.add(item["task_id"])
+                # The reply's last deltas may come after it (they travel another way): its deltas still add up.
+                so_far = told.pop(item["task_id"], None)
+                if so_far is not None and so_far != item["content"]:
+                    offset = len(so_far) if item["content"].startswith(so_far) else 0
+                    rest = delta_event(item["task_id"], offset, item["content"][offset:])
+                    told.pop(item["task_id"])
+            payload = json.dumps(representations.streamed_message(item, url))
+            return f"{rest}id: {item['created_at']}\nevent: message\ndata: {payload}\n\n"
+
+        return event_stream(feed, session["_id"], since, render, deltas=deltas)
 
     return chat

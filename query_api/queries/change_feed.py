@@ -42,7 +42,8 @@ class Subscription:
         self.only = only or {}
         self.catching_up = True
         self.held: list[dict] = []  # arrived on the change stream while catching up
-        self.arrived: list[dict] = []
+        self.held_pushed: list = []  # pushed while catching up
+        self.arrived: list = []
         self.ready = threading.Condition()
 
     def wait(self, timeout_s: float) -> list[dict]:
@@ -62,6 +63,16 @@ class Subscription:
             else:
                 self.give([doc])
 
+    def push(self, item) -> None:
+        """Something for the stream besides its documents (a reply's delta), given in the order pushed, after the
+        documents it has caught up with."""
+        with self.ready:
+            if self.catching_up:
+                self.held_pushed.append(item)
+            else:
+                self.arrived.append(item)
+                self.ready.notify()
+
     def caught_up(self, history: list[dict], complete: bool) -> None:
         """`complete`: the history was read while the change stream that is open now was already open, so
         together they hold every message; otherwise what arrives stays held until a complete catch-up."""
@@ -69,7 +80,8 @@ class Subscription:
             self.give(history)
             if complete:
                 self.give(sorted(self.held, key=lambda doc: doc[self.order]))
-                self.held, self.catching_up = [], False
+                self.arrived.extend(self.held_pushed)
+                self.held, self.held_pushed, self.catching_up = [], [], False
 
     def hold(self) -> None:
         with self.ready:

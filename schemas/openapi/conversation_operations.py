@@ -189,9 +189,28 @@ def chat_operations() -> dict:
                 "500": answer("the chatbot could not answer", r.TaskError),
             },
         },
+        "chat_cancel_task": {
+            "summary": "Stop generating a reply (beyond OCS)",
+            "description": "The reply to the task stops where it is: what was generated so far is recorded as the "
+            'reply, with `{"cancelled": true}` in its metadata, and the task completes (poll it). Asking again '
+            "while it stops changes nothing.",
+            "tags": ["Chat"],
+            "security": CHAT,
+            "parameters": [CHAT_SESSION_ID, path_param("task_id", "the `task_id` of the sent message")],
+            "responses": {
+                "202": answer("stopping", r.ChatTaskCancelling),
+                "403": chat_refused(),
+                "404": answer("no such task in this session", r.Detail),
+                "409": answer("`The task has already finished.`: nothing changes", r.Detail),
+            },
+        },
         "chat_stream": {
-            "summary": "Follow a session's messages as server-sent events (beyond OCS)",
-            "description": "One `message` event per message (data: a Message), `id` = its `created_at`. "
+            "summary": "Follow a session's messages, and replies as they are generated (beyond OCS)",
+            "description": "One `message` event per message (data: a Message with the `task_id` it asks or "
+            "answers), `id` = its `created_at`. While a reply is generated, `delta` events come before its "
+            'message: `{"task_id", "offset", "delta"}`, the reply so far being its first `offset` '
+            "characters and then `delta` (a stream opened mid-reply first gets one delta with all of it so far; "
+            "`offset` 0 starts the reply afresh). "
             "`Last-Event-ID` or `since` skips what the client has; the stream closes after five minutes.",
             "tags": ["Chat"],
             "security": CHAT,

@@ -12,6 +12,7 @@ from tests.stack import eventually
 from tests.write_model import new_team_with_chatbot
 from workers.llm import LlmClients
 from workers.replies import ReplyProducer
+from workers.reply_deltas import DeltaPublisher
 from workers.runner import Worker
 
 
@@ -51,7 +52,8 @@ def replies(system, session_id: str) -> list[dict]:
 
 
 def producer(system) -> ReplyProducer:
-    return ReplyProducer(system.app, system.bus, LlmClients(timeout_s=5, attempts=2))
+    llm = LlmClients(timeout_s=5, attempts=2)
+    return ReplyProducer(system.app, system.bus, llm, DeltaPublisher(system.settings.kafka_bootstrap))
 
 
 def test_a_redelivered_message_is_answered_once_and_the_llm_called_once(submitted, fake_llm):

@@ -208,7 +208,7 @@ def sample_path(rule: str) -> str:
 def front_door(tmp_path_factory) -> FrontDoor:
     # Route tables only: no request is dispatched, so the sides' dependencies are never called.
     command = command_app.create_app(*(Mock() for _ in range(8)))
-    query = query_app.create_app(*(Mock() for _ in range(7)))
+    query = query_app.create_app(*(Mock() for _ in range(8)))
     settings = load_settings(tmp_path_factory.mktemp("ocs"), environ={"OCS_SECRET_KEY": "unused"})
     return FrontDoor(command, query, System(settings).shared_routes(), Mock())
 

@@ -196,7 +196,16 @@ def strict(document: dict) -> dict:
 
 # Renderers that are not a body of their own: URLs inside bodies, and the streamed chunks of a completion (documented
 # as an event stream whose objects the non-streamed completion's test covers field by field).
-NOT_BODIES = {"experiment_url", "session_url", "file_url", "completion_chunks"}
+# Not response bodies of their own: URLs, and what streams send (server-sent events, each JSON).
+NOT_BODIES = {
+    "experiment_url",
+    "session_url",
+    "file_url",
+    "completion_chunk",
+    "completion_usage_chunk",
+    "streamed_message",
+    "reply_delta",
+}
 
 
 def test_every_response_body_is_rendered_by_one_function_that_matches_its_documented_schema(
@@ -245,6 +254,7 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
         ("ChatStartSessionResponse", representations.chat_started, (session_id, None, chatbot, participant, base)),
         ("ChatUploadFileResponse", representations.files_uploaded, ([uploaded],)),
         ("ChatSendMessageResponse", representations.message_accepted, ("a-task",)),
+        ("ChatTaskCancelling", representations.task_cancelling, ("a-task",)),
         ("ChatPollResponse", representations.messages_poll, (messages, False, "complete", base)),
         ("ChatTaskPoll", representations.task_poll, (messages[0], base)),
         ("ChatTaskPoll", representations.task_poll, (None, base)),
@@ -288,7 +298,7 @@ def served_operations(*apps) -> set[tuple[str, str]]:
 def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
     apps = (
         command_app.create_app(None, None, None, None, None, None, None, None),
-        query_app.create_app(None, None, None, None, None, None, None),
+        query_app.create_app(*[None] * 8),
         health.create_app({}, dict),
         metrics.create_app(None),
         create_docs_app({}, {}),

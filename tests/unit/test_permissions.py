@@ -13,7 +13,7 @@ from query_api.http import app as query_app
 @pytest.fixture(scope="module")
 def apps() -> tuple[Flask, Flask]:
     # Route tables only: building an app touches none of its dependencies.
-    return command_app.create_app(*[None] * 8), query_app.create_app(*[None] * 7)
+    return command_app.create_app(*[None] * 8), query_app.create_app(*[None] * 8)
 
 
 def guard_at(apps, method: str, path: str):
