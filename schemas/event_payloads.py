@@ -334,3 +334,19 @@ class FileCreated(Payload):
 
 class FileAttached(Payload):
     message_id = fields.Str(required=True)
+
+
+class SubscriptionCreated(Payload):
+    """A webhook subscription of the team: each of its events of `event_types` is POSTed to `url`, signed (its
+    secret is derived, never recorded)."""
+
+    url = fields.Str(required=True, metadata={"description": "http or https"})
+    event_types = fields.List(
+        fields.Str(),
+        required=True,
+        metadata={"description": "exact types or `<Aggregate>.*`, as the feed's `types=`; empty: every event"},
+    )
+
+
+class SubscriptionDisabled(Payload):
+    """Nothing more is delivered to it."""

@@ -24,6 +24,7 @@ TOPICS = {
     "OAuthClient": "ocs.oauth",
     "AuthorizationCode": "ocs.oauth",
     "OAuthToken": "ocs.oauth",
+    "Subscription": "ocs.subscriptions",
 }
 
 
@@ -69,6 +70,8 @@ WIDGET_CHANNEL_ENABLED = "WidgetChannel.Enabled"
 MESSAGING_CHANNEL_CREATED = "MessagingChannel.Created"
 FILE_CREATED = "File.Created"
 FILE_ATTACHED = "File.Attached"
+SUBSCRIPTION_CREATED = "Subscription.Created"
+SUBSCRIPTION_DISABLED = "Subscription.Disabled"
 
 # Event type -> payload schema.
 PAYLOADS: dict[str, type[p.Payload]] = {
@@ -107,6 +110,8 @@ PAYLOADS: dict[str, type[p.Payload]] = {
     MESSAGING_CHANNEL_CREATED: p.MessagingChannelCreated,
     FILE_CREATED: p.FileCreated,
     FILE_ATTACHED: p.FileAttached,
+    SUBSCRIPTION_CREATED: p.SubscriptionCreated,
+    SUBSCRIPTION_DISABLED: p.SubscriptionDisabled,
 }
 
 # One instance per event type, made once: building a marshmallow schema costs more than using it, and the

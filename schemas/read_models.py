@@ -12,6 +12,7 @@ OAUTH_TOKENS = "oauth_tokens"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 MESSAGING_CHANNELS = "messaging_channels"
+SUBSCRIPTIONS = "subscriptions"
 PARTICIPANTS = "participants"
 FILES = "files"
 MESSAGES = "messages"
@@ -27,6 +28,7 @@ COLLECTIONS = (
     CHATBOTS,
     WIDGET_CHANNELS,
     MESSAGING_CHANNELS,
+    SUBSCRIPTIONS,
     PARTICIPANTS,
     FILES,
     MESSAGES,
@@ -46,6 +48,7 @@ COLLECTION_OF_AGGREGATE = {
     "ChatSession": SESSIONS,
     "File": FILES,
     "MessagingChannel": MESSAGING_CHANNELS,
+    "Subscription": SUBSCRIPTIONS,
 }
 
 

@@ -1,82 +1,210 @@
-"""Delivering bot messages to their channel's webhook: a JSON POST signed with HMAC-SHA256
-(`X-OCS-Signature: sha256=<hex>` over the exact body), retried with backoff, its outcome recorded as an
-event. A message whose outcome is recorded is not sent again, so redelivered events send nothing twice."""
+"""The delivery worker: every webhook subscription (`workers.subscriptions`) follows its team's event feed from
+its cursor (`workers.delivery_progress`) and POSTs each event it wants, in log order, signed
+(`workers.webhook_post`), at least once.
+
+Subscriptions are served independently: each by one thread at a time from a bounded pool, and a failed attempt
+does not sleep on its thread but schedules the subscription's next turn after a backoff, so a slow or failing
+endpoint holds up its own subscription only. After `attempts` tries an event is parked for its subscription; later
+events of the same aggregate are parked behind it (its order is kept), while other aggregates' go on. An admin's
+replay (`ocs admin replay-subscription`) delivers the parked ones again, in order, before anything new.
+
+A messaging channel's bot messages are one such subscription; a delivered one is recorded on its session
+(`ChatSession.DeliveryRecorded`), as the channel's webhooks always were.
+
+It runs as one replica: two would each deliver every event (docs/operations.md).
+"""
 
 import json
 import logging
+import threading
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from pymongo.database import Database
 
 from command_api import commands
 from command_api.bus import CommandBus
-from command_api.domain.chat_session import ChatSession
-from command_api.domain.messaging_channel import MessagingChannel
-from command_api.write_model.application import OcsApplication
-from command_api.write_model.repository import load
-from infra.secrets import webhook_secret, webhook_signature
+from infra.heartbeat import Heartbeat
+from infra.secrets import webhook_secret
+from workers.delivery_progress import DeliveryProgress
+from workers.subscriptions import WebhookSubscription, webhook_subscriptions
+from workers.webhook_post import post_event
 
 log = logging.getLogger(__name__)
 
-BACKOFF_S = 0.5
+BATCH = 100
+TICK_S = 0.02
+# A subscription with nothing new is looked at again after this long.
+IDLE_S = 0.2
+# New and disabled subscriptions are seen this often.
+LIST_EVERY_S = 1.0
+# After a turn failed for a reason of ours (MongoDB, the event store), not the receiver's.
+RETRY_S = 1.0
+MAX_BACKOFF_S = 30.0
+WAITING = "waiting behind an earlier parked event of its aggregate"
 
 
-class WebhookDelivery:
-    def __init__(self, app: OcsApplication, bus: CommandBus, secret_key: str, attempts: int, timeout_s: float):
-        self.app = app
+@dataclass(frozen=True)
+class Settings:
+    attempts: int  # per event, before it is parked
+    concurrency: int  # subscriptions served at once
+    timeout_s: float  # per attempt
+    backoff_s: float  # before the second attempt; doubled before each next one, up to MAX_BACKOFF_S
+
+
+@dataclass(frozen=True)
+class Attempted:
+    delivered: bool
+    attempts: int
+    error: str | None = None
+    retry_in: float | None = None  # not given up yet: the event's next attempt is due after this long
+
+
+@dataclass(frozen=True)
+class Head:
+    """The event a subscription's last attempt failed at, and its attempts so far."""
+
+    event_id: str
+    attempts: int
+
+
+class SubscriptionDelivery:
+    def __init__(
+        self,
+        db: Database,
+        read_feed: Callable[[str, int, tuple[str, ...], int], list[dict]],
+        bus: CommandBus,
+        secret_key: str,
+        heartbeat: Heartbeat,
+        settings: Settings,
+    ):
+        """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`), given by the wiring."""
+        self.db = db
+        self.read_feed = read_feed
         self.bus = bus
         self.secret_key = secret_key
-        self.attempts = attempts
-        self.timeout_s = timeout_s
+        self.heartbeat = heartbeat
+        self.settings = settings
+        self.progress = DeliveryProgress(db)
+        self.heads: dict[str, Head] = {}  # each key used by its subscription's one turn at a time
+        self.delivered = 0
+        self.failing_since: float | None = None
 
-    def deliver(self, envelope: dict) -> None:
-        """A bot message was sent: POST it to its channel's webhook, once."""
-        data = envelope["data"]
-        channel = load(self.app, data["channel_id"], MessagingChannel)
-        session = load(self.app, envelope["aggregate_id"], ChatSession)
-        message_id = data["message"]["id"]
-        if channel is None or not channel.webhook_url or session is None or message_id in session.deliveries:
-            return
-        body = json.dumps(
-            {
-                "event_id": envelope["event_id"],
-                "type": envelope["type"],
-                "team": envelope["team"],
-                "session_id": envelope["aggregate_id"],
-                **data,
-            }
-        ).encode()
-        delivered, attempts, error = self.post(channel, body, envelope["event_id"])
-        self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, delivered, attempts, error))
+    def run(self, stop: threading.Event) -> None:
+        pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="webhook")
+        turns: dict[str, Future] = {}
+        next_turn: dict[str, float] = {}
+        subscriptions: list[WebhookSubscription] = []
+        listed_at = 0.0
+        try:
+            while not stop.is_set():
+                if time.monotonic() - listed_at >= LIST_EVERY_S:
+                    subscriptions, listed_at = self.listed(subscriptions), time.monotonic()
+                for subscription in subscriptions:
+                    if subscription.id not in turns and next_turn.get(subscription.id, 0.0) <= time.monotonic():
+                        turns[subscription.id] = pool.submit(self.turn, subscription, stop)
+                for subscription_id, turn in list(turns.items()):
+                    if turn.done():
+                        del turns[subscription_id]
+                        next_turn[subscription_id] = time.monotonic() + self.pause_after(subscription_id, turn)
+                self.heartbeat.beat(
+                    delivered=self.delivered, subscriptions=len(subscriptions), failing_since=self.failing_since
+                )
+                stop.wait(TICK_S)
+        finally:
+            pool.shutdown(wait=True)
 
-    def record_undelivered(self, envelope: dict, error: Exception) -> None:
-        message_id = envelope["data"]["message"]["id"]
-        self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, False, 0, repr(error)))
+    def listed(self, known: list[WebhookSubscription]) -> list[WebhookSubscription]:
+        try:
+            return webhook_subscriptions(self.db)
+        except Exception as exc:  # MongoDB unreachable: go on with the ones known, and say so
+            log.warning("webhook subscriptions could not be listed: %s", exc)
+            self.failing_since = self.failing_since or time.time()
+            return known
 
-    def post(self, channel: MessagingChannel, body: bytes, event_id: str) -> tuple[bool, int, str | None]:
-        signature = webhook_signature(webhook_secret(self.secret_key, str(channel.id)), body)
-        error = None
-        for attempt in range(1, self.attempts + 1):
-            request = urllib.request.Request(
-                channel.webhook_url,
-                data=body,
-                method="POST",
-                headers={"Content-Type": "application/json", "X-OCS-Signature": signature, "X-OCS-Event-Id": event_id},
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    if 200 <= response.status < 300:
-                        return True, attempt, None
-                    error = f"HTTP {response.status}"
-            except (urllib.error.URLError, OSError, ValueError) as exc:
-                error = str(exc)
-            log.warning(
-                "webhook delivery to %s failed (%s), attempt %d of %d",
-                channel.webhook_url,
-                error,
-                attempt,
-                self.attempts,
-            )
-            if attempt < self.attempts:
-                time.sleep(BACKOFF_S * 2 ** (attempt - 1))
-        return False, self.attempts, error
+    def pause_after(self, subscription_id: str, turn: Future) -> float:
+        try:
+            pause = turn.result()
+        except Exception:  # MongoDB or the event store failing: that subscription tries again later
+            log.exception("delivering to subscription %s failed; trying again", subscription_id)
+            self.failing_since = self.failing_since or time.time()
+            return RETRY_S
+        self.failing_since = None
+        return pause
+
+    def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
+        """Deliver what is next for the subscription, up to a batch: the replays asked for first, then the feed.
+        How long to wait before its next turn."""
+        replays = self.progress.replays(subscription.id, BATCH)
+        if replays:
+            return self.replay(subscription, replays, stop)
+        return self.follow_feed(subscription, stop)
+
+    def replay(self, subscription: WebhookSubscription, replays: list[dict], stop: threading.Event) -> float:
+        for parked in replays:
+            if stop.is_set():
+                break
+            if self.progress.waits_behind(parked):
+                self.progress.keep_parked(parked, parked["attempts"], parked["error"])
+                continue
+            attempted = self.attempt(subscription, json.loads(parked["envelope"]))
+            if attempted.retry_in is not None:
+                return attempted.retry_in
+            if attempted.delivered:
+                self.progress.unpark(parked)
+            else:
+                self.progress.keep_parked(parked, attempted.attempts, attempted.error)
+        return 0.0
+
+    def follow_feed(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
+        cursor = self.progress.cursor(subscription.id, subscription.start_after)
+        envelopes = self.read_feed(subscription.team, cursor, subscription.event_types, BATCH)
+        parked = self.progress.parked_aggregates(subscription.id) if envelopes else set()
+        for envelope in envelopes:
+            if stop.is_set():
+                return 0.0
+            if not subscription.wants(envelope):
+                pass
+            elif envelope["aggregate_id"] in parked:
+                self.progress.park(subscription.id, envelope, 0, WAITING)
+            else:
+                attempted = self.attempt(subscription, envelope)
+                if attempted.retry_in is not None:
+                    return attempted.retry_in
+                if not attempted.delivered:
+                    self.progress.park(subscription.id, envelope, attempted.attempts, attempted.error)
+                    parked.add(envelope["aggregate_id"])
+            if not self.progress.advance(subscription.id, cursor, envelope["position"]):
+                return 0.0  # a replay moved the cursor back: go on from there
+            cursor = envelope["position"]
+        return 0.0 if len(envelopes) == BATCH else IDLE_S
+
+    def attempt(self, subscription: WebhookSubscription, envelope: dict) -> Attempted:
+        head = self.heads.pop(subscription.id, None)
+        attempts = head.attempts + 1 if head and head.event_id == envelope["event_id"] else 1
+        secret = webhook_secret(self.secret_key, subscription.id)
+        error = post_event(subscription.url, subscription.id, secret, envelope, self.settings.timeout_s)
+        if error is None:
+            self.delivered_one(subscription, envelope, attempts)
+            return Attempted(True, attempts)
+        log.warning(
+            "delivering %s to subscription %s failed (%s), attempt %d of %d",
+            envelope["event_id"],
+            subscription.id,
+            error,
+            attempts,
+            self.settings.attempts,
+        )
+        self.progress.record_error(subscription.id, error)
+        if attempts >= self.settings.attempts:
+            return Attempted(False, attempts, error)
+        self.heads[subscription.id] = Head(envelope["event_id"], attempts)
+        return Attempted(False, attempts, error, min(self.settings.backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S))
+
+    def delivered_one(self, subscription: WebhookSubscription, envelope: dict, attempts: int) -> None:
+        self.delivered += 1
+        if subscription.channel_id is not None:
+            message_id = envelope["data"]["message"]["id"]
+            self.bus.handle(commands.RecordDelivery(envelope["aggregate_id"], message_id, True, attempts, None))

@@ -22,7 +22,7 @@ from infra.docs import DOCS_PATHS, create_docs_app, routes_of
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.instance import instance_id
-from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP, ensure_topics
+from infra.kafka import REPLIES_GROUP, ensure_topics
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
@@ -34,19 +34,18 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.change_feed import ChangeFeed
+from query_api.queries.events import team_events
 from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import EVENTS, MESSAGES
-from workers.delivery import WebhookDelivery
+from workers import delivery
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
+from workers.delivery_progress import DeliveryProgress
 from workers.reactions import GroupReactions
 from workers.replies import ReplyProducer
 from workers.runner import Worker
 
-DELIVERY_ATTEMPTS = 4
-# Webhooks can wait this long to be sent; the reply consumer, which users wait on, polls as fast as records come.
-DELIVERY_POLL_PACE_S = 0.1
 BACKGROUND_COMPONENTS = ("relay", "feed", "projector", "worker", "delivery")
 
 
@@ -207,31 +206,39 @@ class System:
     def replies(self) -> ReplyProducer:
         return ReplyProducer(self.app, self.bus, LlmClients(self.settings.llm_timeout, self.settings.llm_attempts))
 
-    def workers(self) -> list[Worker]:
-        """The worker process's consumers: LLM replies, and webhook deliveries (a group of their own, so a
-        slow webhook never holds up a reply)."""
-        delivery = WebhookDelivery(
-            self.app, self.bus, self.settings.secret_key, DELIVERY_ATTEMPTS, self.settings.llm_timeout
+    def worker(self) -> Worker:
+        """The worker process's consumer: the LLM's replies."""
+        reactions = GroupReactions(REPLIES_GROUP, self.replies)
+        self.topics_ready(reactions.topics)
+        return Worker(
+            self.require_kafka(),
+            reactions.group,
+            reactions.topics,
+            reactions.handle,
+            reactions.give_up,
+            self.settings.worker_concurrency,
+            self.beat("worker"),
+            self.group_members("worker", reactions.group),
         )
-        groups = [
-            (GroupReactions(REPLIES_GROUP, self.replies), "worker", 0.0),
-            (GroupReactions(DELIVERY_GROUP, delivery), "delivery", DELIVERY_POLL_PACE_S),
-        ]
-        self.topics_ready({topic for reactions, _, _ in groups for topic in reactions.topics})
-        return [
-            Worker(
-                self.require_kafka(),
-                reactions.group,
-                reactions.topics,
-                reactions.handle,
-                reactions.give_up,
-                self.settings.worker_concurrency,
-                self.beat(component),
-                self.group_members(component, reactions.group),
-                pace_s=pace_s,
-            )
-            for reactions, component, pace_s in groups
-        ]
+
+    def delivery(self) -> delivery.SubscriptionDelivery:
+        """The webhook subscriptions' deliveries, each following its team's event feed."""
+        settings = self.settings
+        DeliveryProgress(self.durable_db).ensure_indexes()
+        return delivery.SubscriptionDelivery(
+            # Cursors move after deliveries: journaled, so a MongoDB killed after acknowledging one keeps it.
+            self.durable_db,
+            lambda team, after, types, limit: team_events(self.db, team, after, types, None, limit),
+            self.bus,
+            settings.secret_key,
+            self.beat("delivery"),
+            delivery.Settings(
+                settings.delivery_attempts,
+                settings.delivery_concurrency,
+                settings.delivery_timeout,
+                settings.delivery_backoff,
+            ),
+        )
 
     def beat(self, component: str) -> Heartbeat:
         return Heartbeat(self.db, component)

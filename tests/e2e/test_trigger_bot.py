@@ -78,9 +78,15 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
     assert body["url"].endswith(f"/api/sessions/{body['session_id']}/")
     assert eventually(lambda: webhook.received, timeout_s=20)
     headers, raw = webhook.received[0]
-    expected = "sha256=" + hmac.new(whatsapp["webhook_secret"].encode(), raw, hashlib.sha256).hexdigest()
+    # The channel's webhook is its subscription of its bot messages: the envelope, signed over timestamp and body.
+    signed = headers["X-OCS-Timestamp"].encode() + b"." + raw
+    expected = "sha256=" + hmac.new(whatsapp["webhook_secret"].encode(), signed, hashlib.sha256).hexdigest()
     assert headers["X-OCS-Signature"] == expected
-    delivered = json.loads(raw)
+    assert headers["X-OCS-Subscription-Id"] == whatsapp["channel_id"]
+    envelope = json.loads(raw)
+    assert envelope["type"] == "ChatSession.BotMessageSent" and headers["X-OCS-Event-Id"] == envelope["event_id"]
+    assert envelope["aggregate_id"] == body["session_id"] and envelope["team"] == bot_tenant.slug
+    delivered = envelope["data"]
     assert delivered["recipient"] == "+15550001" and delivered["platform"] == "whatsapp"
     assert delivered["message"]["content"] == "Your order shipped"
     assert delivered["message"]["metadata"] == {"direct_to_user": True}
@@ -97,12 +103,13 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
 def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fake_llm):
     body = trigger(bot_tenant, prompt_text="Remind them about the appointment").json()
     assert eventually(lambda: webhook.received, timeout_s=20)
-    delivered = json.loads(webhook.received[0][1])
+    envelope = json.loads(webhook.received[0][1])
+    delivered = envelope["data"]
     assert delivered["message"]["content"] == "echo: Remind them about the appointment"
     (request,) = fake_llm.requests_containing("Remind them about the appointment")
     assert request["messages"][-1] == {"role": "system", "content": "Remind them about the appointment"}
     assert delivered["message"]["tags"] == ["v1-unreleased"]
-    assert body["session_id"] == delivered["session_id"]
+    assert body["session_id"] == envelope["aggregate_id"]
 
 
 def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp):
