@@ -29,7 +29,7 @@ from command_api.bus import CommandBus
 from infra.heartbeat import Heartbeat
 from infra.secrets import webhook_secret
 from workers.delivery_progress import DeliveryProgress
-from workers.subscriptions import WebhookSubscription, webhook_subscriptions
+from workers.subscriptions import WebhookSubscription, still_enabled, webhook_subscriptions
 from workers.webhook_post import post_event
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ class SubscriptionDelivery:
     def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
         """Deliver what is next for the subscription, up to a batch: the replays asked for first, then the feed.
         How long to wait before its next turn."""
+        if not still_enabled(self.db, subscription):
+            return LIST_EVERY_S
         replays = self.progress.replays(subscription.id, BATCH)
         if replays:
             return self.replay(subscription, replays, stop)

@@ -56,3 +56,10 @@ def webhook_subscriptions(db: Database, team: str | None = None, enabled_only: b
         )
         for doc in channels
     ]
+
+
+def still_enabled(db: Database, subscription: WebhookSubscription) -> bool:
+    """Whether it is enabled now, not when it was listed: once `disable-subscription` answers, nothing more goes."""
+    if subscription.channel_id is not None:
+        return True  # a channel's webhook stays as long as the channel
+    return db[SUBSCRIPTIONS].find_one({"_id": subscription.id, "enabled": True}, {"_id": 1}) is not None

@@ -1,50 +1,16 @@
 """POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26)."""
 
-import hashlib
-import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.stack import eventually
-
-
-class Webhook:
-    """A subscriber's HTTP endpoint that records deliveries; it can be told to fail first."""
-
-    def __init__(self):
-        self.received: list[tuple] = []  # (headers, body); headers match names case-insensitively
-        self.failures = 0
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if webhook.failures:
-                    webhook.failures -= 1
-                    self.send_response(503)
-                else:
-                    webhook.received.append((self.headers, body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+from tests.webhook_receiver import WebhookReceiver, signature_is_valid
 
 
 @pytest.fixture
 def webhook():
-    hook = Webhook()
+    hook = WebhookReceiver()
     yield hook
     hook.stop()
 
@@ -79,9 +45,7 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
     assert eventually(lambda: webhook.received, timeout_s=20)
     headers, raw = webhook.received[0]
     # The channel's webhook is its subscription of its bot messages: the envelope, signed over timestamp and body.
-    signed = headers["X-OCS-Timestamp"].encode() + b"." + raw
-    expected = "sha256=" + hmac.new(whatsapp["webhook_secret"].encode(), signed, hashlib.sha256).hexdigest()
-    assert headers["X-OCS-Signature"] == expected
+    assert signature_is_valid(whatsapp["webhook_secret"], headers, raw)
     assert headers["X-OCS-Subscription-Id"] == whatsapp["channel_id"]
     envelope = json.loads(raw)
     assert envelope["type"] == "ChatSession.BotMessageSent" and headers["X-OCS-Event-Id"] == envelope["event_id"]
