@@ -29,7 +29,7 @@ from command_api.bus import CommandBus
 from infra.heartbeat import Heartbeat
 from infra.secrets import webhook_secret
 from workers.delivery_progress import DeliveryProgress
-from workers.subscriptions import WebhookSubscription, still_enabled, webhook_subscriptions
+from workers.subscriptions import WebhookSubscription, start_of, still_enabled, webhook_subscriptions
 from workers.webhook_post import post_event
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,9 @@ class SubscriptionDelivery:
         return 0.0
 
     def follow_feed(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
-        cursor = self.progress.cursor(subscription.id, subscription.start_after)
+        cursor = self.progress.cursor(subscription.id)
+        if cursor is None:
+            cursor = self.progress.start(subscription.id, start_of(self.db, subscription))
         envelopes = self.read_feed(subscription.team, cursor, subscription.event_types, BATCH)
         parked = self.progress.parked_aggregates(subscription.id) if envelopes else set()
         for envelope in envelopes:

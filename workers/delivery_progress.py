@@ -32,15 +32,17 @@ class DeliveryProgress:
         self.parked.create_index([("subscription_id", UP), ("position", UP)])
         self.parked.create_index([("subscription_id", UP), ("aggregate_id", UP), ("position", UP)])
 
-    def cursor(self, subscription_id: str, start_after: int) -> int:
-        """Where the subscription is in its team's feed: after `start_after` until it has delivered something."""
+    def cursor(self, subscription_id: str) -> int | None:
+        """Where the subscription is in its team's feed; None before it has started (`start`)."""
+        doc = self.progress.find_one({"_id": subscription_id}, {"cursor": 1})
+        return doc.get("cursor") if doc else None
+
+    def start(self, subscription_id: str, after: int) -> int:
+        """Its cursor, set to `after` unless it has one already."""
         doc = self.progress.find_one_and_update(
-            {"_id": subscription_id},
-            {"$setOnInsert": {"cursor": start_after}},
-            upsert=True,
-            return_document=True,
+            {"_id": subscription_id}, {"$setOnInsert": {"cursor": after}}, upsert=True, return_document=True
         )
-        return doc["cursor"]
+        return doc.get("cursor", after)
 
     def advance(self, subscription_id: str, cursor: int, to: int) -> bool:
         """Move the cursor from `cursor` to `to`; False when it was not at `cursor` (a replay moved it back)."""
@@ -49,7 +51,7 @@ class DeliveryProgress:
 
     def record_error(self, subscription_id: str, error: str) -> None:
         last = {"error": error, "at": now_text()}
-        self.progress.update_one({"_id": subscription_id}, {"$set": {"last_error": last}}, upsert=True)
+        self.progress.update_one({"_id": subscription_id}, {"$set": {"last_error": last}})
 
     def park(self, subscription_id: str, envelope: dict, attempts: int, error: str) -> None:
         """Kept for `ocs admin replay-subscription`; later events of its aggregate wait behind it (parked too)."""

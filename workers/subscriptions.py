@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pymongo.database import Database
 
 from schemas.events import CHAT_SESSION_BOT_MESSAGE_SENT
-from schemas.read_models import MESSAGING_CHANNELS, SUBSCRIPTIONS
+from schemas.read_models import EVENTS, MESSAGING_CHANNELS, SUBSCRIPTIONS
 
 
 @dataclass(frozen=True)
@@ -16,7 +16,9 @@ class WebhookSubscription:
     team: str
     url: str
     event_types: tuple[str, ...]
-    start_after: int  # the feed position deliveries start after: the subscription's (or channel's) creation
+    # The feed position deliveries start after: the subscription's (or channel's) creation; None for a channel
+    # projected before its read model kept it, which starts at its team's feed's end instead of sending its history.
+    start_after: int | None
     enabled: bool = True
     channel_id: str | None = None  # a channel's: only the bot messages sent on it
 
@@ -51,7 +53,7 @@ def webhook_subscriptions(db: Database, team: str | None = None, enabled_only: b
             doc["team"],
             doc["webhook_url"],
             (CHAT_SESSION_BOT_MESSAGE_SENT,),
-            doc.get("position", 0),  # channels projected before the field existed: their whole history
+            doc.get("position"),
             channel_id=doc["_id"],
         )
         for doc in channels
@@ -63,3 +65,11 @@ def still_enabled(db: Database, subscription: WebhookSubscription) -> bool:
     if subscription.channel_id is not None:
         return True  # a channel's webhook stays as long as the channel
     return db[SUBSCRIPTIONS].find_one({"_id": subscription.id, "enabled": True}, {"_id": 1}) is not None
+
+
+def start_of(db: Database, subscription: WebhookSubscription) -> int:
+    """The feed position a subscription's deliveries start after."""
+    if subscription.start_after is not None:
+        return subscription.start_after
+    last = db[EVENTS].find_one({"team": subscription.team}, {"position": 1}, sort=[("position", -1)])
+    return last["position"] if last else 0

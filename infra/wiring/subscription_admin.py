@@ -7,7 +7,7 @@ from query_api.queries.events import event_filter
 from schemas.errors import detail
 from schemas.read_models import EVENTS
 from workers.delivery_progress import DeliveryProgress
-from workers.subscriptions import WebhookSubscription, webhook_subscriptions
+from workers.subscriptions import WebhookSubscription, start_of, webhook_subscriptions
 
 
 def list_subscriptions(db: Database, team: str | None) -> dict:
@@ -22,7 +22,7 @@ def subscription_status(db: Database, team: str | None, subscription_id: str | N
     statuses = []
     for subscription in chosen:
         status = progress.status(subscription.id)
-        cursor = subscription.start_after if status["cursor"] is None else status["cursor"]
+        cursor = start_of(db, subscription) if status["cursor"] is None else status["cursor"]
         statuses.append({**subscription.describe(), **status, "cursor": cursor, "lag": lag(db, subscription, cursor)})
     return {"subscriptions": statuses}
 

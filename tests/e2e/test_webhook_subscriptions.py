@@ -7,11 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import defaultdict
+from http.server import ThreadingHTTPServer
 
 import pytest
+import requests
 
 from schemas.errors import ApiError
+from schemas.event_docs import WEBHOOK_RECEIVER
 from tests.stack import Stack, eventually
 from tests.webhook_receiver import WebhookReceiver, signature_is_valid
 
@@ -208,3 +213,27 @@ def test_a_kill_9_of_the_delivery_worker_mid_run_loses_nothing(stack_without_del
     assert receiver.first_deliveries() == expected
     assert in_aggregate_order(receiver.first_deliveries())
     assert all(signature_is_valid(subscription["secret"], h, b) for h, b in receiver.received)
+
+
+def test_the_receiver_of_docs_events_md_verifies_signatures_and_handles_each_event_once(stack, tenant):
+    handled = []
+    example = {"__name__": "receiver_example"}
+    exec(WEBHOOK_RECEIVER, example)  # as docs/events.md shows it
+    server = ThreadingHTTPServer(("127.0.0.1", 0), example["Receiver"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    try:
+        subscription = subscribe(stack, tenant, url)
+        example.update(SECRET=subscription["secret"], handle=handled.append)
+        session_activity(tenant)
+        expected = eventually(lambda: len(handled) == 3 and feed_events(tenant), timeout_s=20)
+        assert handled == expected
+        # Everything again, from before the first: the receiver handles none of it twice.
+        stack.admin(f"replay-subscription --subscription {subscription['id']} --from {expected[0]['position'] - 1}")
+        assert eventually(lambda: status_of(stack, subscription)["cursor"] == expected[-1]["position"], timeout_s=20)
+        assert handled == expected
+        forged = requests.post(url, data=b"{}", headers={"X-OCS-Timestamp": str(int(time.time()))})
+        assert forged.status_code == 401
+    finally:
+        server.shutdown()
+        server.server_close()
