@@ -35,10 +35,9 @@ from workers.webhook_post import post_event
 log = logging.getLogger(__name__)
 
 BATCH = 100
-TICK_S = 0.02
-# A subscription with nothing new is looked at again after this long.
-IDLE_S = 0.2
-# New and disabled subscriptions are seen this often.
+TICK_S = 0.05
+# New and disabled subscriptions are seen this often; a subscription with nothing new in its feed gets a turn this
+# often too (for a replay an admin asked for), and otherwise only once the feed has grown.
 LIST_EVERY_S = 1.0
 # After a turn failed for a reason of ours (MongoDB, the event store), not the receiver's.
 RETRY_S = 1.0
@@ -75,14 +74,17 @@ class SubscriptionDelivery:
         self,
         db: Database,
         read_feed: Callable[[str, int, tuple[str, ...], int], list[dict]],
+        feed_end: Callable[[], int],
         bus: CommandBus,
         secret_key: str,
         heartbeat: Heartbeat,
         settings: Settings,
     ):
-        """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`), given by the wiring."""
+        """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`); `feed_end()`: the last
+        log position the feed writer has copied (`projectors.feed`); both given by the wiring."""
         self.db = db
         self.read_feed = read_feed
+        self.feed_end = feed_end
         self.bus = bus
         self.secret_key = secret_key
         self.heartbeat = heartbeat
@@ -93,22 +95,33 @@ class SubscriptionDelivery:
         self.failing_since: float | None = None
 
     def run(self, stop: threading.Event) -> None:
+        """Give each subscription a turn when it is due: at once after a full batch, after its backoff after a failed
+        attempt, and, once it has caught up, when the feed grows (or after LIST_EVERY_S)."""
         pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="webhook")
-        turns: dict[str, Future] = {}
-        next_turn: dict[str, float] = {}
+        turns: dict[str, tuple[Future, int]] = {}  # running turns, and the feed's end when each began
+        due: dict[str, float] = {}
+        caught_up_at: dict[str, int] = {}  # the feed's end when a subscription last found nothing new
         subscriptions: list[WebhookSubscription] = []
-        listed_at = 0.0
+        listed_at, feed_end = 0.0, 0
         try:
             while not stop.is_set():
                 if time.monotonic() - listed_at >= LIST_EVERY_S:
                     subscriptions, listed_at = self.listed(subscriptions), time.monotonic()
+                feed_end = self.read_feed_end(feed_end)
                 for subscription in subscriptions:
-                    if subscription.id not in turns and next_turn.get(subscription.id, 0.0) <= time.monotonic():
-                        turns[subscription.id] = pool.submit(self.turn, subscription, stop)
-                for subscription_id, turn in list(turns.items()):
+                    key = subscription.id
+                    grown = key in caught_up_at and feed_end > caught_up_at[key]
+                    if key not in turns and (grown or due.get(key, 0.0) <= time.monotonic()):
+                        turns[key] = pool.submit(self.turn, subscription, stop), feed_end
+                for key, (turn, began_at_end) in list(turns.items()):
                     if turn.done():
-                        del turns[subscription_id]
-                        next_turn[subscription_id] = time.monotonic() + self.pause_after(subscription_id, turn)
+                        del turns[key]
+                        pause = self.pause_after(key, turn)
+                        if pause is None:
+                            caught_up_at[key], pause = began_at_end, LIST_EVERY_S
+                        else:
+                            caught_up_at.pop(key, None)
+                        due[key] = time.monotonic() + pause
                 self.heartbeat.beat(
                     delivered=self.delivered, subscriptions=len(subscriptions), failing_since=self.failing_since
                 )
@@ -124,7 +137,14 @@ class SubscriptionDelivery:
             self.failing_since = self.failing_since or time.time()
             return known
 
-    def pause_after(self, subscription_id: str, turn: Future) -> float:
+    def read_feed_end(self, known: int) -> int:
+        try:
+            return self.feed_end()
+        except Exception as exc:  # MongoDB unreachable: the turns will say so too
+            log.warning("the event feed's end could not be read: %s", exc)
+            return known
+
+    def pause_after(self, subscription_id: str, turn: Future) -> float | None:
         try:
             pause = turn.result()
         except Exception:  # MongoDB or the event store failing: that subscription tries again later
@@ -134,9 +154,9 @@ class SubscriptionDelivery:
         self.failing_since = None
         return pause
 
-    def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
+    def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float | None:
         """Deliver what is next for the subscription, up to a batch: the replays asked for first, then the feed.
-        How long to wait before its next turn."""
+        How long to wait before its next turn; None when it has caught up with its feed."""
         if not still_enabled(self.db, subscription):
             return LIST_EVERY_S
         replays = self.progress.replays(subscription.id, BATCH)
@@ -160,7 +180,7 @@ class SubscriptionDelivery:
                 self.progress.keep_parked(parked, attempted.attempts, attempted.error)
         return 0.0
 
-    def follow_feed(self, subscription: WebhookSubscription, stop: threading.Event) -> float:
+    def follow_feed(self, subscription: WebhookSubscription, stop: threading.Event) -> float | None:
         cursor = self.progress.cursor(subscription.id)
         if cursor is None:
             cursor = self.progress.start(subscription.id, start_of(self.db, subscription))
@@ -183,7 +203,7 @@ class SubscriptionDelivery:
             if not self.progress.advance(subscription.id, cursor, envelope["position"]):
                 return 0.0  # a replay moved the cursor back: go on from there
             cursor = envelope["position"]
-        return 0.0 if len(envelopes) == BATCH else IDLE_S
+        return 0.0 if len(envelopes) == BATCH else None
 
     def attempt(self, subscription: WebhookSubscription, envelope: dict) -> Attempted:
         head = self.heads.pop(subscription.id, None)
