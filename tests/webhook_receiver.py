@@ -1,5 +1,5 @@
 """A webhook receiver for tests: an HTTP endpoint on a free port that records each delivery it accepts, and can be
-told to refuse (503) for a while or to answer slowly."""
+told to refuse (503) for a while, to answer slowly, or to hold every request unanswered until released."""
 
 import hashlib
 import hmac
@@ -16,11 +16,16 @@ class WebhookReceiver:
         self.failures = 0  # the next this many deliveries are refused
         self.failing = False  # every delivery is refused while set
         self.delay_s = delay_s
+        self.arrivals = 0  # requests that came, answered or not
+        self.released = threading.Event()  # cleared: requests wait, unanswered, until it is set again
+        self.released.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.arrivals += 1
+                receiver.released.wait()
                 time.sleep(receiver.delay_s)
                 if receiver.failing or receiver.failures:
                     receiver.failures = max(receiver.failures - 1, 0)
@@ -52,6 +57,7 @@ class WebhookReceiver:
         return kept
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

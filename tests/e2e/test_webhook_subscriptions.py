@@ -117,6 +117,22 @@ def test_a_failing_receiver_is_retried_then_its_events_are_parked_in_order_and_r
     assert sorted(e["event_id"] for e in receiver.first_deliveries()) == sorted(e["event_id"] for e in expected)
 
 
+def test_a_receiver_that_does_not_answer_holds_up_no_other_subscription(stack, receiver):
+    hanging = WebhookReceiver()
+    hanging.released.clear()
+    try:
+        stuck_team, flowing_team = stack.new_tenant(), stack.new_tenant()
+        subscribe(stack, stuck_team, hanging.url)
+        subscribe(stack, flowing_team, receiver.url)
+        session_activity(stuck_team)
+        assert eventually(lambda: hanging.arrivals, timeout_s=20)
+        session_activity(flowing_team)
+        expected = delivered_all(receiver, flowing_team)
+        assert receiver.first_deliveries() == expected and not hanging.received  # still held
+    finally:
+        hanging.stop()
+
+
 def test_a_replay_from_a_cursor_delivers_the_feed_after_it_again(stack, receiver):
     tenant = stack.new_tenant()
     subscription = subscribe(stack, tenant, receiver.url)
@@ -191,26 +207,33 @@ def delivery_process(stack: Stack) -> subprocess.Popen:
     return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_a_kill_9_of_the_delivery_worker_mid_run_loses_nothing(stack_without_delivery):
+@pytest.mark.parametrize(
+    ("sessions", "kills"), [(8, 1), pytest.param(40, 4, marks=pytest.mark.slow)], ids=["once", "soak"]
+)
+def test_a_kill_9_of_the_delivery_worker_mid_run_loses_nothing(stack_without_delivery, sessions, kills):
     stack = stack_without_delivery
     receiver = WebhookReceiver(delay_s=0.05)  # slow enough to be killed mid-run
     tenant = stack.new_tenant()
     subscription = subscribe(stack, tenant, receiver.url)
-    sessions = [session_activity(tenant) for _ in range(8)]
-    assert eventually(lambda: len(feed_events(tenant)) == 3 * len(sessions), timeout_s=20)
+    for _ in range(sessions):
+        session_activity(tenant)
+    assert eventually(lambda: len(feed_events(tenant)) == 3 * sessions, timeout_s=60)
     worker = delivery_process(stack)
+    killed_at = []
     try:
-        assert eventually(lambda: len(receiver.received) >= 5, timeout_s=30)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
-        killed_at = len(receiver.received)
-        worker = delivery_process(stack)
+        for kill in range(1, kills + 1):
+            # Each kill lands mid-run: after a few more deliveries, well before the last.
+            assert eventually(lambda: len(receiver.received) >= 5 * kill, timeout_s=60)
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+            killed_at.append(len(receiver.first_deliveries()))
+            worker = delivery_process(stack)
         expected = delivered_all(receiver, tenant)
     finally:
         worker.kill()
         worker.wait()
         receiver.stop()
-    assert killed_at < len(expected), "the worker was killed after its work was done"
+    assert killed_at[-1] < len(expected), "the worker was killed after its work was done"
     assert receiver.first_deliveries() == expected
     assert in_aggregate_order(receiver.first_deliveries())
     assert all(signature_is_valid(subscription["secret"], h, b) for h, b in receiver.received)
