@@ -216,7 +216,8 @@ class ChatSessionBotMessageSent(Payload):
 
 
 class ChatSessionDeliveryRecorded(Payload):
-    """How delivering a bot message to its channel's webhook ended."""
+    """A bot message was delivered to its channel's webhook, after `attempts` attempts (a parked one is recorded
+    when a replay delivers it). Only events recorded before webhook subscriptions say `delivered: false`."""
 
     message_id = fields.Str(required=True)
     delivered = fields.Bool(required=True)

@@ -9,7 +9,8 @@ events of the same aggregate are parked behind it (its order is kept), while oth
 replay (`ocs admin replay-subscription`) delivers the parked ones again, in order, before anything new.
 
 A messaging channel's bot messages are one such subscription; a delivered one is recorded on its session
-(`ChatSession.DeliveryRecorded`), as the channel's webhooks always were.
+(`ChatSession.DeliveryRecorded`), as before subscriptions. A parked one is not: it is not over until a replay
+delivers it (`ocs admin subscription-status` shows it meanwhile).
 
 It runs as one replica: two would each deliver every event (docs/operations.md).
 """
@@ -69,6 +70,28 @@ class Head:
     attempts: int
 
 
+class Schedule:
+    """When each subscription's next turn is due: at once after a full batch, after its backoff after a failed
+    attempt, and, once it has caught up with its feed, when the feed grows (or after LIST_EVERY_S, for replays)."""
+
+    def __init__(self):
+        self.due: dict[str, float] = {}
+        self.caught_up_at: dict[str, int] = {}  # the feed's end when a subscription last found nothing new
+
+    def is_due(self, subscription_id: str, feed_end: int) -> bool:
+        caught_up_at = self.caught_up_at.get(subscription_id)
+        grown = caught_up_at is not None and feed_end > caught_up_at
+        return grown or self.due.get(subscription_id, 0.0) <= time.monotonic()
+
+    def after_turn(self, subscription_id: str, pause: float | None, feed_end_at_start: int) -> None:
+        """`pause`: what the turn answered, None when it caught up with the feed as it was when the turn began."""
+        if pause is None:
+            self.caught_up_at[subscription_id], pause = feed_end_at_start, LIST_EVERY_S
+        else:
+            self.caught_up_at.pop(subscription_id, None)
+        self.due[subscription_id] = time.monotonic() + pause
+
+
 class SubscriptionDelivery:
     def __init__(
         self,
@@ -95,12 +118,9 @@ class SubscriptionDelivery:
         self.failing_since: float | None = None
 
     def run(self, stop: threading.Event) -> None:
-        """Give each subscription a turn when it is due: at once after a full batch, after its backoff after a failed
-        attempt, and, once it has caught up, when the feed grows (or after LIST_EVERY_S)."""
         pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="webhook")
+        schedule = Schedule()
         turns: dict[str, tuple[Future, int]] = {}  # running turns, and the feed's end when each began
-        due: dict[str, float] = {}
-        caught_up_at: dict[str, int] = {}  # the feed's end when a subscription last found nothing new
         subscriptions: list[WebhookSubscription] = []
         listed_at, feed_end = 0.0, 0
         try:
@@ -109,19 +129,12 @@ class SubscriptionDelivery:
                     subscriptions, listed_at = self.listed(subscriptions), time.monotonic()
                 feed_end = self.read_feed_end(feed_end)
                 for subscription in subscriptions:
-                    key = subscription.id
-                    grown = key in caught_up_at and feed_end > caught_up_at[key]
-                    if key not in turns and (grown or due.get(key, 0.0) <= time.monotonic()):
-                        turns[key] = pool.submit(self.turn, subscription, stop), feed_end
-                for key, (turn, began_at_end) in list(turns.items()):
+                    if subscription.id not in turns and schedule.is_due(subscription.id, feed_end):
+                        turns[subscription.id] = pool.submit(self.turn, subscription, stop), feed_end
+                for subscription_id, (turn, feed_end_at_start) in list(turns.items()):
                     if turn.done():
-                        del turns[key]
-                        pause = self.pause_after(key, turn)
-                        if pause is None:
-                            caught_up_at[key], pause = began_at_end, LIST_EVERY_S
-                        else:
-                            caught_up_at.pop(key, None)
-                        due[key] = time.monotonic() + pause
+                        del turns[subscription_id]
+                        schedule.after_turn(subscription_id, self.pause_after(subscription_id, turn), feed_end_at_start)
                 self.heartbeat.beat(
                     delivered=self.delivered, subscriptions=len(subscriptions), failing_since=self.failing_since
                 )
