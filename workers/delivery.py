@@ -97,17 +97,18 @@ class SubscriptionDelivery:
         self,
         db: Database,
         read_feed: Callable[[str, int, tuple[str, ...], int], list[dict]],
-        feed_end: Callable[[], int],
+        feed_state: Callable[[], tuple[int, int] | None],
         bus: CommandBus,
         secret_key: str,
         heartbeat: Heartbeat,
         settings: Settings,
     ):
-        """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`); `feed_end()`: the last
-        log position the feed writer has copied (`projectors.feed`); both given by the wiring."""
+        """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`); `feed_state()`: (the
+        last log position copied into the feeds, the rebuilds that have refilled them), None while one does
+        (`projectors.feed`); both given by the wiring."""
         self.db = db
         self.read_feed = read_feed
-        self.feed_end = feed_end
+        self.feed_state = feed_state
         self.bus = bus
         self.secret_key = secret_key
         self.heartbeat = heartbeat
@@ -116,6 +117,7 @@ class SubscriptionDelivery:
         self.heads: dict[str, Head] = {}  # each key used by its subscription's one turn at a time
         self.delivered = 0
         self.failing_since: float | None = None
+        self.waiting_since: float | None = None  # for a rebuild to finish refilling the feeds
 
     def run(self, stop: threading.Event) -> None:
         pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="webhook")
@@ -128,7 +130,7 @@ class SubscriptionDelivery:
                 if time.monotonic() - listed_at >= LIST_EVERY_S:
                     subscriptions, listed_at = self.listed(subscriptions), time.monotonic()
                 feed_end = self.read_feed_end(feed_end)
-                for subscription in subscriptions:
+                for subscription in subscriptions if feed_end is not None else ():
                     if subscription.id not in turns and schedule.is_due(subscription.id, feed_end):
                         turns[subscription.id] = pool.submit(self.turn, subscription, stop), feed_end
                 for subscription_id, (turn, feed_end_at_start) in list(turns.items()):
@@ -136,7 +138,10 @@ class SubscriptionDelivery:
                         del turns[subscription_id]
                         schedule.after_turn(subscription_id, self.pause_after(subscription_id, turn), feed_end_at_start)
                 self.heartbeat.beat(
-                    delivered=self.delivered, subscriptions=len(subscriptions), failing_since=self.failing_since
+                    delivered=self.delivered,
+                    subscriptions=len(subscriptions),
+                    failing_since=self.failing_since,
+                    waiting_since=self.waiting_since,
                 )
                 stop.wait(TICK_S)
         finally:
@@ -150,12 +155,17 @@ class SubscriptionDelivery:
             self.failing_since = self.failing_since or time.time()
             return known
 
-    def read_feed_end(self, known: int) -> int:
+    def read_feed_end(self, known: int | None) -> int | None:
+        """The feeds' end, None while a rebuild refills them; `known` when it cannot be read."""
         try:
-            return self.feed_end()
+            state = self.feed_state()
         except Exception as exc:  # MongoDB unreachable: the turns will say so too
-            log.warning("the event feed's end could not be read: %s", exc)
+            log.warning("the event feeds' state could not be read: %s", exc)
             return known
+        if state is None and self.waiting_since is None:
+            log.warning("a rebuild is refilling the event feeds: deliveries wait for it to finish")
+        self.waiting_since = (self.waiting_since or time.time()) if state is None else None
+        return None if state is None else state[0]
 
     def pause_after(self, subscription_id: str, turn: Future) -> float | None:
         try:
@@ -197,7 +207,13 @@ class SubscriptionDelivery:
         cursor = self.progress.cursor(subscription.id)
         if cursor is None:
             cursor = self.progress.start(subscription.id, start_of(self.db, subscription))
+        before = self.feed_state()
         envelopes = self.read_feed(subscription.team, cursor, subscription.event_types, BATCH)
+        after = self.feed_state()
+        if before is None or after is None or after[1] != before[1]:
+            # A rebuild refilled the feed around this read, which may have skipped what it had not refilled yet; the
+            # next turn is given once the refill is over.
+            return 0.0
         parked = self.progress.parked_aggregates(subscription.id) if envelopes else set()
         for envelope in envelopes:
             if stop.is_set():

@@ -28,8 +28,7 @@ from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from infra.wiring.frontdoor import FrontDoor
-from projectors.feed import PROGRESS as FEED_PROGRESS
-from projectors.feed import FeedWriter
+from projectors.feed import FeedWriter, feed_state
 from projectors.indexes import ensure_indexes
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
@@ -184,11 +183,6 @@ class System:
         ensure_indexes(self.db)
         return FeedWriter(self.durable_db, self.app.log_entries, self.beat("feed"))
 
-    def feed_end(self) -> int:
-        """The last log position the feed writer has copied into the teams' feeds."""
-        doc = self.db[FEED_PROGRESS].find_one({"_id": EVENTS})
-        return doc["position"] if doc else 0
-
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
         return DeadLetters(self.db, group, self.require_kafka(), self.settings.kafka_partitions)
@@ -235,7 +229,7 @@ class System:
             # Cursors move after deliveries: journaled, so a MongoDB killed after acknowledging one keeps it.
             self.durable_db,
             lambda team, after, types, limit: team_events(self.db, team, after, types, None, limit),
-            self.feed_end,
+            lambda: feed_state(self.db),
             self.bus,
             settings.secret_key,
             self.beat("delivery"),

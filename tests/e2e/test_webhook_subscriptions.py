@@ -15,6 +15,8 @@ from http.server import ThreadingHTTPServer
 import pytest
 import requests
 
+from projectors.feed import PROGRESS as FEED_PROGRESS
+from projectors.feed import REFILLING
 from schemas.errors import ApiError
 from schemas.event_docs import WEBHOOK_RECEIVER
 from tests.stack import Stack, eventually
@@ -161,6 +163,30 @@ def test_disabled_subscriptions_get_nothing_more_and_every_subscription_is_liste
     assert eventually(lambda: feed_events(tenant, "ChatSession.Tagged")[-1]["aggregate_id"] == session)
     # Bounded: the worker lists subscriptions every second; a delivery would come well within these 3 s.
     assert not eventually(lambda: len(receiver.received) > before, timeout_s=3)
+
+
+def test_deliveries_wait_while_a_rebuild_refills_the_feed_and_then_go_on(stack, receiver):
+    tenant = stack.new_tenant()
+    subscribe(stack, tenant, receiver.url)
+    session_activity(tenant)
+    before = len(delivered_all(receiver, tenant))
+    # As `rebuild-read-models` says it refills the feeds (projectors/rebuild.py), without the rebuild.
+    progress = stack.system.db[FEED_PROGRESS]
+    progress.update_one({"_id": REFILLING}, {"$set": {"refilling": True}}, upsert=True)
+    try:
+        session_activity(tenant)
+        assert eventually(lambda: len(feed_events(tenant)) == 2 * before, timeout_s=20)
+        # Bounded: a delivery would come within a tick (0.05 s) of the feed growing.
+        assert not eventually(lambda: len(receiver.received) > before, timeout_s=2)
+    finally:
+        progress.update_one({"_id": REFILLING}, {"$set": {"refilling": False}})
+    expected = delivered_all(receiver, tenant)
+    assert receiver.first_deliveries() == expected
+    stack.admin("rebuild-read-models")
+    session_activity(tenant)
+    assert eventually(lambda: len(feed_events(tenant)) == 3 * before, timeout_s=20)
+    expected = delivered_all(receiver, tenant)
+    assert receiver.first_deliveries() == expected
 
 
 @pytest.mark.parametrize(
