@@ -47,7 +47,7 @@ WAITING = "waiting behind an earlier parked event of its aggregate"
 
 
 @dataclass(frozen=True)
-class Settings:
+class DeliverySettings:
     attempts: int  # per event, before it is parked
     concurrency: int  # subscriptions served at once
     timeout_s: float  # per attempt
@@ -101,7 +101,7 @@ class SubscriptionDelivery:
         bus: CommandBus,
         secret_key: str,
         heartbeat: Heartbeat,
-        settings: Settings,
+        settings: DeliverySettings,
     ):
         """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`); `feed_state()`: (the
         last log position copied into the feeds, the rebuilds that have refilled them), None while one does

@@ -233,7 +233,7 @@ class System:
             self.bus,
             settings.secret_key,
             self.beat("delivery"),
-            delivery.Settings(
+            delivery.DeliverySettings(
                 settings.delivery_attempts,
                 settings.delivery_concurrency,
                 settings.delivery_timeout,
