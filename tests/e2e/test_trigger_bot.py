@@ -64,6 +64,31 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
     assert not fake_llm.requests_containing("Your order shipped")
 
 
+def test_a_channels_webhook_is_a_subscription_that_parks_what_keeps_failing_until_replayed(
+    stack, bot_tenant, whatsapp, webhook
+):
+    channel = whatsapp["channel_id"]
+    (listed,) = stack.admin(f"list-subscriptions --team {bot_tenant.slug}")["subscriptions"]
+    assert listed["id"] == listed["channel_id"] == channel and listed["event_types"] == ["ChatSession.BotMessageSent"]
+    webhook.failing = True
+    session_id = trigger(bot_tenant, message_text="Are you there?").json()["session_id"]
+
+    def status() -> dict:
+        return stack.admin(f"subscription-status --subscription {channel}")["subscriptions"][0]
+
+    assert eventually(lambda: status()["parked"], timeout_s=20)
+    assert status()["parked"][0]["attempts"] == 3 and not webhook.received
+    webhook.failing = False
+    stack.admin(f"replay-subscription --subscription {channel}")
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    assert json.loads(webhook.received[0][1])["data"]["message"]["content"] == "Are you there?"
+    outcome = eventually(
+        lambda: [e for e in session_events(stack, session_id) if e["type"] == "ChatSession.DeliveryRecorded"]
+    )
+    assert outcome[0]["data"]["delivered"] is True and outcome[0]["data"]["attempts"] == 1
+    assert eventually(lambda: status()["parked"] == [])
+
+
 def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fake_llm):
     body = trigger(bot_tenant, prompt_text="Remind them about the appointment").json()
     assert eventually(lambda: webhook.received, timeout_s=20)
