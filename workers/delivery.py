@@ -28,6 +28,7 @@ from pymongo.database import Database
 from command_api import commands
 from command_api.bus import CommandBus
 from infra.heartbeat import Heartbeat
+from infra.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_SECONDS
 from infra.secrets import webhook_secret
 from workers.delivery_progress import DeliveryProgress
 from workers.subscriptions import WebhookSubscription, start_of, still_enabled, webhook_subscriptions
@@ -238,8 +239,10 @@ class SubscriptionDelivery:
         head = self.heads.pop(subscription.id, None)
         attempts = head.attempts + 1 if head and head.event_id == envelope["event_id"] else 1
         secret = webhook_secret(self.secret_key, subscription.id)
-        error = post_event(subscription.url, subscription.id, secret, envelope, self.settings.timeout_s)
+        with WEBHOOK_SECONDS.time():
+            error = post_event(subscription.url, subscription.id, secret, envelope, self.settings.timeout_s)
         if error is None:
+            WEBHOOK_ATTEMPTS.labels("delivered").inc()
             self.delivered_one(subscription, envelope, attempts)
             return Attempted(True, attempts)
         log.warning(
@@ -252,7 +255,9 @@ class SubscriptionDelivery:
         )
         self.progress.record_error(subscription.id, error)
         if attempts >= self.settings.attempts:
+            WEBHOOK_ATTEMPTS.labels("parked").inc()
             return Attempted(False, attempts, error)
+        WEBHOOK_ATTEMPTS.labels("failed").inc()
         self.heads[subscription.id] = Head(envelope["event_id"], attempts)
         return Attempted(False, attempts, error, min(self.settings.backoff_s * 2 ** (attempts - 1), MAX_BACKOFF_S))
 
