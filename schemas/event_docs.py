@@ -121,7 +121,8 @@ What it promises:
   or a `next` of the feed) delivers everything after that position again, for a receiver that lost what it had;
   the feed keeps every event, so `--from 0` reaches the team's whole history.
 - **Isolation.** A subscription only ever reads its own team's feed.
-- **Stopping.** Once `ocs admin disable-subscription --subscription ID` has answered, nothing more is sent to it.
+- **Stopping.** Once `ocs admin disable-subscription --subscription ID` has answered, nothing more is sent to it
+  but the one attempt that may be in flight.
 
 A messaging channel's webhook (`ocs admin create-channel ... --webhook-url URL`) is the same mechanism: the
 channel's own subscription of its `ChatSession.BotMessageSent` events (the outbound message is the envelope's

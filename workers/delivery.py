@@ -181,8 +181,6 @@ class SubscriptionDelivery:
     def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float | None:
         """Deliver what is next for the subscription, up to a batch: the replays asked for first, then the feed.
         How long to wait before its next turn; None when it has caught up with its feed."""
-        if not still_enabled(self.db, subscription):
-            return LIST_EVERY_S
         replays = self.progress.replays(subscription.id, BATCH)
         if replays:
             return self.replay(subscription, replays, stop)
@@ -192,6 +190,8 @@ class SubscriptionDelivery:
         for parked in replays:
             if stop.is_set():
                 break
+            if not still_enabled(self.db, subscription):
+                return LIST_EVERY_S
             if self.progress.waits_behind(parked):
                 self.progress.keep_parked(parked, parked["attempts"], parked["error"])
                 continue
@@ -219,6 +219,8 @@ class SubscriptionDelivery:
         for envelope in envelopes:
             if stop.is_set():
                 return 0.0
+            if not still_enabled(self.db, subscription):
+                return LIST_EVERY_S  # disabled during this batch: not one event more
             if not subscription.wants(envelope):
                 pass
             elif envelope["aggregate_id"] in parked:
