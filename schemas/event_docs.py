@@ -171,7 +171,8 @@ if __name__ == "__main__":
 
 
 def render() -> str:
-    lines = [INTRO, SUBSCRIBING.replace("{receiver}", WEBHOOK_RECEIVER), "## Topics", "", "| aggregate | topic |", "|---|---|"]
+    lines = [INTRO, SUBSCRIBING.replace("{receiver}", WEBHOOK_RECEIVER)]
+    lines += ["## Topics", "", "| aggregate | topic |", "|---|---|"]
     lines += [f"| {aggregate} | `{topic}` |" for aggregate, topic in TOPICS.items()]
     lines += ["", "## The envelope", "", "Every message value is this JSON object.", "", *table(Envelope())]
     lines += ["## Event types", ""]

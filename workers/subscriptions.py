@@ -37,7 +37,9 @@ class WebhookSubscription:
         }
 
 
-def webhook_subscriptions(db: Database, team: str | None = None, enabled_only: bool = True) -> list[WebhookSubscription]:
+def webhook_subscriptions(
+    db: Database, team: str | None = None, enabled_only: bool = True
+) -> list[WebhookSubscription]:
     """Subscriptions (of one team, or all), teams' own first, then channels', each in creation order."""
     where = {"team": team} if team else {}
     own = db[SUBSCRIPTIONS].find({**where, **({"enabled": True} if enabled_only else {})}).sort("position", 1)

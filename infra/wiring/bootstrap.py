@@ -39,9 +39,9 @@ from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import EVENTS, MESSAGES
 from workers import delivery
+from workers.delivery_progress import DeliveryProgress
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
-from workers.delivery_progress import DeliveryProgress
 from workers.reactions import GroupReactions
 from workers.replies import ReplyProducer
 from workers.runner import Worker

@@ -17,8 +17,8 @@ from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.dead_letters import pending_letters
 from infra.logs import configure as configure_logs
 from infra.secrets import webhook_secret
-from infra.wiring.bootstrap import System
 from infra.wiring import subscription_admin
+from infra.wiring.bootstrap import System
 from infra.wiring.http_server import api_server
 from infra.wiring.stack import run_stack
 from projectors.rebuild import rebuild
@@ -121,7 +121,9 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
     p = admin.add_parser("enable-widget", help="turn a widget channel back on")
     p.add_argument("--channel", required=True)
-    p = admin.add_parser("create-subscription", help="POST a team's events to a webhook, signed (prints its secret once)")
+    p = admin.add_parser(
+        "create-subscription", help="POST a team's events to a webhook, signed (prints its secret once)"
+    )
     p.add_argument("--team", required=True)
     p.add_argument("--url", required=True, help="http or https")
     p.add_argument(

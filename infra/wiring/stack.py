@@ -1,7 +1,8 @@
 """`ocs up`: the whole stack on the embedded default, in the foreground.
 
 Starts the local Kafka-protocol and MongoDB-protocol servers, then each process of the system (relay,
-projectors, workers, the webhook delivery worker, API on one port), restarts any that dies, and stops everything on Ctrl-C or SIGTERM.
+projectors, workers, the webhook delivery worker, API on one port), restarts any that dies, and stops everything
+on Ctrl-C or SIGTERM.
 
 Projectors and workers run as many replicas as asked (`--projectors M`, `--workers N`), each a member of its
 consumer group under an instance id of its own (`projector-2`, ...). A replica that dies is restarted under the

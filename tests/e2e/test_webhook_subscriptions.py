@@ -251,7 +251,7 @@ def test_a_kill_9_of_the_delivery_worker_mid_run_loses_nothing(stack_without_del
     try:
         for kill in range(1, kills + 1):
             # Each kill lands mid-run: after a few more deliveries, well before the last.
-            assert eventually(lambda: len(receiver.received) >= 5 * kill, timeout_s=60)
+            assert eventually(lambda k=kill: len(receiver.received) >= 5 * k, timeout_s=60)
             os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
             killed_at.append(len(receiver.first_deliveries()))
