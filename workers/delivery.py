@@ -12,7 +12,8 @@ A messaging channel's bot messages are one such subscription; a delivered one is
 (`ChatSession.DeliveryRecorded`), as before subscriptions. A parked one is not: it is not over until a replay
 delivers it (`ocs admin subscription-status` shows it meanwhile).
 
-It runs as one replica: two would each deliver every event (docs/operations.md).
+Replicas share the subscriptions: each is delivered by the replica holding its lease (`DeliveryProgress.claim`),
+and a cursor moves only under its lease, so a replica that lost one stops there (docs/operations.md).
 """
 
 import json
@@ -103,10 +104,12 @@ class SubscriptionDelivery:
         secret_key: str,
         heartbeat: Heartbeat,
         settings: DeliverySettings,
+        owner: str,
     ):
         """`read_feed(team, after, types, limit)`: the team's feed (`query_api.queries.events`); `feed_state()`: (the
         last log position copied into the feeds, the rebuilds that have refilled them), None while one does
-        (`projectors.feed`); both given by the wiring."""
+        (`projectors.feed`); both given by the wiring. `owner`: this replica's name in the subscriptions' leases (its
+        instance id)."""
         self.db = db
         self.read_feed = read_feed
         self.feed_state = feed_state
@@ -114,6 +117,7 @@ class SubscriptionDelivery:
         self.secret_key = secret_key
         self.heartbeat = heartbeat
         self.settings = settings
+        self.owner = owner
         self.progress = DeliveryProgress(db)
         self.heads: dict[str, Head] = {}  # each key used by its subscription's one turn at a time
         self.delivered = 0
@@ -147,6 +151,13 @@ class SubscriptionDelivery:
                 stop.wait(TICK_S)
         finally:
             pool.shutdown(wait=True)
+            self.release()
+
+    def release(self) -> None:
+        try:
+            self.progress.release(self.owner)
+        except Exception as exc:  # MongoDB gone: the leases run out by themselves
+            log.warning("leases of %s not released: %s", self.owner, exc)
 
     def listed(self, known: list[WebhookSubscription]) -> list[WebhookSubscription]:
         try:
@@ -181,16 +192,21 @@ class SubscriptionDelivery:
     def turn(self, subscription: WebhookSubscription, stop: threading.Event) -> float | None:
         """Deliver what is next for the subscription, up to a batch: the replays asked for first, then the feed.
         How long to wait before its next turn; None when it has caught up with its feed."""
+        cursor = self.progress.cursor(subscription.id)
+        if cursor is None:
+            cursor = self.progress.start(subscription.id, start_of(self.db, subscription))
+        if not self.progress.claim(subscription.id, self.owner):
+            return LIST_EVERY_S  # another replica delivers it
         replays = self.progress.replays(subscription.id, BATCH)
         if replays:
             return self.replay(subscription, replays, stop)
-        return self.follow_feed(subscription, stop)
+        return self.follow_feed(subscription, cursor, stop)
 
     def replay(self, subscription: WebhookSubscription, replays: list[dict], stop: threading.Event) -> float:
         for parked in replays:
             if stop.is_set():
                 break
-            if not still_enabled(self.db, subscription):
+            if not still_enabled(self.db, subscription) or not self.progress.claim(subscription.id, self.owner):
                 return LIST_EVERY_S
             if self.progress.waits_behind(parked):
                 self.progress.keep_parked(parked, parked["attempts"], parked["error"])
@@ -204,10 +220,7 @@ class SubscriptionDelivery:
                 self.progress.keep_parked(parked, attempted.attempts, attempted.error)
         return 0.0
 
-    def follow_feed(self, subscription: WebhookSubscription, stop: threading.Event) -> float | None:
-        cursor = self.progress.cursor(subscription.id)
-        if cursor is None:
-            cursor = self.progress.start(subscription.id, start_of(self.db, subscription))
+    def follow_feed(self, subscription: WebhookSubscription, cursor: int, stop: threading.Event) -> float | None:
         before = self.feed_state()
         envelopes = self.read_feed(subscription.team, cursor, subscription.event_types, BATCH)
         after = self.feed_state()
@@ -232,8 +245,8 @@ class SubscriptionDelivery:
                 if not attempted.delivered:
                     self.progress.park(subscription.id, envelope, attempted.attempts, attempted.error)
                     parked.add(envelope["aggregate_id"])
-            if not self.progress.advance(subscription.id, cursor, envelope["position"]):
-                return 0.0  # a replay moved the cursor back: go on from there
+            if not self.progress.advance(subscription.id, self.owner, cursor, envelope["position"]):
+                return 0.0  # a replay moved the cursor back, or the lease ran out: the next turn sees which
             cursor = envelope["position"]
         return 0.0 if len(envelopes) == BATCH else None
 

@@ -1,11 +1,13 @@
 """How far each webhook subscription's deliveries got, kept in MongoDB as the delivery worker's own progress (as a
-consumer group's offsets are the group's): its cursor in its team's feed, the deliveries it parked, its last error.
+consumer group's offsets are the group's): its cursor in its team's feed, the deliveries it parked, its last error,
+and which replica of the delivery worker holds it (a lease, so that replicas never deliver one subscription twice).
 
 It is no read model (`ocs admin rebuild-read-models` keeps it: the feed's positions do not change in a rebuild),
 and no event records it (one per delivery would double the log). The cursor moves only after an event was
 delivered or parked, so a worker killed mid-delivery delivers that event again: at least once, never lost.
 """
 
+import time
 from datetime import datetime, timezone
 
 from pymongo import ASCENDING as UP
@@ -17,6 +19,9 @@ PROGRESS = "subscription_progress"
 PARKED = "parked_deliveries"
 # Parked deliveries `status` lists; it counts them all.
 STATUS_PARKED = 100
+# How long a replica holds a subscription without renewing it (each delivery renews it): longer than any one
+# attempt may take, and how long a replica that died keeps its subscriptions from the others.
+LEASE_S = 60.0
 
 
 def now_text() -> str:
@@ -44,9 +49,26 @@ class DeliveryProgress:
         )
         return doc.get("cursor", after)
 
-    def advance(self, subscription_id: str, cursor: int, to: int) -> bool:
-        """Move the cursor from `cursor` to `to`; False when it was not at `cursor` (a replay moved it back)."""
-        moved = self.progress.update_one({"_id": subscription_id, "cursor": cursor}, {"$set": {"cursor": to}})
+    def claim(self, subscription_id: str, owner: str) -> bool:
+        """Hold (or go on holding) the subscription for the replica `owner`: False while another replica does."""
+        now = time.time()
+        free = [{"owner": owner}, {"lease_until": {"$exists": False}}, {"lease_until": {"$lt": now}}]
+        held = self.progress.update_one(
+            {"_id": subscription_id, "$or": free}, {"$set": {"owner": owner, "lease_until": now + LEASE_S}}
+        )
+        return held.matched_count == 1
+
+    def release(self, owner: str) -> None:
+        """On stopping: what `owner` held is free for the other replicas at once."""
+        self.progress.update_many({"owner": owner}, {"$set": {"lease_until": 0}})
+
+    def advance(self, subscription_id: str, owner: str, cursor: int, to: int) -> bool:
+        """Move the cursor from `cursor` to `to`, renewing `owner`'s lease; False when it was not at `cursor` (a replay
+        moved it back) or `owner` no longer holds the subscription."""
+        moved = self.progress.update_one(
+            {"_id": subscription_id, "owner": owner, "cursor": cursor},
+            {"$set": {"cursor": to, "lease_until": time.time() + LEASE_S}},
+        )
         return moved.matched_count == 1
 
     def record_error(self, subscription_id: str, error: str) -> None:

@@ -239,6 +239,7 @@ class System:
                 settings.delivery_timeout,
                 settings.delivery_backoff,
             ),
+            instance_id(),
         )
 
     def beat(self, component: str) -> Heartbeat:

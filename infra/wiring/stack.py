@@ -23,7 +23,7 @@ from infra.config import STACK_FILE
 from infra.metrics import MULTIPROCESS_DIR
 from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
-# The delivery worker runs as one replica: two would each deliver every webhook event (workers/delivery.py).
+# One delivery worker: replicas would share the webhook subscriptions (workers/delivery.py), and one keeps up here.
 PROCESSES = ("relay", "projector", "worker", "delivery", "api")
 # Processes that are consumer-group members, and so may run as several replicas.
 REPLICATED = ("projector", "worker")

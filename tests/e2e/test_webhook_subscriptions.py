@@ -222,10 +222,12 @@ def stack_without_delivery(tmp_path):
     running.stop()
 
 
-def delivery_process(stack: Stack) -> subprocess.Popen:
+def delivery_process(stack: Stack, instance: str = "delivery") -> subprocess.Popen:
+    """`ocs run delivery` as the replica `instance`."""
     settings = stack.settings()
     environment = {
         **os.environ,
+        "OCS_INSTANCE_ID": instance,
         "OCS_EVENT_STORE_URL": settings.event_store_url,
         "OCS_MONGO_URL": settings.mongo_url,
         "OCS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -265,6 +267,35 @@ def test_a_kill_9_of_the_delivery_worker_mid_run_loses_nothing(stack_without_del
     assert receiver.first_deliveries() == expected
     assert in_aggregate_order(receiver.first_deliveries())
     assert all(signature_is_valid(subscription["secret"], h, b) for h, b in receiver.received)
+
+
+def test_replicas_never_deliver_an_event_twice_and_take_over_from_one_that_stops(stack_without_delivery):
+    stack = stack_without_delivery
+    teams = [stack.new_tenant() for _ in range(4)]
+    receivers = [WebhookReceiver() for _ in teams]
+    for tenant, receiver in zip(teams, receivers, strict=True):
+        subscribe(stack, tenant, receiver.url)
+    replicas = [delivery_process(stack, f"delivery-{n}") for n in (1, 2)]
+
+    def each_event_arrives_once():
+        for tenant in teams:
+            session_activity(tenant)
+        for tenant, receiver in zip(teams, receivers, strict=True):
+            expected = delivered_all(receiver, tenant)
+            assert receiver.envelopes() == expected  # one replica at a time holds each subscription
+
+    try:
+        each_event_arrives_once()
+        # A replica that stops lets go of its subscriptions: the other goes on with them at once.
+        replicas[0].send_signal(signal.SIGTERM)
+        assert replicas[0].wait(30) == 0
+        each_event_arrives_once()
+    finally:
+        for replica in replicas:
+            replica.kill()
+            replica.wait()
+        for receiver in receivers:
+            receiver.stop()
 
 
 def test_the_receiver_of_docs_events_md_verifies_signatures_and_handles_each_event_once(stack, tenant):
