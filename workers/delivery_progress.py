@@ -133,13 +133,15 @@ class DeliveryProgress:
         return {"parked_to_replay": marked.modified_count, "parked_dropped_for_the_feed": dropped}
 
     def status(self, subscription_id: str) -> dict:
-        """Its cursor, last error and parked deliveries (the first `STATUS_PARKED`, in log order, and how many)."""
+        """Its cursor, the replica holding it, its last error and parked deliveries (the first `STATUS_PARKED`, in log
+        order, and how many)."""
         doc = self.progress.find_one({"_id": subscription_id}) or {}
         query = {"subscription_id": subscription_id}
         hidden = {"_id": 0, "subscription_id": 0, "envelope": 0}
         parked = self.parked.find(query, hidden).sort("position", 1).limit(STATUS_PARKED)
         return {
             "cursor": doc.get("cursor"),
+            "held_by": doc.get("owner") if doc.get("lease_until", 0) > time.time() else None,
             "last_error": doc.get("last_error"),
             "parked_count": self.parked.count_documents(query),
             "parked": list(parked),

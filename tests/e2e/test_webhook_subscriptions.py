@@ -15,6 +15,7 @@ from http.server import ThreadingHTTPServer
 import pytest
 import requests
 
+from infra.instance import instance_id
 from projectors.feed import PROGRESS as FEED_PROGRESS
 from projectors.feed import REFILLING
 from schemas.errors import ApiError
@@ -92,6 +93,7 @@ def test_a_receiver_gets_its_teams_events_exactly_as_the_feed_holds_them_signed_
     assert [h["X-OCS-Event-Id"] for h, _ in receiver.received] == [e["event_id"] for e in receiver.envelopes()]
     status = status_of(stack, subscription)
     assert status["cursor"] >= expected[-1]["position"] and status["parked"] == [] and status["lag"] == 0
+    assert status["held_by"] == instance_id()
 
 
 def test_a_failing_receiver_is_retried_then_its_events_are_parked_in_order_and_replayed(stack, receiver):
