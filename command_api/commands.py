@@ -323,3 +323,17 @@ class RecordDelivery:
     delivered: bool
     attempts: int
     error: str | None
+
+
+@dataclass(frozen=True)
+class CreateSubscription:
+    """A webhook subscription of the team's events of `event_types` (all when empty)."""
+
+    team: str
+    url: str
+    event_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DisableSubscription:
+    subscription_id: str

@@ -15,6 +15,10 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
+| OCS_DELIVERY_ATTEMPTS | attempts to deliver one event to a webhook before it is parked | 5 |
+| OCS_DELIVERY_BACKOFF | seconds before a webhook's second attempt; doubled before each next one (up to 30) | 0.5 |
+| OCS_DELIVERY_TIMEOUT | seconds one webhook attempt may take | 10 |
+| OCS_DELIVERY_CONCURRENCY | webhook subscriptions the delivery worker serves at once | 16 |
 | OCS_RATE_LIMIT_ENFORCE | `true`: over-limit requests get 429; otherwise only logged (counts batched) | false |
 | OCS_RATE_LIMIT_DB | MongoDB database of the rate-limit counters | `<OCS_MONGO_DB>_rate_limits` |
 | OCS_RATE_LIMIT_API | the `api` bucket's rate (per team) | 2000/5minute |
@@ -64,6 +68,10 @@ class Settings:
     cookie_session_lifetime_s: int = DEFAULT_LIFETIME_S
     cookie_same_site: str = "Lax"
     event_feed_retention: timedelta | None = None  # None: the feeds keep every event
+    delivery_attempts: int = 5
+    delivery_backoff: float = 0.5
+    delivery_timeout: float = 10.0
+    delivery_concurrency: int = 16
 
     @property
     def rate_limit_database(self) -> str:
@@ -121,6 +129,10 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         cookie_session_lifetime_s=int(environ.get("OCS_COOKIE_SESSION_LIFETIME") or DEFAULT_LIFETIME_S),
         cookie_same_site=same_site(environ.get("OCS_COOKIE_SAMESITE") or "Lax"),
         event_feed_retention=retention(environ.get("OCS_EVENT_FEED_RETENTION_DAYS")),
+        delivery_attempts=int(environ.get("OCS_DELIVERY_ATTEMPTS") or 5),
+        delivery_backoff=float(environ.get("OCS_DELIVERY_BACKOFF") or 0.5),
+        delivery_timeout=float(environ.get("OCS_DELIVERY_TIMEOUT") or 10),
+        delivery_concurrency=int(environ.get("OCS_DELIVERY_CONCURRENCY") or 16),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },

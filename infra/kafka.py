@@ -19,8 +19,7 @@ log = logging.getLogger(__name__)
 # The consumer groups, as every side and the metrics name them.
 PROJECTORS_GROUP = "ocs-projectors"
 REPLIES_GROUP = "ocs-workers"
-DELIVERY_GROUP = "ocs-delivery"
-CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP, DELIVERY_GROUP)
+CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP)
 
 # The local broker answers fetches at once instead of honouring fetch_max_wait_ms, so a consumer
 # polling with a timeout busy-loops. So a member of a stable group polls for 1 ms, then sleeps when idle,

@@ -44,6 +44,12 @@ LLM_CALL_SECONDS = Histogram(
     "ocs_llm_call_seconds", "Time of one LLM call, retries included", ["provider"], buckets=LATENCY_BUCKETS
 )
 LLM_ERRORS = Counter("ocs_llm_errors_total", "LLM calls that gave no reply", ["provider", "reason"])
+WEBHOOK_ATTEMPTS = Counter(
+    "ocs_webhook_attempts_total", "Webhook delivery attempts, by outcome (delivered, failed, parked)", ["outcome"]
+)
+WEBHOOK_SECONDS = Histogram(
+    "ocs_webhook_attempt_seconds", "Time of one webhook delivery attempt", buckets=LATENCY_BUCKETS
+)
 
 
 def instrument(app: Flask) -> None:

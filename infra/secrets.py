@@ -42,10 +42,13 @@ def new_embed_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-def webhook_secret(secret_key: str, channel_id: str) -> str:
-    """The secret a channel's webhook deliveries are signed with, derived so that it is never stored."""
-    return hmac.new(secret_key.encode(), f"webhook:{channel_id}".encode(), hashlib.sha256).hexdigest()
+def webhook_secret(secret_key: str, subscription_id: str) -> str:
+    """The secret a subscription's webhook deliveries are signed with (a messaging channel's webhook is the
+    channel's subscription, under the channel's id), derived so that it is never stored."""
+    return hmac.new(secret_key.encode(), f"webhook:{subscription_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def webhook_signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def webhook_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`X-OCS-Signature`: over the attempt's timestamp and the exact body, so a receiver that checks the timestamp's
+    age refuses a captured delivery sent again later."""
+    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()

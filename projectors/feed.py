@@ -29,11 +29,25 @@ from schemas.read_models import EVENTS
 log = logging.getLogger(__name__)
 
 PROGRESS = "feed_progress"
+# Says whether `rebuild-read-models` is refilling the feeds (they then hold a rebuilt beginning and the newest
+# events, with a gap between that a follower must not read past), and how many refills have begun (`feed_state`).
+REFILLING = "refilling"
 BATCH = 500
 IDLE_SLEEP_S = 0.005
 RETRY_SLEEP_S = 0.5
 # Expired entries are at most this late to go: one cheap delete a minute, whatever the write rate.
 PRUNE_EVERY_S = 60.0
+
+
+def feed_state(db: Database) -> tuple[int, int] | None:
+    """(the last log position copied into the feeds, the refills begun so far), or None while a rebuild refills
+    them. A follower that must not skip an event reads it before and after each read of a feed: equal states mean
+    no refill happened in between."""
+    docs = {doc["_id"]: doc for doc in db[PROGRESS].find({"_id": {"$in": [EVENTS, REFILLING]}})}
+    refill = docs.get(REFILLING, {})
+    if refill.get("refilling"):
+        return None
+    return docs.get(EVENTS, {}).get("position", 0), refill.get("refills", 0)
 
 
 def feed_writes(envelopes) -> list:

@@ -9,7 +9,7 @@ from itertools import islice
 
 from pymongo.database import Database
 
-from projectors.feed import PROGRESS, feed_writes
+from projectors.feed import PROGRESS, REFILLING, feed_writes
 from projectors.indexes import ensure_indexes
 from projectors.runner import apply, write_in_order
 from schemas.read_models import COLLECTIONS, EVENTS
@@ -18,6 +18,10 @@ PAGE = 1000
 
 
 def rebuild(db: Database, envelopes: Iterable[dict]) -> int:
+    # Followers of the feeds that must not skip an event wait while it is refilled (`projectors.feed.feed_state`). A
+    # rebuild that fails leaves it said: the feeds stay incomplete, and those followers wait, until one succeeds.
+    refilling = {"_id": REFILLING}
+    db[PROGRESS].update_one(refilling, {"$set": {"refilling": True}, "$inc": {"refills": 1}}, upsert=True)
     for collection in COLLECTIONS:
         db[collection].drop()
     ensure_indexes(db)
@@ -31,6 +35,7 @@ def rebuild(db: Database, envelopes: Iterable[dict]) -> int:
         replayed += len(page)
     # The feed was dropped with the rest: a feed writer (re)starting goes on after what was replayed here.
     db[PROGRESS].update_one({"_id": EVENTS}, {"$set": {"position": last}}, upsert=True)
+    db[PROGRESS].update_one(refilling, {"$set": {"refilling": False}})
     return replayed
 
 

@@ -71,10 +71,11 @@ SUBSCRIBING = """## Subscribing
   nothing new has happened). `types=ChatSession.*,Team.Created` (exact types, or all of an aggregate's with
   `.*`), `aggregate_id=` and `limit=` (default 100, at most 1000) narrow it. Credentials' events (`ApiKey`,
   `OAuthClient`, `AuthorizationCode`, `OAuthToken`, `CookieSession`) are not in any team's feed: they carry
-  secrets' hashes. The feed is written from the event store's log in log order (`projectors/feed.py`), a moment
-  after each write: whoever has seen an event has seen every earlier one of the team. Every event is kept, unless
-  the operator sets a retention window (`OCS_EVENT_FEED_RETENTION_DAYS`): then events older than it leave the feed,
-  and a cursor older than the oldest event kept goes on from the oldest kept.
+  secrets' hashes; nor are webhook subscriptions' (`Subscription`), whose URLs often hold a receiver's token. The
+  feed is written from the event store's log in log order (`projectors/feed.py`), a moment after each write:
+  whoever has seen an event has seen every earlier one of the team. Every event is kept, unless the operator sets a
+  retention window (`OCS_EVENT_FEED_RETENTION_DAYS`): then events older than it leave the feed, and a cursor older
+  than the oldest event kept goes on from the oldest kept.
 - **The team's stream**, the same events as they happen: `GET /api/events/stream/` (server-sent events, the same
   filters) sends each as `id: <cursor>`, `event: <type>`, `data: <envelope>`; reconnecting with `Last-Event-ID`
   (EventSource does it by itself) or `after=` resumes right after the last event received, with no gap and no
@@ -96,11 +97,88 @@ while True:
     if not page["events"]:
         time.sleep(1)
 ```
+
+### Webhooks
+
+For a team's integrations that would rather be called than ask: an operator runs
+`ocs admin create-subscription --team S --url https://... --events "ChatSession.*,Participant.Created"` (exact
+types or `<Aggregate>.*`, as the feed's `types=`; omitted: every event), which prints the subscription's `id` and
+its signing `secret`, once (the secret is derived from the server's key, never stored). From then on each of the
+team's events of those types is POSTed to the URL, one request per event:
+
+- body: the envelope exactly as `GET /api/events/` answers it (`position` included), UTF-8 JSON;
+- `Content-Type: application/json`, `X-OCS-Event-Id: <event_id>`, `X-OCS-Subscription-Id: <subscription id>`;
+- `X-OCS-Timestamp: <unix seconds>`, when this attempt was signed;
+- `X-OCS-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`.
+
+What it promises:
+
+- **Order.** A subscription's events go out one at a time, in log order: each aggregate's in `aggregate_version`
+  order (and everything in `position` order, but for what waits behind a parked event, below).
+- **At least once.** An event is delivered when the receiver answers 2xx within the timeout (10 s by default);
+  the subscription's place in the feed moves only after that, so a restart of the delivery worker can send an
+  event again: de-duplicate by `X-OCS-Event-Id`. Redirects are not followed (a 3xx is a failed attempt).
+- **Retries, then parking.** A failed attempt (no answer, a timeout, anything but 2xx) is tried again after a
+  backoff (0.5 s, doubling; 5 attempts by default), without holding up other subscriptions. Then the event is
+  parked, and every later event of its aggregate is parked behind it, in order, while other aggregates' go on.
+  `ocs admin subscription-status` shows each subscription's cursor, lag, parked deliveries and last error;
+  `ocs admin replay-subscription --subscription ID` delivers the parked ones again, in order, before anything new.
+- **Resume.** A subscription starts after its own creation. `replay-subscription --from <cursor>` (a `position`,
+  or a `next` of the feed) delivers everything after that position again, for a receiver that lost what it had;
+  the feed keeps every event, so `--from 0` reaches the team's whole history.
+- **Isolation.** A subscription only ever reads its own team's feed.
+- **Stopping.** Once `ocs admin disable-subscription --subscription ID` has answered, nothing more is sent to it
+  but the one attempt that may be in flight.
+
+A messaging channel's webhook (`ocs admin create-channel ... --webhook-url URL`) is the same mechanism: the
+channel's own subscription of its `ChatSession.BotMessageSent` events (the outbound message is the envelope's
+`data`), with the same headers, signature, retries and parking; `X-OCS-Subscription-Id` is the channel's id and its
+secret the `webhook_secret` create-channel printed. A delivered bot message is also recorded on its session
+(`ChatSession.DeliveryRecorded`).
+
+A receiver, with Python's standard library (`handle` is yours; when it raises, the request gets no answer, and the
+event comes again):
+
+```python
+{receiver}```
+"""
+
+
+# Run by tests/e2e/test_webhook_subscriptions.py as written here.
+WEBHOOK_RECEIVER = """import hashlib, hmac, json, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SECRET = "..."  # printed once by `ocs admin create-subscription`
+MAX_AGE_S = 300  # refuse a delivery signed longer ago: someone sending a captured one again
+seen = set()  # event ids handled; keep them with what handling changed (a table), not in memory
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        timestamp = self.headers.get("X-OCS-Timestamp", "")
+        signed = f"{timestamp}.".encode() + body
+        expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < MAX_AGE_S
+        if not fresh or not hmac.compare_digest(expected, self.headers.get("X-OCS-Signature", "")):
+            self.send_response(401)
+        else:
+            event = json.loads(body)
+            if event["event_id"] not in seen:  # delivery is at least once
+                handle(event)
+                seen.add(event["event_id"])
+            self.send_response(204)
+        self.end_headers()
+
+
+if __name__ == "__main__":
+    ThreadingHTTPServer(("", 8080), Receiver).serve_forever()
 """
 
 
 def render() -> str:
-    lines = [INTRO, SUBSCRIBING, "## Topics", "", "| aggregate | topic |", "|---|---|"]
+    lines = [INTRO, SUBSCRIBING.replace("{receiver}", WEBHOOK_RECEIVER)]
+    lines += ["## Topics", "", "| aggregate | topic |", "|---|---|"]
     lines += [f"| {aggregate} | `{topic}` |" for aggregate, topic in TOPICS.items()]
     lines += ["", "## The envelope", "", "Every message value is this JSON object.", "", *table(Envelope())]
     lines += ["## Event types", ""]

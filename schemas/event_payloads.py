@@ -241,7 +241,8 @@ class ChatSessionBotMessageSent(Payload):
 
 
 class ChatSessionDeliveryRecorded(Payload):
-    """How delivering a bot message to its channel's webhook ended."""
+    """A bot message was delivered to its channel's webhook, after `attempts` attempts (a parked one is recorded
+    when a replay delivers it). Only events recorded before webhook subscriptions say `delivered: false`."""
 
     message_id = fields.Str(required=True)
     delivered = fields.Bool(required=True)
@@ -377,3 +378,19 @@ class FileCreated(Payload):
 
 class FileAttached(Payload):
     message_id = fields.Str(required=True)
+
+
+class SubscriptionCreated(Payload):
+    """A webhook subscription of the team: each of its events of `event_types` is POSTed to `url`, signed (its
+    secret is derived, never recorded)."""
+
+    url = fields.Str(required=True, metadata={"description": "http or https"})
+    event_types = fields.List(
+        fields.Str(),
+        required=True,
+        metadata={"description": "exact types or `<Aggregate>.*`, as the feed's `types=`; empty: every event"},
+    )
+
+
+class SubscriptionDisabled(Payload):
+    """Nothing more is delivered to it."""

@@ -25,6 +25,7 @@ TOPICS = {
     "AuthorizationCode": "ocs.oauth",
     "OAuthToken": "ocs.oauth",
     "CookieSession": "ocs.oauth",
+    "Subscription": "ocs.subscriptions",
 }
 
 
@@ -74,6 +75,8 @@ WIDGET_CHANNEL_ENABLED = "WidgetChannel.Enabled"
 MESSAGING_CHANNEL_CREATED = "MessagingChannel.Created"
 FILE_CREATED = "File.Created"
 FILE_ATTACHED = "File.Attached"
+SUBSCRIPTION_CREATED = "Subscription.Created"
+SUBSCRIPTION_DISABLED = "Subscription.Disabled"
 
 # Event type -> payload schema.
 PAYLOADS: dict[str, type[p.Payload]] = {
@@ -116,6 +119,8 @@ PAYLOADS: dict[str, type[p.Payload]] = {
     MESSAGING_CHANNEL_CREATED: p.MessagingChannelCreated,
     FILE_CREATED: p.FileCreated,
     FILE_ATTACHED: p.FileAttached,
+    SUBSCRIPTION_CREATED: p.SubscriptionCreated,
+    SUBSCRIPTION_DISABLED: p.SubscriptionDisabled,
 }
 
 # One instance per event type, made once: building a marshmallow schema costs more than using it, and the
@@ -131,11 +136,11 @@ def payload_summary(event_type: str) -> str | None:
     return payload.__doc__.strip() if "__doc__" in vars(payload) and payload.__doc__ else None
 
 
-# Credentials' events are published on their topics only: they carry secrets' hashes, and no team has a use for
-# them, so no team's feed, stream or webhook carries them.
-CREDENTIAL_AGGREGATES = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken", "CookieSession")
+# Events published on their topics only, never in a team's feed, stream or webhooks: credentials' carry secrets'
+# hashes (and no team has a use for them), webhook subscriptions' URLs often hold a receiver's token.
+NOT_IN_FEED = ("ApiKey", "OAuthClient", "AuthorizationCode", "OAuthToken", "CookieSession", "Subscription")
 # What a team can follow of its own events, by its feed, its stream and its webhooks.
-TEAM_EVENT_TYPES = [event_type for event_type in PAYLOADS if event_type.split(".")[0] not in CREDENTIAL_AGGREGATES]
+TEAM_EVENT_TYPES = [event_type for event_type in PAYLOADS if event_type.split(".")[0] not in NOT_IN_FEED]
 
 
 class Envelope(Schema):

@@ -13,6 +13,7 @@ COOKIE_SESSIONS = "cookie_sessions"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 MESSAGING_CHANNELS = "messaging_channels"
+SUBSCRIPTIONS = "subscriptions"
 PARTICIPANTS = "participants"
 FILES = "files"
 MESSAGES = "messages"
@@ -29,6 +30,7 @@ COLLECTIONS = (
     CHATBOTS,
     WIDGET_CHANNELS,
     MESSAGING_CHANNELS,
+    SUBSCRIPTIONS,
     PARTICIPANTS,
     FILES,
     MESSAGES,
@@ -49,6 +51,7 @@ COLLECTION_OF_AGGREGATE = {
     "ChatSession": SESSIONS,
     "File": FILES,
     "MessagingChannel": MESSAGING_CHANNELS,
+    "Subscription": SUBSCRIPTIONS,
 }
 
 

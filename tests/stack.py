@@ -44,6 +44,9 @@ class Stack:
             llm_timeout=10,
             llm_attempts=2,
             worker_concurrency=32,
+            delivery_attempts=3,
+            delivery_backoff=0.2,
+            delivery_timeout=5,
         )
 
     def start_servers(self) -> "Stack":
@@ -52,13 +55,15 @@ class Stack:
         self.system = System(self.settings())
         return self
 
-    def start(self) -> "Stack":
+    def start(self, delivery: bool = True) -> "Stack":
+        """`delivery=False`: without the webhook delivery worker, for a test to run it as a process of its own."""
         self.start_servers()
         self.start_background("relay", self.system.relay())
         self.start_background("feed", self.system.feed_writer())
         self.start_background("projector", self.system.projector())
-        for worker in self.system.workers():
-            self.start_background("worker", worker)
+        self.start_background("worker", self.system.worker())
+        if delivery:
+            self.start_background("delivery", self.system.delivery())
         self.server = api_server("127.0.0.1", free_port(), self.system.api())
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.threads.append(threading.Thread(target=self.server.serve_forever, name="api", daemon=True))

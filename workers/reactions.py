@@ -5,10 +5,9 @@ reacts to a user's message is `PROJECTIONS` and `REACTIONS` at its type."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP
+from infra.kafka import REPLIES_GROUP
 from schemas import events
 from schemas.events import TOPICS
-from workers.delivery import WebhookDelivery
 from workers.replies import ReplyProducer
 
 
@@ -26,15 +25,11 @@ REACTIONS: dict[str, Reaction] = {
     events.CHAT_SESSION_BOT_MESSAGE_REQUESTED: Reaction(
         REPLIES_GROUP, ReplyProducer.send_requested, ReplyProducer.record_failure
     ),
-    # A group of its own, so that a slow webhook never holds up a reply.
-    events.CHAT_SESSION_BOT_MESSAGE_SENT: Reaction(
-        DELIVERY_GROUP, WebhookDelivery.deliver, WebhookDelivery.record_undelivered
-    ),
 }
 
 
 class GroupReactions:
-    """One consumer group's part of the table, done by its reactor (a ReplyProducer, a WebhookDelivery): the
+    """One consumer group's part of the table, done by its reactor (a ReplyProducer): the
     `handle` and `give_up` of its Worker; events the group does not react to change nothing."""
 
     def __init__(self, group: str, reactor):

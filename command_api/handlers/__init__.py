@@ -17,6 +17,7 @@ from command_api.handlers import (
     participants,
     replies,
     sessions,
+    subscriptions,
     teams_and_keys,
 )
 
@@ -52,4 +53,6 @@ HANDLERS = {
     commands.TriggerBotMessage: bot_messages.trigger_bot_message,
     commands.RecordBotMessage: bot_messages.record_bot_message,
     commands.RecordDelivery: bot_messages.record_delivery,
+    commands.CreateSubscription: subscriptions.create_subscription,
+    commands.DisableSubscription: subscriptions.disable_subscription,
 }

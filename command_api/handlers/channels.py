@@ -2,6 +2,7 @@
 
 from command_api import commands
 from command_api.domain.messaging_channel import NOT_MESSAGING, MessagingChannel, messaging_channel_id
+from command_api.domain.subscription import webhook_url_problem
 from command_api.domain.widget_channel import AUTH_LEVELS, CREDENTIAL_MODES, WidgetChannel, oauth_widget_channel_id
 from command_api.handlers.chatbots import require_chatbot
 from command_api.handlers.teams_and_keys import Outcome
@@ -51,6 +52,8 @@ def create_messaging_channel(command: commands.CreateMessagingChannel, app: OcsA
     chatbot = require_chatbot(app, command.chatbot_id)
     if command.platform in NOT_MESSAGING:
         raise detail(400, f"{command.platform!r} is not a messaging platform")
+    if command.webhook_url is not None and (problem := webhook_url_problem(command.webhook_url)):
+        raise detail(400, problem)
     channel_id = messaging_channel_id(str(chatbot.id), command.platform)
     if load(app, channel_id, MessagingChannel) is not None:
         raise detail(409, f"the chatbot already has a {command.platform} channel")

@@ -24,25 +24,27 @@ from infra.docs import DOCS_PATHS, create_docs_app, routes_of
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.instance import instance_id
-from infra.kafka import DELIVERY_GROUP, REPLIES_GROUP, ensure_topics
+from infra.kafka import REPLIES_GROUP, ensure_topics
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
 from infra.session_tokens import SessionTokens
 from infra.wiring.frontdoor import FrontDoor
-from projectors.feed import FeedWriter
+from projectors.feed import FeedWriter, feed_state
 from projectors.indexes import ensure_indexes
 from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import Projector
 from query_api.http import app as query_app
 from query_api.queries.change_feed import ChangeFeed
+from query_api.queries.events import team_events
 from query_api.queries.reply_deltas import DeltaFeed
 from schemas.asyncapi import asyncapi_document
 from schemas.events import TOPICS
 from schemas.openapi.document import Route, openapi_document
 from schemas.read_models import EVENTS, MESSAGES
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
-from workers.delivery import WebhookDelivery
+from workers import delivery
+from workers.delivery_progress import DeliveryProgress
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
 from workers.reactions import GroupReactions
@@ -50,9 +52,6 @@ from workers.replies import ReplyProducer
 from workers.reply_deltas import DeltaPublisher
 from workers.runner import Worker
 
-DELIVERY_ATTEMPTS = 4
-# Webhooks can wait this long to be sent; the reply consumer, which users wait on, polls as fast as records come.
-DELIVERY_POLL_PACE_S = 0.1
 BACKGROUND_COMPONENTS = ("relay", "feed", "projector", "worker", "delivery")
 
 
@@ -253,31 +252,41 @@ class System:
     def reply_deltas(self) -> DeltaPublisher:
         return DeltaPublisher(self.settings.kafka_bootstrap)
 
-    def workers(self) -> list[Worker]:
-        """The worker process's consumers: LLM replies, and webhook deliveries (a group of their own, so a
-        slow webhook never holds up a reply)."""
-        delivery = WebhookDelivery(
-            self.app, self.bus, self.settings.secret_key, DELIVERY_ATTEMPTS, self.settings.llm_timeout
+    def worker(self) -> Worker:
+        """The worker process's consumer: the LLM's replies."""
+        reactions = GroupReactions(REPLIES_GROUP, self.replies)
+        self.topics_ready({REPLY_DELTAS_TOPIC, *reactions.topics})
+        return Worker(
+            self.require_kafka(),
+            reactions.group,
+            reactions.topics,
+            reactions.handle,
+            reactions.give_up,
+            self.settings.worker_concurrency,
+            self.beat("worker"),
+            self.group_members("worker", reactions.group),
         )
-        groups = [
-            (GroupReactions(REPLIES_GROUP, self.replies), "worker", 0.0),
-            (GroupReactions(DELIVERY_GROUP, delivery), "delivery", DELIVERY_POLL_PACE_S),
-        ]
-        self.topics_ready({REPLY_DELTAS_TOPIC, *(topic for reactions, _, _ in groups for topic in reactions.topics)})
-        return [
-            Worker(
-                self.require_kafka(),
-                reactions.group,
-                reactions.topics,
-                reactions.handle,
-                reactions.give_up,
-                self.settings.worker_concurrency,
-                self.beat(component),
-                self.group_members(component, reactions.group),
-                pace_s=pace_s,
-            )
-            for reactions, component, pace_s in groups
-        ]
+
+    def delivery(self) -> delivery.SubscriptionDelivery:
+        """The webhook subscriptions' deliveries, each following its team's event feed."""
+        settings = self.settings
+        DeliveryProgress(self.durable_db).ensure_indexes()
+        return delivery.SubscriptionDelivery(
+            # Cursors move after deliveries: journaled, so a MongoDB killed after acknowledging one keeps it.
+            self.durable_db,
+            lambda team, after, types, limit: team_events(self.db, team, after, types, None, limit),
+            lambda: feed_state(self.db),
+            self.bus,
+            settings.secret_key,
+            self.beat("delivery"),
+            delivery.DeliverySettings(
+                settings.delivery_attempts,
+                settings.delivery_concurrency,
+                settings.delivery_timeout,
+                settings.delivery_backoff,
+            ),
+            instance_id(),
+        )
 
     def beat(self, component: str) -> Heartbeat:
         return Heartbeat(self.db, component)

@@ -17,6 +17,7 @@ from infra.config import DEFAULT_DATA_DIR, load_settings
 from infra.dead_letters import pending_letters
 from infra.logs import configure as configure_logs
 from infra.secrets import webhook_secret
+from infra.wiring import subscription_admin
 from infra.wiring.bootstrap import System
 from infra.wiring.http_server import api_server
 from infra.wiring.stack import run_stack
@@ -50,6 +51,12 @@ def pipeline_file(path: str) -> dict:
             return json.load(file)
     except (OSError, ValueError) as exc:
         raise argparse.ArgumentTypeError(f"cannot read a pipeline from {path}: {exc}") from None
+
+
+def feed_cursor(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise argparse.ArgumentTypeError("a cursor of GET /api/events/ (its `next`, or an event's `position`)")
+    return int(text)
 
 
 def admin_parsers(admin: argparse._SubParsersAction) -> None:
@@ -121,6 +128,28 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument("--message", default="", help="shown to users (default: This chatbot is currently unavailable.)")
     p = admin.add_parser("enable-widget", help="turn a widget channel back on")
     p.add_argument("--channel", required=True)
+    p = admin.add_parser(
+        "create-subscription", help="POST a team's events to a webhook, signed (prints its secret once)"
+    )
+    p.add_argument("--team", required=True)
+    p.add_argument("--url", required=True, help="http or https")
+    p.add_argument(
+        "--events",
+        default="",
+        help="comma-separated event types, exact or <Aggregate>.* (as the feed's types=); omitted: every event",
+    )
+    p = admin.add_parser("list-subscriptions", help="the webhook subscriptions, channels' webhooks included")
+    p.add_argument("--team")
+    p = admin.add_parser("disable-subscription", help="deliver nothing more to a webhook subscription")
+    p.add_argument("--subscription", required=True)
+    p = admin.add_parser(
+        "replay-subscription", help="deliver a subscription's parked events again, in order (and, --from, the feed)"
+    )
+    p.add_argument("--subscription", required=True)
+    p.add_argument("--from", dest="from_cursor", type=feed_cursor, help="a feed cursor: redeliver every event after it")
+    p = admin.add_parser("subscription-status", help="each subscription's cursor, lag, parked deliveries, last error")
+    p.add_argument("--team")
+    p.add_argument("--subscription")
     admin.add_parser("dead-letters", help="list the events the relay or the projectors parked, and why")
     admin.add_parser(
         "replay-dead-letters",
@@ -192,6 +221,11 @@ def admin_command(args):
             return commands.SetWidgetEnabled(channel_id=args.channel, enabled=False, disabled_message=args.message)
         case "enable-widget":
             return commands.SetWidgetEnabled(channel_id=args.channel, enabled=True)
+        case "create-subscription":
+            event_types = tuple(name.strip() for name in args.events.split(",") if name.strip())
+            return commands.CreateSubscription(team=args.team, url=args.url, event_types=event_types)
+        case "disable-subscription":
+            return commands.DisableSubscription(subscription_id=args.subscription)
 
 
 def run_admin(system: System, args) -> dict:
@@ -203,14 +237,22 @@ def run_admin(system: System, args) -> dict:
     if args.admin == "replay-dead-letters":
         projected = system.dead_letters(PROJECTORS).replay(lambda envelopes: apply(system.db, envelopes))
         return {**projected, "asked_relay_to_publish": system.dead_letters(RELAY).request_replay()}
+    if args.admin == "list-subscriptions":
+        return subscription_admin.list_subscriptions(system.db, args.team)
+    if args.admin == "subscription-status":
+        return subscription_admin.subscription_status(system.db, args.team, args.subscription)
+    if args.admin == "replay-subscription":
+        return subscription_admin.replay_subscription(system.db, args.subscription, args.from_cursor)
     outcome = system.bus.handle(admin_command(args))
     aggregate = outcome.aggregate
     if system.settings.mongo_url:
         system.waiter.timeout_s = ADMIN_READ_MODEL_WAIT_S
         system.waiter.wait(COLLECTION_OF_AGGREGATE[type(aggregate).__name__], str(aggregate.id), aggregate.version)
+    # Receivers check each delivery's X-OCS-Signature with this secret; it is shown here only (it is derived).
     if args.admin == "create-channel" and args.webhook_url:
-        # Receivers check each delivery's X-OCS-Signature with this secret.
         return {**outcome.body, "webhook_secret": webhook_secret(system.settings.secret_key, str(aggregate.id))}
+    if args.admin == "create-subscription":
+        return {**outcome.body, "secret": webhook_secret(system.settings.secret_key, str(aggregate.id))}
     return outcome.body
 
 
@@ -242,7 +284,9 @@ def run_process(system: System, args) -> None:
     elif args.process == "projector":
         system.projector().run(stop)
     elif args.process == "worker":
-        run_together(stop, *system.workers())
+        system.worker().run(stop)
+    elif args.process == "delivery":
+        system.delivery().run(stop)
 
 
 def run_together(stop: threading.Event, *components) -> None:
@@ -273,7 +317,7 @@ def parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="administer teams, keys, chatbots and read models (JSON on stdout)")
     admin_parsers(admin.add_subparsers(dest="admin", required=True))
     run = sub.add_parser("run", help="run one process of the stack (`ocs up` starts each of them)")
-    run.add_argument("process", choices=("api", "relay", "projector", "worker"))
+    run.add_argument("process", choices=("api", "relay", "projector", "worker", "delivery"))
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--host", default="127.0.0.1")
     data_dir_option(run)

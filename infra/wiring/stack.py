@@ -1,7 +1,8 @@
 """`ocs up`: the whole stack on the embedded default, in the foreground.
 
 Starts the local Kafka-protocol and MongoDB-protocol servers, then each process of the system (relay,
-projectors, workers, API on one port), restarts any that dies, and stops everything on Ctrl-C or SIGTERM.
+projectors, workers, the webhook delivery worker, API on one port), restarts any that dies, and stops everything
+on Ctrl-C or SIGTERM.
 
 Projectors and workers run as many replicas as asked (`--projectors M`, `--workers N`), each a member of its
 consumer group under an instance id of its own (`projector-2`, ...). A replica that dies is restarted under the
@@ -22,7 +23,8 @@ from infra.config import STACK_FILE
 from infra.metrics import MULTIPROCESS_DIR
 from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
-PROCESSES = ("relay", "projector", "worker", "api")
+# One delivery worker: replicas would share the webhook subscriptions (workers/delivery.py), and one keeps up here.
+PROCESSES = ("relay", "projector", "worker", "delivery", "api")
 # Processes that are consumer-group members, and so may run as several replicas.
 REPLICATED = ("projector", "worker")
 RESTART_DELAY_S = 1.0

@@ -14,7 +14,7 @@ that turns it into read-model writes.
 
 from collections.abc import Callable
 
-from projectors.projections import chatbots, files, participants, sessions, teams_and_access
+from projectors.projections import chatbots, files, participants, sessions, subscriptions, teams_and_access
 from projectors.projections.writes import Write
 from schemas import events
 from schemas.events import PAYLOAD_SCHEMAS
@@ -58,6 +58,8 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     events.MESSAGING_CHANNEL_CREATED: chatbots.messaging_channel_created,
     events.FILE_CREATED: files.file_created,
     events.FILE_ATTACHED: files.file_attached,
+    events.SUBSCRIPTION_CREATED: subscriptions.subscription_created,
+    events.SUBSCRIPTION_DISABLED: subscriptions.subscription_disabled,
 }
 
 

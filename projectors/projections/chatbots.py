@@ -80,6 +80,12 @@ def messaging_channel_created(envelope: dict, data: dict) -> list[Write]:
         create(
             MESSAGING_CHANNELS,
             envelope,
-            {"chatbot_id": data["chatbot_id"], "platform": data["platform"], "webhook_url": data["webhook_url"]},
+            {
+                "chatbot_id": data["chatbot_id"],
+                "platform": data["platform"],
+                "webhook_url": data["webhook_url"],
+                # Where its webhook's deliveries start in the team's feed (`workers.subscriptions`).
+                "position": envelope["position"],
+            },
         )
     ]

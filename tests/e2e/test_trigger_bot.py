@@ -1,50 +1,16 @@
 """POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26)."""
 
-import hashlib
-import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.stack import eventually
-
-
-class Webhook:
-    """A subscriber's HTTP endpoint that records deliveries; it can be told to fail first."""
-
-    def __init__(self):
-        self.received: list[tuple] = []  # (headers, body); headers match names case-insensitively
-        self.failures = 0
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if webhook.failures:
-                    webhook.failures -= 1
-                    self.send_response(503)
-                else:
-                    webhook.received.append((self.headers, body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+from tests.webhook_receiver import WebhookReceiver, signature_is_valid
 
 
 @pytest.fixture
 def webhook():
-    hook = Webhook()
+    hook = WebhookReceiver()
     yield hook
     hook.stop()
 
@@ -78,9 +44,13 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
     assert body["url"].endswith(f"/api/sessions/{body['session_id']}/")
     assert eventually(lambda: webhook.received, timeout_s=20)
     headers, raw = webhook.received[0]
-    expected = "sha256=" + hmac.new(whatsapp["webhook_secret"].encode(), raw, hashlib.sha256).hexdigest()
-    assert headers["X-OCS-Signature"] == expected
-    delivered = json.loads(raw)
+    # The channel's webhook is its subscription of its bot messages: the envelope, signed over timestamp and body.
+    assert signature_is_valid(whatsapp["webhook_secret"], headers, raw)
+    assert headers["X-OCS-Subscription-Id"] == whatsapp["channel_id"]
+    envelope = json.loads(raw)
+    assert envelope["type"] == "ChatSession.BotMessageSent" and headers["X-OCS-Event-Id"] == envelope["event_id"]
+    assert envelope["aggregate_id"] == body["session_id"] and envelope["team"] == bot_tenant.slug
+    delivered = envelope["data"]
     assert delivered["recipient"] == "+15550001" and delivered["platform"] == "whatsapp"
     assert delivered["message"]["content"] == "Your order shipped"
     assert delivered["message"]["metadata"] == {"direct_to_user": True}
@@ -94,15 +64,41 @@ def test_a_verbatim_message_is_recorded_and_delivered_signed(stack, bot_tenant, 
     assert not fake_llm.requests_containing("Your order shipped")
 
 
+def test_a_channels_webhook_is_a_subscription_that_parks_what_keeps_failing_until_replayed(
+    stack, bot_tenant, whatsapp, webhook
+):
+    channel = whatsapp["channel_id"]
+    (listed,) = stack.admin(f"list-subscriptions --team {bot_tenant.slug}")["subscriptions"]
+    assert listed["id"] == listed["channel_id"] == channel and listed["event_types"] == ["ChatSession.BotMessageSent"]
+    webhook.failing = True
+    session_id = trigger(bot_tenant, message_text="Are you there?").json()["session_id"]
+
+    def status() -> dict:
+        return stack.admin(f"subscription-status --subscription {channel}")["subscriptions"][0]
+
+    assert eventually(lambda: status()["parked"], timeout_s=20)
+    assert status()["parked"][0]["attempts"] == 3 and not webhook.received
+    webhook.failing = False
+    stack.admin(f"replay-subscription --subscription {channel}")
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    assert json.loads(webhook.received[0][1])["data"]["message"]["content"] == "Are you there?"
+    outcome = eventually(
+        lambda: [e for e in session_events(stack, session_id) if e["type"] == "ChatSession.DeliveryRecorded"]
+    )
+    assert outcome[0]["data"]["delivered"] is True and outcome[0]["data"]["attempts"] == 1
+    assert eventually(lambda: status()["parked"] == [])
+
+
 def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fake_llm):
     body = trigger(bot_tenant, prompt_text="Remind them about the appointment").json()
     assert eventually(lambda: webhook.received, timeout_s=20)
-    delivered = json.loads(webhook.received[0][1])
+    envelope = json.loads(webhook.received[0][1])
+    delivered = envelope["data"]
     assert delivered["message"]["content"] == "echo: Remind them about the appointment"
     (request,) = fake_llm.requests_containing("Remind them about the appointment")
     assert request["messages"][-1] == {"role": "system", "content": "Remind them about the appointment"}
     assert delivered["message"]["tags"] == ["v1-unreleased"]
-    assert body["session_id"] == delivered["session_id"]
+    assert body["session_id"] == envelope["aggregate_id"]
 
 
 def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp):

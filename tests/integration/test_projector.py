@@ -51,7 +51,8 @@ def test_rebuild_equals_what_the_live_pipeline_built(servers, background):
     record_workload(system, sessions=8)
     end = system.app.recorder.max_notification_id()
     assert eventually(lambda: applied_events(system.db) == end, timeout_s=30)
-    assert eventually(lambda: (system.db.feed_progress.find_one() or {}).get("position") == end, timeout_s=30)
+    feed_progress = system.db.feed_progress
+    assert eventually(lambda: (feed_progress.find_one({"_id": "events"}) or {}).get("position") == end, timeout_s=30)
     background.halt()
     live = read_models(system.db)
 

@@ -11,7 +11,7 @@ import pytest
 
 from infra.docs import create_docs_app
 from schemas.asyncapi import asyncapi_document
-from schemas.events import CREDENTIAL_AGGREGATES, PAYLOADS, TOPICS
+from schemas.events import NOT_IN_FEED, PAYLOADS, TOPICS
 
 ROOT = Path(__file__).parents[2]
 PARSER = ROOT / "tests" / "asyncapi"
@@ -89,7 +89,7 @@ def test_each_topic_carries_the_events_of_the_aggregates_published_to_it(documen
 
 
 def test_the_feed_stream_and_webhooks_carry_every_team_event_and_no_credentials(document):
-    team_events = {name for name in PAYLOADS if name.split(".")[0] not in CREDENTIAL_AGGREGATES}
+    team_events = {name for name in PAYLOADS if name.split(".")[0] not in NOT_IN_FEED}
     assert "ChatSession.Created" in team_events and "ApiKey.Created" not in team_events
     for channel in ("eventFeed", "eventStream", "webhookDeliveries"):
         assert channel_messages(document, channel) == team_events, channel

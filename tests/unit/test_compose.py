@@ -24,7 +24,7 @@ from query_api.http import app as query_app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "infra" / "compose"
-OUR_SERVICES = ("command-api", "query-api", "relay", "projector", "worker")
+OUR_SERVICES = ("command-api", "query-api", "relay", "projector", "worker", "delivery")
 API_SIDES = {"command-api": "infra.wiring.wsgi:command_api()", "query-api": "infra.wiring.wsgi:query_api()"}
 
 
