@@ -38,7 +38,7 @@ from query_api.http import app as query_app
 from query_api.queries.change_feed import ChangeFeed
 from schemas.asyncapi import asyncapi_document
 from schemas.events import TOPICS
-from schemas.openapi.document import Route, openapi_document
+from schemas.openapi.document import Route, openapi_document, openapi_v2_document
 from schemas.read_models import EVENTS, MESSAGES
 from workers.delivery import WebhookDelivery
 from workers.llm import LlmClients
@@ -173,8 +173,12 @@ class System:
             "/metrics": metrics.create_app(
                 self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
             ),
-            **dict.fromkeys(DOCS_PATHS, create_docs_app(openapi_document(api_routes()), asyncapi_document())),
+            **dict.fromkeys(DOCS_PATHS, self.docs_app()),
         }
+
+    def docs_app(self):
+        routes = api_routes()
+        return create_docs_app(openapi_document(routes), asyncapi_document(), openapi_v2_document(routes))
 
     @cached_property
     def pipeline_health(self) -> health.PipelineHealth:
@@ -214,9 +218,7 @@ class System:
     def feed_writer(self) -> FeedWriter:
         """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
         ensure_indexes(self.db)
-        return FeedWriter(
-            self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention
-        )
+        return FeedWriter(self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention)
 
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
@@ -294,5 +296,5 @@ def api_routes() -> list[Route]:
         query_app.create_app(None, None, None, None, None, None, None),
         health.create_app({}, dict),
         metrics.create_app(None),
-        create_docs_app({}, {}),
+        create_docs_app({}, {}, {}),
     )
