@@ -4,6 +4,7 @@ the query API, the rest to the command API). In production a reverse proxy does 
 from collections.abc import Callable
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from infra.cors import Cors
 
@@ -23,6 +24,8 @@ class FrontDoor:
             adapter = app.url_map.bind_to_environ(environ)
             try:
                 adapter.match()
+                return app
+            except RequestRedirect:  # its path but for the trailing slash: that side redirects
                 return app
             except MethodNotAllowed:
                 owners.append(app)

@@ -1,67 +1,21 @@
-"""POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26)."""
+"""POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26). API v2's
+POST /api/v2/trigger_bot/ takes the same requests with the same refusals (its own answer: tests/e2e/test_api_v2.py)."""
 
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.stack import eventually
 
 
-class Webhook:
-    """A subscriber's HTTP endpoint that records deliveries; it can be told to fail first."""
-
-    def __init__(self):
-        self.received: list[tuple] = []  # (headers, body); headers match names case-insensitively
-        self.failures = 0
-        webhook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if webhook.failures:
-                    webhook.failures -= 1
-                    self.send_response(503)
-                else:
-                    webhook.received.append((self.headers, body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+V1, V2 = "/api/trigger_bot", "/api/v2/trigger_bot/"
 
 
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def whatsapp(stack, bot_tenant, webhook):
-    """The chatbot's WhatsApp channel, delivering to the webhook; its signing secret."""
-    created = stack.admin(
-        f"create-channel --chatbot {bot_tenant.chatbot_id} --platform whatsapp --webhook-url {webhook.url}"
-    )
-    return created
-
-
-def trigger(tenant, **body):
+def trigger(tenant, path: str = V1, **body):
     return tenant.client().post(
-        "/api/trigger_bot",
-        json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body},
+        path, json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body}
     )
 
 
@@ -105,15 +59,16 @@ def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fak
     assert body["session_id"] == delivered["session_id"]
 
 
-def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp):
-    first = trigger(bot_tenant, message_text="one", session_data={"a": 1}, participant_data={"x": 1}).json()
-    second = trigger(bot_tenant, message_text="two", session_data={"b": 2}, participant_data={"y": 2}).json()
+@pytest.mark.parametrize("path", [V1, V2])
+def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp, path):
+    first = trigger(bot_tenant, path, message_text="one", session_data={"a": 1}, participant_data={"x": 1}).json()
+    second = trigger(bot_tenant, path, message_text="two", session_data={"b": 2}, participant_data={"y": 2}).json()
     assert first["session_id"] == second["session_id"]
     client = bot_tenant.client()
     assert client.get(f"/api/sessions/{first['session_id']}/").json()["state"] == {"a": 1, "b": 2}
     (participant,) = client.get("/api/participants?identifier=%2B15550001").json()["results"]
     assert participant["data"][0]["data"] == {"x": 1, "y": 2}
-    third = trigger(bot_tenant, message_text="three", start_new_session=True).json()
+    third = trigger(bot_tenant, path, message_text="three", start_new_session=True).json()
     assert third["session_id"] != first["session_id"]
     assert client.get(f"/api/sessions/{first['session_id']}/").json()["status"] == "pending-review"
 
@@ -147,18 +102,20 @@ def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, 
         ),
     ],
 )
-def test_trigger_refusals(bot_tenant, whatsapp, body, status, expected):
-    response = trigger(bot_tenant, **body)
+@pytest.mark.parametrize("path", [V1, V2])
+def test_trigger_refusals(bot_tenant, whatsapp, body, status, expected, path):
+    response = trigger(bot_tenant, path, **body)
     assert (response.status_code, response.json()) == (status, expected)
 
 
-def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp):
+@pytest.mark.parametrize("path", [V1, V2])
+def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp, path):
     other = stack.new_tenant()
-    assert trigger(bot_tenant, message_text="m", experiment=other.chatbot_id).json() == {
+    assert trigger(bot_tenant, path, message_text="m", experiment=other.chatbot_id).json() == {
         "detail": "No Experiment matches the given query."
     }
     response = bot_tenant.client(bot_tenant.read_only_key).post(
-        "/api/trigger_bot",
+        path,
         json={"identifier": "x", "platform": "whatsapp", "experiment": bot_tenant.chatbot_id, "message_text": "m"},
     )
     assert response.status_code == 403
