@@ -33,6 +33,7 @@ DESCRIPTION = """\
 Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by an event-driven backend.
 
 - Every `/api/...` path is also served under `/api/v1/...`; URLs inside bodies always use the `/api/...` form.
+- API v2's paths, under `/api/v2/` only, are in a document of their own: `GET /api/v2/schema/`.
 - Team endpoints take an API key as `X-api-key: <key>` or `Authorization: Bearer <key>`; a read-only key may only read.
   They also take an OAuth2 access token from `/o/token/` as `Authorization: Bearer <token>`, limited by its scopes
   (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`,
