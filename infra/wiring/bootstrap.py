@@ -218,7 +218,9 @@ class System:
     def feed_writer(self) -> FeedWriter:
         """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
         ensure_indexes(self.db)
-        return FeedWriter(self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention)
+        return FeedWriter(
+            self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention
+        )
 
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
