@@ -2,7 +2,6 @@ import pytest
 
 from tests.fake_llm import FakeLlm
 from tests.stack import Stack
-from tests.webhook import Webhook
 
 
 @pytest.fixture(scope="session")
@@ -32,19 +31,3 @@ def bot_tenant(stack, fake_llm):
         prompt="Help with {session_state.page_context.product} on {session_state.remote_context.page}.",
         llm_base_url=fake_llm.base_url,
     )
-
-
-@pytest.fixture
-def webhook():
-    hook = Webhook()
-    yield hook
-    hook.stop()
-
-
-@pytest.fixture
-def whatsapp(stack, bot_tenant, webhook):
-    """The chatbot's WhatsApp channel, delivering to the webhook; its signing secret."""
-    created = stack.admin(
-        f"create-channel --chatbot {bot_tenant.chatbot_id} --platform whatsapp --webhook-url {webhook.url}"
-    )
-    return created

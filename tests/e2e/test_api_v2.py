@@ -1,14 +1,13 @@
 """API v2 over HTTP (OCS's `ocs-api-v2.yml`): the chatbots (v1's experiments in v2's shape), `me`, and
-`trigger_bot` in v2's answer, with their credentials and refusals. trigger_bot's requests and refusals, shared with v1,
-are tested on both paths in test_trigger_bot.py; another team's chatbots in test_team_isolation.py."""
+v2's document. `trigger_bot`, whose requests and refusals v2 shares with v1, is tested on both paths in
+test_trigger_bot.py; another team's objects in test_team_isolation.py."""
 
-import json
 import uuid
 
 import pytest
 
 from tests.oauth_flow import AuthorizationCodeFlow
-from tests.stack import Client, eventually
+from tests.stack import Client
 
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -148,49 +147,6 @@ def test_chatbots_need_chatbots_read_of_a_token_and_view_chatbots_of_a_role(stac
     assert read_only.get("/api/v2/chatbots/").status_code == 200
     response = tenant.client().post("/api/v2/chatbots/", json={})
     assert (response.status_code, response.json()) == (405, {"detail": 'Method "POST" not allowed.'})
-
-
-def trigger_v2(client, tenant, **body):
-    return client.post(
-        "/api/v2/trigger_bot/",
-        json={"identifier": "+15550002", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body},
-    )
-
-
-def test_trigger_bot_answers_v2s_channel_and_delivers_the_message(stack, bot_tenant, whatsapp, webhook):
-    response = trigger_v2(bot_tenant.client(), bot_tenant, message_text="Your order shipped", session_data={"o": 7})
-    assert response.status_code == 200
-    body = response.json()
-    assert body == {
-        "session_id": body["session_id"],
-        "url": f"{stack.base_url}/api/sessions/{body['session_id']}/",
-        "team": {"name": f"Team {bot_tenant.slug}", "slug": bot_tenant.slug},
-        "channel": {"platform": "whatsapp", "data": {}},
-    }
-    assert eventually(lambda: webhook.received, timeout_s=20)
-    delivered = json.loads(webhook.received[0][1])
-    assert delivered["session_id"] == body["session_id"] and delivered["recipient"] == "+15550002"
-    assert delivered["message"]["content"] == "Your order shipped"
-    session = bot_tenant.client().get(body["url"]).json()
-    assert session["state"] == {"o": 7} and [m["content"] for m in session["messages"]] == ["Your order shipped"]
-
-
-def test_trigger_bot_needs_chatbots_interact_and_the_chatbot_on_a_machine_tokens_list(stack, bot_tenant, whatsapp):
-    allowed = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {bot_tenant.chatbot_id}"))
-    assert trigger_v2(allowed, bot_tenant, message_text="hi").status_code == 200
-    reader = bot_tenant.bearer(bot_tenant.machine_token("chatbots:read", f"--chatbot {bot_tenant.chatbot_id}"))
-    assert trigger_v2(reader, bot_tenant, message_text="hi").json() == FORBIDDEN
-    other_chatbot = bot_tenant.new_chatbot("Other")
-    unlisted = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {other_chatbot}"))
-    response = trigger_v2(unlisted, bot_tenant, message_text="hi")
-    assert (response.status_code, response.json()) == (
-        403,
-        {"detail": "This application is not authorized to interact with this chatbot."},
-    )
-    for client in (Client(stack.base_url, None), Client(stack.base_url, "nope.nope")):
-        assert trigger_v2(client, bot_tenant, message_text="hi").status_code == 401
-    read_only = trigger_v2(bot_tenant.client(bot_tenant.read_only_key), bot_tenant, message_text="hi")
-    assert (read_only.status_code, read_only.json()) == (403, FORBIDDEN)
 
 
 def test_the_v2_document_is_served_beside_v1s(stack):

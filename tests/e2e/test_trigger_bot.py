@@ -1,21 +1,75 @@
-"""POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26). API v2's
-POST /api/v2/trigger_bot/ takes the same requests with the same refusals (its own answer: tests/e2e/test_api_v2.py)."""
+"""POST /api/trigger_bot and bot messages going out on messaging channels (SPEC §3.14, §6 items 24-26)."""
 
 import hashlib
 import hmac
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.stack import eventually
+from tests.stack import Client, eventually
+
+
+class Webhook:
+    """A subscriber's HTTP endpoint that records deliveries; it can be told to fail first."""
+
+    def __init__(self):
+        self.received: list[tuple] = []  # (headers, body); headers match names case-insensitively
+        self.failures = 0
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if webhook.failures:
+                    webhook.failures -= 1
+                    self.send_response(503)
+                else:
+                    webhook.received.append((self.headers, body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def whatsapp(stack, bot_tenant, webhook):
+    """The chatbot's WhatsApp channel, delivering to the webhook; its signing secret."""
+    created = stack.admin(
+        f"create-channel --chatbot {bot_tenant.chatbot_id} --platform whatsapp --webhook-url {webhook.url}"
+    )
+    return created
 
 
 V1, V2 = "/api/trigger_bot", "/api/v2/trigger_bot/"
 
 
-def trigger(tenant, path: str = V1, **body):
-    return tenant.client().post(
-        path, json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body}
+FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
+
+def trigger(tenant, path: str = V1, client=None, **body):
+    """On v1's path, or v2's (the same request and refusals; v2 answers the channel as `{platform, data}`), with the
+    tenant's writable key unless another `client` is given."""
+    return (client or tenant.client()).post(
+        path,
+        json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body},
     )
 
 
@@ -118,4 +172,36 @@ def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp, path):
         path,
         json={"identifier": "x", "platform": "whatsapp", "experiment": bot_tenant.chatbot_id, "message_text": "m"},
     )
-    assert response.status_code == 403
+    assert (response.status_code, response.json()) == (403, FORBIDDEN)
+
+
+def test_v2_answers_the_channel_as_platform_and_data_and_the_message_is_delivered(stack, bot_tenant, whatsapp, webhook):
+    response = trigger(bot_tenant, V2, bot_tenant.client(), message_text="Your order shipped", session_data={"o": 7})
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "session_id": body["session_id"],
+        "url": f"{stack.base_url}/api/sessions/{body['session_id']}/",
+        "team": {"name": f"Team {bot_tenant.slug}", "slug": bot_tenant.slug},
+        "channel": {"platform": "whatsapp", "data": {}},
+    }
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    assert "Your order shipped" in webhook.received[0][1].decode()
+    session = bot_tenant.client().get(body["url"]).json()
+    assert session["state"] == {"o": 7} and [m["content"] for m in session["messages"]] == ["Your order shipped"]
+
+
+def test_v2_needs_a_credential_chatbots_interact_and_the_chatbot_on_a_machine_tokens_list(stack, bot_tenant, whatsapp):
+    allowed = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {bot_tenant.chatbot_id}"))
+    assert trigger(bot_tenant, V2, allowed, message_text="hi").status_code == 200
+    reader = bot_tenant.bearer(bot_tenant.machine_token("chatbots:read", f"--chatbot {bot_tenant.chatbot_id}"))
+    assert trigger(bot_tenant, V2, reader, message_text="hi").json() == FORBIDDEN
+    other_chatbot = bot_tenant.new_chatbot("Other")
+    unlisted = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {other_chatbot}"))
+    response = trigger(bot_tenant, V2, unlisted, message_text="hi")
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "This application is not authorized to interact with this chatbot."},
+    )
+    for client in (Client(stack.base_url, None), Client(stack.base_url, "nope.nope")):
+        assert trigger(bot_tenant, V2, client, message_text="hi").status_code == 401
