@@ -122,14 +122,22 @@ def test_me_with_oauth_tokens_of_any_scope_but_not_a_machine_token(stack, tenant
     assert tenant.bearer(token).get("/api/v2/me/").json()["username"] == f"admin@{tenant.slug}"
 
 
-@pytest.mark.parametrize("path", ["/api/v2/chatbots/", "/api/v2/me/", "/api/v2/chatbots/{chatbot}/"])
-def test_no_credential_or_an_invalid_one_is_refused(stack, tenant, path):
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v2/chatbots/"),
+        ("GET", "/api/v2/chatbots/{chatbot}/"),
+        ("GET", "/api/v2/me/"),
+        ("POST", "/api/v2/trigger_bot/"),
+    ],
+)
+def test_no_credential_or_an_invalid_one_is_refused(stack, tenant, method, path):
     path = path.format(chatbot=tenant.chatbot_id)
-    anonymous = Client(stack.base_url, None).get(path)
+    anonymous = Client(stack.base_url, None).request(method, path, json={})
     assert (anonymous.status_code, anonymous.json()) == (401, NOT_PROVIDED)
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="api"'
     for headers in ({"X-api-key": "nope.nope"}, {"Authorization": "Bearer nope.nope"}):
-        refused = Client(stack.base_url, None).get(path, headers=headers)
+        refused = Client(stack.base_url, None).request(method, path, headers=headers, json={})
         assert (refused.status_code, refused.json()) == (401, INVALID)
 
 
