@@ -12,7 +12,7 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.permissions import BOT_MESSAGES, guarded
 from infra.web import base_url, json_body, json_response, validated
 from schemas import representations
-from schemas.read_models import SESSIONS
+from schemas.read_models import PARTICIPANTS, SESSIONS
 from schemas.requests import TriggerBotRequest
 
 
@@ -37,8 +37,10 @@ def bot_messages_blueprints(bus: CommandBus, waiter: ReadModelWaiter) -> tuple[B
                 participant_data=body["participant_data"],
             )
         )
-        session = result.session
-        waiter.wait(SESSIONS, str(session.id), session.version)
+        session, participant = result.session, result.participant
+        # A GET right after sees all of it: the session, the one it ended, and the participant's merged data.
+        waiter.wait_all(SESSIONS, {str(each.id): each.version for each in (*result.ended, session)})
+        waiter.wait(PARTICIPANTS, str(participant.id), participant.version)
         team = documents.team_document(result.team)
         return json_response(render(str(session.id), team, session.platform, base_url()))
 
