@@ -24,6 +24,7 @@ from typing import Protocol
 
 from flask import Flask, g, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from infra.cookie_sessions import SESSION_COOKIE, CookiePolicy, is_trusted, require_csrf
 from infra.permissions import OWN_ADMISSION, SAFE_METHODS, Requirement, guard_of
@@ -253,7 +254,9 @@ def require_team_credential(
 
     @app.before_request
     def admit():
-        if isinstance(request.routing_exception, NotFound):
+        # No view to ask for a guard: not found, or a view's path but for its trailing slash, which Flask redirects
+        # to the path with it (308, the method kept) before authentication, as OCS's Django redirects.
+        if isinstance(request.routing_exception, (NotFound, RequestRedirect)):
             return
         guard = guard_of(matched_view(app))
         if guard is OWN_ADMISSION:

@@ -1,5 +1,6 @@
-"""`GET /api/schema/` (our OpenAPI document), `GET /api/docs/` (Swagger UI showing it) and
-`GET /api/events/asyncapi.json` (our AsyncAPI document, of the events), without authentication.
+"""`GET /api/schema/` (our OpenAPI document of API v1 and what is beyond OCS), `GET /api/v2/schema/` (API v2's),
+`GET /api/docs/` (Swagger UI showing either) and `GET /api/events/asyncapi.json` (our AsyncAPI document, of the
+events), without authentication.
 
 The UI works offline: its script and stylesheet come from the `swagger-ui-bundle` package and are served here.
 """
@@ -13,13 +14,20 @@ from infra.web import API_MOUNTS, install_error_handlers, json_response, mount_a
 from schemas.openapi.document import TITLE, Route
 
 SCHEMA_PATH = "/api/schema/"
+V2_SCHEMA_PATH = "/api/v2/schema/"
 DOCS_PATH = "/api/docs/"
-ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    # The top bar that picks the document: v1 or v2.
+    "swagger-ui-standalone-preset.js": "text/javascript",
+}
 # Beside the event feed it describes, and like every team path under `/api/v1/` too.
 ASYNCAPI_ROUTE = "/events/asyncapi.json"
 # Every path this app answers: the front door routes exactly these to it.
 DOCS_PATHS = (
     SCHEMA_PATH,
+    V2_SCHEMA_PATH,
     DOCS_PATH,
     *(DOCS_PATH + name for name in ASSETS),
     *(prefix + ASYNCAPI_ROUTE for prefix, _ in API_MOUNTS),
@@ -37,13 +45,14 @@ PAGE = f"""<!DOCTYPE html>
 <body>
   <div id="swagger-ui"></div>
   <script src="swagger-ui-bundle.js"></script>
+  <script src="swagger-ui-standalone-preset.js"></script>
   <script>
     window.ui = SwaggerUIBundle({{
-      url: "../schema/",
+      urls: [{{url: "../schema/", name: "v1"}}, {{url: "../v2/schema/", name: "v2"}}],
       dom_id: "#swagger-ui",
       deepLinking: true,
-      presets: [SwaggerUIBundle.presets.apis],
-      layout: "BaseLayout",
+      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+      layout: "StandaloneLayout",
     }});
   </script>
 </body>
@@ -64,12 +73,12 @@ def routes_of(*apps: Flask) -> list[Route]:
     return routes
 
 
-def create_docs_app(document: dict, asyncapi: dict) -> Flask:
-    """`document`: the OpenAPI document; `asyncapi`: the AsyncAPI document. Built without them, the app only declares
-    its routes."""
+def create_docs_app(document: dict, asyncapi: dict, v2_document: dict) -> Flask:
+    """`document`: the OpenAPI document of v1; `asyncapi`: the AsyncAPI document; `v2_document`: the OpenAPI document
+    of v2. Built without them, the app only declares its routes."""
     app = Flask("docs", static_folder=None)
     install_error_handlers(app)
-    document, asyncapi = json.dumps(document), json.dumps(asyncapi)
+    document, asyncapi, v2_document = json.dumps(document), json.dumps(asyncapi), json.dumps(v2_document)
 
     def conditional(response: Response) -> Response:
         """Browsers revalidate (ETag) instead of downloading the document or the megabyte of UI again."""
@@ -77,12 +86,19 @@ def create_docs_app(document: dict, asyncapi: dict) -> Flask:
         response.add_etag()
         return response.make_conditional(request)
 
-    @app.get(SCHEMA_PATH)
-    def schema():
+    def openapi(text: str) -> Response:
         # As DRF answers an unknown `format`: not found.
         if request.args.get("format", "json") != "json":
             return json_response({"detail": "Not found."}, 404)
-        return conditional(Response(document, mimetype="application/json"))
+        return conditional(Response(text, mimetype="application/json"))
+
+    @app.get(SCHEMA_PATH)
+    def schema():
+        return openapi(document)
+
+    @app.get(V2_SCHEMA_PATH)
+    def schema_v2():
+        return openapi(v2_document)
 
     @app.get(DOCS_PATH)
     def docs():

@@ -183,9 +183,16 @@ def base_url() -> str:
 
 # Every /api/ path is also served under /api/v1/ (SPEC §0.2); URLs inside bodies use the /api/ form.
 API_MOUNTS = (("/api", ""), ("/api/v1", "_v1"))
+# API v2 has its own paths, under /api/v2/ only: none of them is a v1 path too.
+API_V2_MOUNT = "/api/v2"
 
 
 def mount_api(app: Flask, *blueprints) -> None:
     for prefix, suffix in API_MOUNTS:
         for blueprint in blueprints:
             app.register_blueprint(blueprint, url_prefix=prefix, name=f"{blueprint.name}{suffix}")
+
+
+def mount_api_v2(app: Flask, *blueprints) -> None:
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint, url_prefix=API_V2_MOUNT)

@@ -22,3 +22,10 @@ def canonical_uuid(value) -> str | None:
         return str(UUID(str(value)))
     except ValueError:
         return None
+
+
+def user_number(team: str, user: str) -> int:
+    """The number API v2's `Me.id` gives a user. Users here are identities keys act as, with no row of their own to
+    number, so the number is derived from the team and identity: the same user gets the same number on every call
+    and every process. It fits OCS's integer ids (31 bits)."""
+    return derived_id("user", team, user).int % 2**31

@@ -11,6 +11,11 @@ def experiment_url(base_url: str, chatbot_id: str) -> str:
     return f"{base_url}api/experiments/{chatbot_id}/"
 
 
+def chatbot_url(base_url: str, chatbot_id: str) -> str:
+    """Where API v2 serves a chatbot."""
+    return f"{base_url}api/v2/chatbots/{chatbot_id}/"
+
+
 def session_url(base_url: str, session_id: str) -> str:
     return f"{base_url}api/sessions/{session_id}/"
 
@@ -33,6 +38,11 @@ def experiment(chatbot: dict, base_url: str) -> dict:
             if not version.get("archived")
         ],
     }
+
+
+def chatbot(doc: dict, base_url: str) -> dict:
+    """API v2's Chatbot: v1's experiment, at its v2 URL."""
+    return {**experiment(doc, base_url), "url": chatbot_url(base_url, doc["_id"])}
 
 
 def experiment_stub(chatbot: dict, base_url: str) -> dict:
@@ -149,6 +159,26 @@ def bot_triggered(session_id: str, team_doc: dict, channel: str | None, base_url
         "url": session_url(base_url, session_id),
         "team": team(team_doc),
         "channel": channel,
+    }
+
+
+def bot_triggered_v2(session_id: str, team_doc: dict, channel: str | None, base_url: str) -> dict:
+    """API v2 nests the channel's platform beside its platform data; no channel here has any (CommCare Connect's
+    `external_channel_id` is the only kind OCS has)."""
+    return {**bot_triggered(session_id, team_doc, channel, base_url), "channel": {"platform": channel, "data": {}}}
+
+
+def me(user: str, user_id: int, team_doc: dict) -> dict:
+    """API v2's Me. This server keeps no user accounts (`infra/authentication.py`): the user is the identity a
+    credential acts as, so the names are unknown (blank) and no address was ever verified."""
+    return {
+        "id": user_id,
+        "username": user,
+        "email": user if "@" in user else "",
+        "first_name": "",
+        "last_name": "",
+        "email_verified": False,
+        "team": team(team_doc),
     }
 
 

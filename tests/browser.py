@@ -52,3 +52,14 @@ def website(root: Path, host: str = "127.0.0.1"):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def headless_chromium(playwright):
+    """Debian's Chromium, launched headless by `playwright` (what `require_chromium` returned), closed after use."""
+    with playwright.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -7,6 +7,7 @@ from command_api import commands
 from command_api.domain.chat_session import ChatSession
 from command_api.domain.chatbot import Chatbot
 from command_api.domain.messaging_channel import MessagingChannel, messaging_channel_id
+from command_api.domain.participant import Participant
 from command_api.domain.team import Team
 from command_api.handlers.chatbots import NO_CHATBOT
 from command_api.handlers.sessions import NOT_ENDED, open_session, participant_on_platform
@@ -20,6 +21,8 @@ from schemas.errors import detail
 class BotMessageTriggered:
     session: ChatSession
     team: Team
+    participant: Participant  # its data merged
+    ended: tuple[ChatSession, ...]  # the session `start_new_session` ended, if any
 
 
 def trigger_bot_message(command: commands.TriggerBotMessage, app: OcsApplication) -> BotMessageTriggered:
@@ -45,7 +48,7 @@ def trigger_bot_message(command: commands.TriggerBotMessage, app: OcsApplication
     session.merge_state(command.session_data)
     session.request_bot_message(str(uuid4()), command.prompt_text, command.message_text)
     app.save(participant, *ended, session)
-    return BotMessageTriggered(session, require_team(app, command.team))
+    return BotMessageTriggered(session, require_team(app, command.team), participant, tuple(ended))
 
 
 def record_bot_message(command: commands.RecordBotMessage, app: OcsApplication) -> ChatSession | None:

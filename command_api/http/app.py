@@ -6,7 +6,7 @@ from flask import Flask
 
 from command_api.bus import CommandBus
 from command_api.http.admission_lookup import WriteModelChatAccess
-from command_api.http.bot_messages import bot_messages_blueprint
+from command_api.http.bot_messages import bot_messages_blueprints
 from command_api.http.chat import chat_blueprint
 from command_api.http.conversations import conversations_blueprints
 from command_api.http.cookie_sessions import cookie_sessions_blueprint
@@ -18,7 +18,7 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.authentication import CredentialStore, require_team_credential
 from infra.cookie_sessions import CookiePolicy
 from infra.session_tokens import SessionTokens
-from infra.web import install_error_handlers, mount_api
+from infra.web import install_error_handlers, mount_api, mount_api_v2
 
 
 def create_app(
@@ -38,15 +38,17 @@ def create_app(
     install_error_handlers(app)
     require_team_credential(app, credentials, cookies, allowed_anywhere)
     openai_api, channels = conversations_blueprints(bus, waiter, replies)
+    bot_messages, bot_messages_v2 = bot_messages_blueprints(bus, waiter)
     mount_api(
         app,
         sessions_blueprint(bus, waiter),
         participants_blueprint(bus, waiter),
-        bot_messages_blueprint(bus, waiter),
+        bot_messages,
         chat_blueprint(bus, waiter, tokens, credentials, chat_access),
         cookie_sessions_blueprint(bus, waiter, cookies),
         openai_api,
     )
+    mount_api_v2(app, bot_messages_v2)
     app.register_blueprint(channels, url_prefix="/channels")
     app.register_blueprint(oauth_blueprint(bus, waiter, credentials), url_prefix="/o")
     return app

@@ -1,4 +1,7 @@
-"""`POST /api/trigger_bot` (SPEC §3.9): the bot starts a conversation on a messaging channel."""
+"""`POST /api/trigger_bot` (SPEC §3.9) and API v2's `POST /api/v2/trigger_bot/`: the bot starts a conversation on a
+messaging channel. Both take the same request and run the same command; they differ only in the answer's shape."""
+
+from collections.abc import Callable
 
 from flask import Blueprint, g
 
@@ -9,19 +12,19 @@ from command_api.read_your_writes import ReadModelWaiter
 from infra.permissions import BOT_MESSAGES, guarded
 from infra.web import base_url, json_body, json_response, validated
 from schemas import representations
-from schemas.read_models import SESSIONS
+from schemas.read_models import PARTICIPANTS, SESSIONS
 from schemas.requests import TriggerBotRequest
 
 
-def bot_messages_blueprint(bus: CommandBus, waiter: ReadModelWaiter) -> Blueprint:
-    api = Blueprint("bot_messages", __name__)
+def bot_messages_blueprints(bus: CommandBus, waiter: ReadModelWaiter) -> tuple[Blueprint, Blueprint]:
+    """v1's blueprint (mounted under `/api` and `/api/v1`) and v2's (under `/api/v2`)."""
 
-    @api.post("/trigger_bot")
-    @guarded(BOT_MESSAGES)
-    def trigger_bot_message():
+    def triggered(render: Callable[[str, dict, str | None, str], dict]):
+        """Trigger the bot message the request asks for, once the read model shows its session; answered by
+        `render(session id, team document, session platform, base URL)`."""
         body = validated(TriggerBotRequest(), json_body())
         g.caller.require_chatbot(body["experiment"])
-        triggered = bus.handle(
+        result = bus.handle(
             commands.TriggerBotMessage(
                 team=g.caller.team,
                 identifier=body["identifier"],
@@ -34,9 +37,26 @@ def bot_messages_blueprint(bus: CommandBus, waiter: ReadModelWaiter) -> Blueprin
                 participant_data=body["participant_data"],
             )
         )
-        session = triggered.session
-        waiter.wait(SESSIONS, str(session.id), session.version)
-        team = documents.team_document(triggered.team)
-        return json_response(representations.bot_triggered(str(session.id), team, session.platform, base_url()))
+        session, participant = result.session, result.participant
+        # A GET right after sees all of it: the session, the one it ended, and the participant's merged data.
+        waiter.wait_all(SESSIONS, {str(each.id): each.version for each in (*result.ended, session)})
+        waiter.wait(PARTICIPANTS, str(participant.id), participant.version)
+        team = documents.team_document(result.team)
+        return json_response(render(str(session.id), team, session.platform, base_url()))
 
-    return api
+    v1 = Blueprint("bot_messages", __name__)
+
+    @v1.post("/trigger_bot")
+    @guarded(BOT_MESSAGES)
+    def trigger_bot_message():
+        return triggered(representations.bot_triggered)
+
+    v2 = Blueprint("bot_messages_v2", __name__)
+
+    # v2's operation id is v1's; each version's OpenAPI document names its own (`schemas/openapi/document.py`).
+    @v2.post("/trigger_bot/", endpoint="trigger_bot_message")
+    @guarded(BOT_MESSAGES)
+    def trigger_bot_message_v2():
+        return triggered(representations.bot_triggered_v2)
+
+    return v1, v2

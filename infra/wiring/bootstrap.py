@@ -40,7 +40,7 @@ from query_api.queries.events import team_events
 from query_api.queries.reply_deltas import DeltaFeed
 from schemas.asyncapi import asyncapi_document
 from schemas.events import TOPICS
-from schemas.openapi.document import Route, openapi_document
+from schemas.openapi.document import Route, openapi_document, openapi_v2_document
 from schemas.read_models import EVENTS, MESSAGES
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
 from workers import delivery
@@ -181,8 +181,12 @@ class System:
             "/metrics": metrics.create_app(
                 self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
             ),
-            **dict.fromkeys(DOCS_PATHS, create_docs_app(openapi_document(api_routes()), asyncapi_document())),
+            **dict.fromkeys(DOCS_PATHS, self.docs_app()),
         }
+
+    def docs_app(self):
+        routes = api_routes()
+        return create_docs_app(openapi_document(routes), asyncapi_document(), openapi_v2_document(routes))
 
     @cached_property
     def pipeline_health(self) -> health.PipelineHealth:
@@ -317,5 +321,5 @@ def api_routes() -> list[Route]:
         query_app.create_app(*[None] * 8),
         health.create_app({}, dict),
         metrics.create_app(None),
-        create_docs_app({}, {}),
+        create_docs_app({}, {}, {}),
     )

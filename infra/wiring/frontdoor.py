@@ -4,6 +4,7 @@ the query API, the rest to the command API). In production a reverse proxy does 
 from collections.abc import Callable
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from infra.cors import Cors
 
@@ -17,18 +18,28 @@ class FrontDoor:
         self.cors = Cors(self.route, allowed_anywhere)
 
     def side_for(self, environ):
-        """The app whose routes match; for a method no side serves, the side that owns the path (405)."""
+        """The app whose routes match; for a method no side serves, the side that owns the path (405); for a path
+        no side owns, the side of the path with a trailing slash (which redirects to it, or refuses the method)."""
+        path = environ.get("PATH_INFO", "")
+        side = self.owner_of(environ)
+        if side is None and not path.endswith("/"):
+            side = self.owner_of({**environ, "PATH_INFO": f"{path}/"})
+        return side or self.command_app
+
+    def owner_of(self, environ):
         owners = []
         for app in (self.command_app, self.query_app):
             adapter = app.url_map.bind_to_environ(environ)
             try:
                 adapter.match()
                 return app
+            except RequestRedirect:  # its path but for the trailing slash: that side redirects
+                return app
             except MethodNotAllowed:
                 owners.append(app)
             except NotFound:
                 pass
-        return owners[0] if owners else self.command_app
+        return owners[0] if owners else None
 
     def __call__(self, environ, start_response):
         return self.cors(environ, start_response)

@@ -14,15 +14,16 @@ from infra.cookie_sessions import CookiePolicy
 from infra.file_store import FileStore
 from infra.permissions import CHATBOTS, FILES, PARTICIPANTS, SESSIONS, SIGN_IN, guarded
 from infra.session_tokens import SessionTokens
-from infra.web import base_url, install_error_handlers, json_response, mount_api
+from infra.web import base_url, install_error_handlers, json_response, mount_api, mount_api_v2
 from query_api.http.chat import chat_blueprint
 from query_api.http.events import events_blueprint
+from query_api.http.pages import page_request
+from query_api.http.v2 import v2_blueprint
 from query_api.queries import participants
 from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.credential_lookup import ReadModelCredentials
 from query_api.queries.experiments import list_experiments, retrieve_experiment
 from query_api.queries.files import team_file
-from query_api.queries.pagination import PageRequest, page_size
 from query_api.queries.participants import ParticipantFilter
 from query_api.queries.reply_deltas import DeltaFeed
 from query_api.queries.sessions import SessionFilter, list_sessions, retrieve_session
@@ -30,13 +31,6 @@ from schemas import representations
 from schemas.errors import detail, field_errors
 from schemas.ids import canonical_uuid
 from schemas.instants import utc_iso
-
-
-def page_request() -> PageRequest:
-    args = tuple((key, value) for key, value in request.args.items(multi=True) if key != "cursor")
-    return PageRequest(
-        page_size(request.args.get("page_size")), request.args.get("cursor") or None, request.base_url, args
-    )
 
 
 def comma_separated(name: str) -> tuple[str, ...]:
@@ -84,12 +78,14 @@ def team_blueprint(db: Database, files: FileStore, credentials: CredentialStore,
     @api.get("/experiments/")
     @guarded(CHATBOTS)
     def experiment_list():
-        return json_response(list_experiments(db, g.caller.team, page_request(), base_url()))
+        return json_response(
+            list_experiments(db, g.caller.team, page_request(), base_url(), representations.experiment)
+        )
 
     @api.get("/experiments/<chatbot_id>/")
     @guarded(CHATBOTS)
     def experiment_retrieve(chatbot_id):
-        return json_response(retrieve_experiment(db, g.caller.team, chatbot_id, base_url()))
+        return json_response(retrieve_experiment(db, g.caller.team, chatbot_id, base_url(), representations.experiment))
 
     @api.get("/sessions/")
     @guarded(SESSIONS)
@@ -148,4 +144,5 @@ def create_app(
         chat_blueprint(db, tokens, feed, deltas),
         events_blueprint(db, event_feed),
     )
+    mount_api_v2(app, v2_blueprint(db))
     return app

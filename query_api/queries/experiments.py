@@ -1,24 +1,28 @@
-"""Chatbots ("experiments" on the wire) as the team API lists and retrieves them (SPEC §3.1, §3.2)."""
+"""Chatbots, as the team API lists and retrieves them: v1's "experiments" (SPEC §3.1, §3.2) and v2's "chatbots" are
+the same documents, each rendered in its version's shape by `render`."""
+
+from collections.abc import Callable
 
 from pymongo.database import Database
 
 from query_api.queries.pagination import PageRequest, paginate
-from schemas import representations
 from schemas.errors import detail
 from schemas.ids import canonical_uuid
 from schemas.read_models import CHATBOTS
 
+Render = Callable[[dict, str], dict]  # (chatbot document, base URL) -> its representation
 
-def list_experiments(db: Database, team: str, page: PageRequest, base_url: str) -> dict:
+
+def list_experiments(db: Database, team: str, page: PageRequest, base_url: str, render: Render) -> dict:
     docs, links = paginate(db[CHATBOTS], {"team": team, "archived": False}, "experiments", False, page)
-    return {**links, "results": [representations.experiment(doc, base_url) for doc in docs]}
+    return {**links, "results": [render(doc, base_url) for doc in docs]}
 
 
-def retrieve_experiment(db: Database, team: str, chatbot_id: str, base_url: str) -> dict:
+def retrieve_experiment(db: Database, team: str, chatbot_id: str, base_url: str, render: Render) -> dict:
     chatbot_id = canonical_uuid(chatbot_id)
     if chatbot_id is None:
         raise detail(404, "Not found.")
     doc = db[CHATBOTS].find_one({"_id": chatbot_id, "team": team, "archived": False})
     if doc is None:
         raise detail(404, "No Experiment matches the given query.")
-    return representations.experiment(doc, base_url)
+    return render(doc, base_url)

@@ -5,6 +5,34 @@ parameters hold none and are shared."""
 
 from schemas import responses as r
 
+# Security schemes both versions' documents name (each under its version's name for OAuth2).
+API_KEY_AUTH = {"type": "apiKey", "in": "header", "name": "X-api-key"}
+TOKEN_AUTH = {"type": "http", "scheme": "bearer", "description": "an API key sent as `Authorization: Bearer <key>`"}
+COOKIE_AUTH = {
+    "type": "apiKey",
+    "in": "cookie",
+    "name": "sessionid",
+    "description": "the session cookie `POST /api/auth/session/` sets, for pages on the team's allowed origins; "
+    "unsafe methods also need `X-CSRFToken`",
+}
+
+
+def oauth2_scheme(scopes: dict[str, str]) -> dict:
+    return {
+        "type": "oauth2",
+        "description": "an access token; a machine token (client credentials) works only for its allowlisted chatbots",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/o/authorize/",
+                "tokenUrl": "/o/token/",
+                "refreshUrl": "/o/token/",
+                "scopes": scopes,
+            },
+            "clientCredentials": {"tokenUrl": "/o/token/", "scopes": scopes},
+        },
+    }
+
+
 TEAM = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}, {"cookieAuth": []}]
 # Signing in takes any team credential but the cookie it sets.
 SIGN_IN_CREDENTIALS = [{"apiKeyAuth": []}, {"tokenAuth": []}, {"oauth2": []}]

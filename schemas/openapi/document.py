@@ -3,7 +3,10 @@ bodies (`schemas/requests.py`) and describe responses (`schemas/responses.py`). 
 
 Paths and methods are declared once, by the routes the apps register: the document is built from those routes
 (`Route`, read from the apps by `infra/docs.py`) and each operation's text, keyed by the name of the view that
-serves it (the operation's id). A route without text, or text without a route, fails the build."""
+serves it (the operation's id). A route without text, or text without a route, fails the build.
+
+API v2 is a document of its own (`openapi_v2_document`, served at `/api/v2/schema/`), built the same way from the
+routes under `/api/v2/` and v2's texts (`v2_operations.py`)."""
 
 import re
 from dataclasses import dataclass
@@ -13,6 +16,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from schemas import fields as ocs_fields
 from schemas import responses as r
+from schemas.openapi import v2_operations as v2
+from schemas.openapi.building_blocks import API_KEY_AUTH, COOKIE_AUTH, TOKEN_AUTH, oauth2_scheme
 from schemas.openapi.conversation_operations import chat_operations, conversation_operations
 from schemas.openapi.cookie_session_operations import cookie_session_operations
 from schemas.openapi.document_operations import document_operations
@@ -28,6 +33,7 @@ DESCRIPTION = """\
 Open Chat Studio's REST API v1, wire-compatible with Open Chat Studio, served by an event-driven backend.
 
 - Every `/api/...` path is also served under `/api/v1/...`; URLs inside bodies always use the `/api/...` form.
+- API v2's paths, under `/api/v2/` only, are in a document of their own: `GET /api/v2/schema/`.
 - Team endpoints take an API key as `X-api-key: <key>` or `Authorization: Bearer <key>`; a read-only key may only read.
   They also take an OAuth2 access token from `/o/token/` as `Authorization: Bearer <token>`, limited by its scopes
   (`chatbots:read`, `chatbots:interact`, `sessions:read|write`, `participants:read|write`, `files:read`,
@@ -61,38 +67,16 @@ SCOPE_DESCRIPTIONS = {
 }
 
 SECURITY_SCHEMES = {
-    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-api-key"},
-    "tokenAuth": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "an API key sent as `Authorization: Bearer <key>`",
-    },
+    "apiKeyAuth": API_KEY_AUTH,
+    "tokenAuth": TOKEN_AUTH,
     "sessionTokenAuth": {
         "type": "apiKey",
         "in": "header",
         "name": "X-Session-Token",
         "description": "the `session_token` `/api/chat/start/` answered, for that session only",
     },
-    "oauth2": {
-        "type": "oauth2",
-        "description": "an access token; a machine token (client credentials) works only for its allowlisted chatbots",
-        "flows": {
-            "authorizationCode": {
-                "authorizationUrl": "/o/authorize/",
-                "tokenUrl": "/o/token/",
-                "refreshUrl": "/o/token/",
-                "scopes": SCOPE_DESCRIPTIONS,
-            },
-            "clientCredentials": {"tokenUrl": "/o/token/", "scopes": SCOPE_DESCRIPTIONS},
-        },
-    },
-    "cookieAuth": {
-        "type": "apiKey",
-        "in": "cookie",
-        "name": "sessionid",
-        "description": "the session cookie `POST /api/auth/session/` sets, for pages on the team's allowed origins; "
-        "unsafe methods also need `X-CSRFToken`",
-    },
+    "oauth2": oauth2_scheme(SCOPE_DESCRIPTIONS),
+    "cookieAuth": COOKIE_AUTH,
     "clientAuth": {
         "type": "http",
         "scheme": "basic",
@@ -178,9 +162,8 @@ def openapi_path(rule: str, operation: dict) -> str:
     return FLASK_VARIABLE.sub(lambda _: "{" + next(ordered) + "}", rule)
 
 
-def openapi_paths(routes: list[Route]) -> dict:
+def openapi_paths(routes: list[Route], texts: dict) -> dict:
     by_endpoint = {route.endpoint: route for route in routes}
-    texts = operation_texts()
     if by_endpoint.keys() != texts.keys() or len(by_endpoint) != len(routes):
         raise ValueError(
             f"routes without text: {sorted(by_endpoint.keys() - texts.keys())}; "
@@ -194,28 +177,48 @@ def openapi_paths(routes: list[Route]) -> dict:
     return paths
 
 
-def create_spec(routes: list[Route]) -> APISpec:
+V2_PREFIX = "/api/v2/"
+
+
+def is_v2(route: Route) -> bool:
+    return route.rule.startswith(V2_PREFIX)
+
+
+def create_spec(
+    routes: list[Route], version: str, description: str, texts: dict, security_schemes: dict, tags: list[dict]
+) -> APISpec:
     marshmallow_plugin = MarshmallowPlugin()
     spec = APISpec(
         title=TITLE,
-        version=API_VERSION,
+        version=version,
         openapi_version=OPENAPI_VERSION,
         plugins=[marshmallow_plugin],
-        info={"description": DESCRIPTION},
-        tags=TAGS,
+        info={"description": description},
+        tags=tags,
     )
     for field_class, (type_, format_) in FIELD_TYPES.items():
         marshmallow_plugin.map_to_openapi_type(field_class, type_, format_)
     marshmallow_plugin.converter.add_attribute_function(ocs_field_rules)
-    for name, scheme in SECURITY_SCHEMES.items():
+    for name, scheme in security_schemes.items():
         spec.components.security_scheme(name, scheme)
     # Error bodies first, each described by its docstring, so every shape of SPEC §1.9 is in the document.
     for error_body in r.ERROR_BODIES:
         spec.components.schema(error_body.__name__, {"description": error_body.__doc__}, schema=error_body)
-    for path, operations in openapi_paths(routes).items():
+    for path, operations in openapi_paths(routes, texts).items():
         spec.path(path=path, operations=operations)
     return spec
 
 
 def openapi_document(routes: list[Route]) -> dict:
-    return create_spec(routes).to_dict()
+    """API v1's document, and every path beyond OCS: each route but v2's."""
+    v1_routes = [route for route in routes if not is_v2(route)]
+    return create_spec(v1_routes, API_VERSION, DESCRIPTION, operation_texts(), SECURITY_SCHEMES, TAGS).to_dict()
+
+
+def openapi_v2_document(routes: list[Route]) -> dict:
+    """API v2's document: the routes under `/api/v2/`."""
+    description = v2.DESCRIPTION.format(not_yet_served=", ".join(f"`{name}`" for name in v2.NOT_YET_SERVED))
+    v2_routes = [route for route in routes if is_v2(route)]
+    return create_spec(
+        v2_routes, v2.API_VERSION, description, v2.v2_operations(), v2.SECURITY_SCHEMES, v2.TAGS
+    ).to_dict()

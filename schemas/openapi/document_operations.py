@@ -33,7 +33,9 @@ def document_operations() -> dict:
             "summary": "The page's script and stylesheet",
             "tags": ["Documents"],
             "security": NO_AUTH,
-            "parameters": [path_param("name", "`swagger-ui-bundle.js` or `swagger-ui.css`")],
+            "parameters": [
+                path_param("name", "`swagger-ui-bundle.js`, `swagger-ui-standalone-preset.js` or `swagger-ui.css`")
+            ],
             "responses": {
                 "200": {"description": "the file", "content": {"*/*": {"schema": {"type": "string"}}}},
                 "304": answer("unchanged since the `ETag` sent as `If-None-Match`"),

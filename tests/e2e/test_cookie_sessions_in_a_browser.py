@@ -4,7 +4,7 @@ same site, as a team's app on `app.example.com` and the API on `api.example.com`
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, website
+from tests.browser import headless_chromium, require_chromium, website
 
 playwright = require_chromium()
 
@@ -41,12 +41,8 @@ BLOCKED = """async ([api, key]) => {
 
 @pytest.fixture
 def browser():
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium(playwright) as chromium:
+        yield chromium
 
 
 def test_a_page_on_an_allowed_origin_signs_in_and_calls_the_api_with_its_cookie(stack, tenant, browser, tmp_path):

@@ -1,5 +1,5 @@
-"""Hostile input: schemathesis generates requests from our own OpenAPI document against the running API;
-none may get a 500, and every response must match the document. `-m slow` runs many more examples."""
+"""Hostile input: schemathesis generates requests from our own OpenAPI documents (v1's and v2's) against the running
+API; none may get a 500, and every response must match the document. `-m slow` runs many more examples."""
 
 import os
 import subprocess
@@ -7,14 +7,16 @@ import sys
 
 import pytest
 
+DOCUMENTS = ("/api/schema/", "/api/v2/schema/")
 
-def schemathesis_run(stack, tenant, examples: int) -> subprocess.CompletedProcess:
+
+def schemathesis_run(stack, tenant, examples: int, document: str) -> subprocess.CompletedProcess:
     st = os.path.join(os.path.dirname(sys.executable), "st")
     return subprocess.run(
         [
             st,
             "run",
-            f"{stack.base_url}/api/schema/",
+            f"{stack.base_url}{document}",
             "--url",
             stack.base_url,
             "--header",
@@ -39,12 +41,14 @@ def schemathesis_run(stack, tenant, examples: int) -> subprocess.CompletedProces
     )
 
 
-def test_generated_requests_get_no_server_error_and_match_the_document(stack, tenant):
-    done = schemathesis_run(stack, tenant, examples=10)
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_generated_requests_get_no_server_error_and_match_the_document(stack, tenant, document):
+    done = schemathesis_run(stack, tenant, examples=10, document=document)
     assert done.returncode == 0, done.stdout[-6000:]
 
 
 @pytest.mark.slow
-def test_many_generated_requests_get_no_server_error(stack, tenant):
-    done = schemathesis_run(stack, tenant, examples=200)
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_many_generated_requests_get_no_server_error(stack, tenant, document):
+    done = schemathesis_run(stack, tenant, examples=200, document=document)
     assert done.returncode == 0, done.stdout[-6000:]

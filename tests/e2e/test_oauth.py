@@ -11,9 +11,9 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
+from tests.oauth_flow import REDIRECT_URI, AuthorizationCodeFlow
 from tests.stack import ChatClient
 
-REDIRECT_URI = "https://client.example.org/callback"
 NOT_ALLOWED = {"detail": "This application is not authorized to interact with this chatbot."}
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 INVALID = {"detail": "Invalid token."}
@@ -130,37 +130,6 @@ def test_expired_token_is_refused_like_an_unknown_key(stack, tenant):
     time.sleep(1.2)
     assert api.get("/api/sessions/").json() == INVALID
     assert api.post("/api/sessions/", json={}).json() == INVALID
-
-
-class AuthorizationCodeFlow:
-    """A client app using the authorization-code grant with PKCE, and a user consenting with an API key."""
-
-    def __init__(self, stack, tenant, scope: str, **session_options):
-        self.stack = stack
-        self.client = tenant.oauth_client("authorization_code", scope, f"--redirect-uri {REDIRECT_URI}")
-        self.session = OAuth2Session(
-            self.client["client_id"],
-            self.client["client_secret"],
-            scope=scope,
-            redirect_uri=REDIRECT_URI,
-            code_challenge_method="S256",
-            **session_options,
-        )
-        self.verifier = secrets.token_urlsafe(48)
-        self.url, self.state = self.session.create_authorization_url(
-            f"{stack.base_url}/o/authorize/", code_verifier=self.verifier
-        )
-
-    def consent(self, key: str, allow: str = "yes") -> str:
-        """The Location the user's consent redirects to."""
-        response = requests.post(self.url, data={"allow": allow}, headers={"X-api-key": key}, allow_redirects=False)
-        assert response.status_code == 302, response.text
-        return response.headers["Location"]
-
-    def token(self, location: str) -> dict:
-        return self.session.fetch_token(
-            f"{self.stack.base_url}/o/token/", authorization_response=location, code_verifier=self.verifier
-        )
 
 
 def test_authorization_code_grant_with_pkce_then_refresh(stack, tenant):

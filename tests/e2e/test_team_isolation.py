@@ -21,7 +21,12 @@ def team_a(stack, bot_tenant):
     chat = ChatClient(stack.base_url)
     chat.start(a.chatbot_id)
     upload = chat.post(f"/api/chat/{chat.session_id}/upload/", files={"files": ("a.txt", b"secret", "text/plain")})
-    return {"chatbot": a.chatbot_id, "session": session["id"], "file": upload.json()["files"][0]["id"]}
+    return {
+        "slug": a.slug,
+        "chatbot": a.chatbot_id,
+        "session": session["id"],
+        "file": upload.json()["files"][0]["id"],
+    }
 
 
 def same_as_missing(client, method: str, path_for, real: str, missing: str, body=None):
@@ -61,6 +66,7 @@ def test_team_b_sees_nothing_of_team_a(stack, team_a, team_b):
 
     checks = [
         ("GET", lambda i: f"/api/experiments/{i}/", chatbot, missing_uuid, None),
+        ("GET", lambda i: f"/api/v2/chatbots/{i}/", chatbot, missing_uuid, None),
         ("GET", lambda i: f"/api/sessions/{i}/", session, missing_uuid, None),
         ("POST", lambda i: f"/api/sessions/{i}/end_experiment_session/", session, missing_uuid, None),
         ("POST", lambda i: f"/api/sessions/{i}/tags/", session, missing_uuid, {"tags": ["x"]}),
@@ -81,10 +87,11 @@ def test_team_b_sees_nothing_of_team_a(stack, team_a, team_b):
         same_as_missing(b, method, path_for, real, missing, body)
 
     trigger = {"identifier": "x", "platform": "telegram", "message_text": "hi"}
-    theirs = b.post("/api/trigger_bot", json={**trigger, "experiment": chatbot})
-    nothing = b.post("/api/trigger_bot", json={**trigger, "experiment": missing_uuid})
-    assert (theirs.status_code, theirs.json()) == (nothing.status_code, nothing.json())
-    assert theirs.status_code in (403, 404)  # a machine token's allowlist is checked first
+    for path in ("/api/trigger_bot", "/api/v2/trigger_bot/"):
+        theirs = b.post(path, json={**trigger, "experiment": chatbot})
+        nothing = b.post(path, json={**trigger, "experiment": missing_uuid})
+        assert (theirs.status_code, theirs.json()) == (nothing.status_code, nothing.json())
+        assert theirs.status_code in (403, 404)  # a machine token's allowlist is checked first
     participants = b.post("/api/participants", json={"identifier": "p", "data": [{"experiment": chatbot}]})
     assert participants.status_code == 404
 
@@ -99,6 +106,12 @@ def test_team_b_sees_nothing_of_team_a(stack, team_a, team_b):
         assert listed["results"] == [] and listed["count"] == 0, path
 
     assert chatbot not in [e["id"] for e in b.get("/api/experiments/").json()["results"]]
+    assert chatbot not in [c["id"] for c in b.get("/api/v2/chatbots/").json()["results"]]
+    # B's credential is someone of B's team (a machine token is no one: it acts as no user).
+    me = b.get("/api/v2/me/")
+    machine = "Authorization" in b.headers
+    assert me.status_code == (403 if machine else 200)
+    assert machine or me.json()["team"]["slug"] not in ("", team_a["slug"])
     # B's event feed holds B's events only, whatever the filter or cursor.
     feed = b.get("/api/events/?limit=1000").json()["events"]
     assert feed and len({event["team"] for event in feed}) == 1

@@ -24,9 +24,17 @@ def whatsapp(stack, bot_tenant, webhook):
     return created
 
 
-def trigger(tenant, **body):
-    return tenant.client().post(
-        "/api/trigger_bot",
+V1, V2 = "/api/trigger_bot", "/api/v2/trigger_bot/"
+
+
+FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
+
+def trigger(tenant, path: str = V1, client=None, **body):
+    """On v1's path, or v2's (the same request and refusals; v2 answers the channel as `{platform, data}`), with the
+    tenant's writable key unless another `client` is given."""
+    return (client or tenant.client()).post(
+        path,
         json={"identifier": "+15550001", "platform": "whatsapp", "experiment": tenant.chatbot_id, **body},
     )
 
@@ -101,15 +109,16 @@ def test_a_prompt_goes_through_the_llm(stack, bot_tenant, whatsapp, webhook, fak
     assert body["session_id"] == envelope["aggregate_id"]
 
 
-def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp):
-    first = trigger(bot_tenant, message_text="one", session_data={"a": 1}, participant_data={"x": 1}).json()
-    second = trigger(bot_tenant, message_text="two", session_data={"b": 2}, participant_data={"y": 2}).json()
+@pytest.mark.parametrize("path", [V1, V2])
+def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, bot_tenant, whatsapp, path):
+    first = trigger(bot_tenant, path, message_text="one", session_data={"a": 1}, participant_data={"x": 1}).json()
+    second = trigger(bot_tenant, path, message_text="two", session_data={"b": 2}, participant_data={"y": 2}).json()
     assert first["session_id"] == second["session_id"]
     client = bot_tenant.client()
     assert client.get(f"/api/sessions/{first['session_id']}/").json()["state"] == {"a": 1, "b": 2}
     (participant,) = client.get("/api/participants?identifier=%2B15550001").json()["results"]
     assert participant["data"][0]["data"] == {"x": 1, "y": 2}
-    third = trigger(bot_tenant, message_text="three", start_new_session=True).json()
+    third = trigger(bot_tenant, path, message_text="three", start_new_session=True).json()
     assert third["session_id"] != first["session_id"]
     assert client.get(f"/api/sessions/{first['session_id']}/").json()["status"] == "pending-review"
 
@@ -143,18 +152,50 @@ def test_triggers_merge_state_and_data_and_start_new_sessions_on_request(stack, 
         ),
     ],
 )
-def test_trigger_refusals(bot_tenant, whatsapp, body, status, expected):
-    response = trigger(bot_tenant, **body)
+@pytest.mark.parametrize("path", [V1, V2])
+def test_trigger_refusals(bot_tenant, whatsapp, body, status, expected, path):
+    response = trigger(bot_tenant, path, **body)
     assert (response.status_code, response.json()) == (status, expected)
 
 
-def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp):
+@pytest.mark.parametrize("path", [V1, V2])
+def test_unknown_chatbots_and_read_only_keys(stack, bot_tenant, whatsapp, path):
     other = stack.new_tenant()
-    assert trigger(bot_tenant, message_text="m", experiment=other.chatbot_id).json() == {
+    assert trigger(bot_tenant, path, message_text="m", experiment=other.chatbot_id).json() == {
         "detail": "No Experiment matches the given query."
     }
     response = bot_tenant.client(bot_tenant.read_only_key).post(
-        "/api/trigger_bot",
+        path,
         json={"identifier": "x", "platform": "whatsapp", "experiment": bot_tenant.chatbot_id, "message_text": "m"},
     )
-    assert response.status_code == 403
+    assert (response.status_code, response.json()) == (403, FORBIDDEN)
+
+
+def test_v2_answers_the_channel_as_platform_and_data_and_the_message_is_delivered(stack, bot_tenant, whatsapp, webhook):
+    response = trigger(bot_tenant, V2, bot_tenant.client(), message_text="Your order shipped", session_data={"o": 7})
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "session_id": body["session_id"],
+        "url": f"{stack.base_url}/api/sessions/{body['session_id']}/",
+        "team": {"name": f"Team {bot_tenant.slug}", "slug": bot_tenant.slug},
+        "channel": {"platform": "whatsapp", "data": {}},
+    }
+    assert eventually(lambda: webhook.received, timeout_s=20)
+    assert "Your order shipped" in webhook.received[0][1].decode()
+    session = bot_tenant.client().get(body["url"]).json()
+    assert session["state"] == {"o": 7} and [m["content"] for m in session["messages"]] == ["Your order shipped"]
+
+
+def test_v2_needs_chatbots_interact_and_the_chatbot_on_a_machine_tokens_list(stack, bot_tenant, whatsapp):
+    allowed = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {bot_tenant.chatbot_id}"))
+    assert trigger(bot_tenant, V2, allowed, message_text="hi").status_code == 200
+    reader = bot_tenant.bearer(bot_tenant.machine_token("chatbots:read", f"--chatbot {bot_tenant.chatbot_id}"))
+    assert trigger(bot_tenant, V2, reader, message_text="hi").json() == FORBIDDEN
+    other_chatbot = bot_tenant.new_chatbot("Other")
+    unlisted = bot_tenant.bearer(bot_tenant.machine_token("chatbots:interact", f"--chatbot {other_chatbot}"))
+    response = trigger(bot_tenant, V2, unlisted, message_text="hi")
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "This application is not authorized to interact with this chatbot."},
+    )

@@ -116,7 +116,7 @@ def test_webhook_deliveries_are_signed_posts_of_the_envelope(document):
 
 
 def test_the_document_is_served_under_api_and_api_v1_without_credentials(document):
-    client = create_docs_app({}, document).test_client()
+    client = create_docs_app({}, document, {}).test_client()
     for path in ("/api/events/asyncapi.json", "/api/v1/events/asyncapi.json"):
         response = client.get(path)
         assert response.status_code == 200 and response.mimetype == "application/json"

@@ -22,7 +22,7 @@ from infra.wiring.bootstrap import api_routes
 from projectors.projections import writes_for
 from query_api.http import app as query_app
 from schemas import representations
-from schemas.openapi.document import OPENAPI_VERSION, TITLE, Route, openapi_document
+from schemas.openapi.document import OPENAPI_VERSION, TITLE, Route, openapi_document, openapi_v2_document
 from schemas.read_models import MESSAGES
 from schemas.requests import (
     PLATFORMS,
@@ -33,9 +33,9 @@ from schemas.requests import (
     SessionCreateRequest,
     TriggerBotRequest,
 )
+from tests.unit.openapi_parity import missing_request_properties, operations
 
 REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "ocs-api-v1.yml"
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @pytest.fixture(scope="module")
@@ -44,49 +44,15 @@ def document() -> dict:
 
 
 @pytest.fixture(scope="module")
+def v2_document() -> dict:
+    return openapi_v2_document(api_routes())
+
+
+@pytest.fixture(scope="module")
 def reference() -> dict:
     if not REFERENCE.exists():
         pytest.skip(f"OCS's schema is not at {REFERENCE} (it lives in the shared folder beside the repository)")
     return yaml.safe_load(REFERENCE.read_text())
-
-
-def operations(document: dict):
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            if method in METHODS:
-                yield path, method, operation
-
-
-def resolved(document: dict, schema: dict) -> dict:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def properties(document: dict, schema: dict) -> dict:
-    """A schema's properties, through references, allOf/anyOf/oneOf, and an array's items."""
-    schema = resolved(document, schema)
-    if schema.get("type") == "array":
-        return properties(document, schema.get("items", {}))
-    found = dict(schema.get("properties", {}))
-    for keyword in ("allOf", "anyOf", "oneOf"):
-        for part in schema.get(keyword, []):
-            found.update(properties(document, part))
-    return found
-
-
-def missing_properties(reference: dict, theirs: dict, document: dict, ours: dict, where: str) -> list[str]:
-    """Properties a client may send by OCS's schema (at any depth) that ours does not document."""
-    missing = []
-    our_properties = properties(document, ours)
-    for name, their_property in properties(reference, theirs).items():
-        if their_property.get("readOnly") or resolved(reference, their_property).get("readOnly"):
-            continue
-        if name not in our_properties:
-            missing.append(f"{where}.{name}")
-        else:
-            missing += missing_properties(reference, their_property, document, our_properties[name], f"{where}.{name}")
-    return missing
 
 
 def test_the_document_is_a_valid_openapi_3_document(document):
@@ -110,16 +76,7 @@ def test_every_operation_of_ocs_schema_is_documented_with_its_operation_id(refer
 
 
 def test_every_request_property_of_ocs_schema_is_documented(reference, document):
-    missing = []
-    for path, method, operation in operations(reference):
-        for media, content in operation.get("requestBody", {}).get("content", {}).items():
-            our_body = document["paths"][path][method].get("requestBody", {}).get("content", {}).get(media)
-            if our_body is None:
-                missing.append(f"{method.upper()} {path}: no {media} body")
-            else:
-                where = f"{method.upper()} {path}"
-                missing += missing_properties(reference, content["schema"], document, our_body["schema"], where)
-    assert missing == []
+    assert missing_request_properties(reference, document, operations(reference)) == []
 
 
 def test_every_response_status_of_ocs_schema_is_documented(reference, document):
@@ -199,6 +156,7 @@ def strict(document: dict) -> dict:
 # Not response bodies of their own: URLs, and what streams send (server-sent events, each JSON).
 NOT_BODIES = {
     "experiment_url",
+    "chatbot_url",
     "session_url",
     "file_url",
     "completion_chunk",
@@ -209,10 +167,11 @@ NOT_BODIES = {
 
 
 def test_every_response_body_is_rendered_by_one_function_that_matches_its_documented_schema(
-    document, bus, app, create_session, chatbot_id
+    document, v2_document, bus, app, create_session, chatbot_id
 ):
     """What each function of `schemas/representations.py` renders, from a chatbot with a version, a session with a
-    message, and a participant with data, has exactly the fields and types of its documented schema."""
+    message, and a participant with data, has exactly the fields and types of its documented schema (v1's document
+    or v2's)."""
     bus.handle(commands.PublishVersion(chatbot_id, "first", make_default=True))
     created = create_session(messages=({"role": "user", "content": "hi"},), state={"a": [1]}, page_context={"p": 1})
     upserted = bus.handle(
@@ -274,13 +233,19 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
             ("acme", None, True, "2026-12-06T10:00:00.000000Z", "a" * 64),
         ),
     ]
+    rendered_v2 = [
+        ("Chatbot", representations.chatbot, (chatbot, base)),
+        ("Me", representations.me, ("u@acme", 7, team)),
+        ("TriggerBotMessageResponse", representations.bot_triggered_v2, (session_id, team, "whatsapp", base)),
+    ]
     bodies = {name: render(*arguments) for name, render, arguments in rendered}
     assert messages and bodies["Experiment"]["versions"] and bodies["ParticipantDetail"]["data"]
-    components = strict(document)
-    for name, render, arguments in rendered:
-        OAS30Validator({"$ref": f"#/components/schemas/{name}", "components": components}).validate(render(*arguments))
+    for listed, components in ((rendered, strict(document)), (rendered_v2, strict(v2_document))):
+        for name, render, arguments in listed:
+            schema = {"$ref": f"#/components/schemas/{name}", "components": components}
+            OAS30Validator(schema).validate(render(*arguments))
     renderers = {name for name, value in vars(representations).items() if inspect.isfunction(value)}
-    assert renderers - NOT_BODIES == {render.__name__ for _, render, _ in rendered}
+    assert renderers - NOT_BODIES == {render.__name__ for _, render, _ in rendered + rendered_v2}
 
 
 def served_operations(*apps) -> set[tuple[str, str]]:
@@ -295,16 +260,21 @@ def served_operations(*apps) -> set[tuple[str, str]]:
     return served
 
 
-def test_every_route_the_apps_serve_is_documented_and_nothing_else(document):
+def test_every_route_the_apps_serve_is_documented_once_and_nothing_else(document, v2_document):
+    """In v1's document, or, for the routes under `/api/v2/`, in v2's."""
     apps = (
         command_app.create_app(None, None, None, None, None, None, None, None),
         query_app.create_app(*[None] * 8),
         health.create_app({}, dict),
         metrics.create_app(None),
-        create_docs_app({}, {}),
+        create_docs_app({}, {}, {}),
     )
-    documented = {(re.sub(r"\{[^}]+\}", "{}", path), method) for path, method, _ in operations(document)}
-    assert served_operations(*apps) == documented
+    anonymous = lambda path: re.sub(r"\{[^}]+\}", "{}", path)  # noqa: E731
+    documented = {(anonymous(path), method) for path, method, _ in operations(document)}
+    documented_v2 = {(anonymous(path), method) for path, method, _ in operations(v2_document)}
+    assert {path for path, _ in documented_v2} and all(path.startswith("/api/v2/") for path, _ in documented_v2)
+    assert not {path for path, _ in documented if path.startswith("/api/v2/")}
+    assert served_operations(*apps) == documented | documented_v2
 
 
 def test_a_route_without_text_or_text_without_a_route_fails_the_build():
@@ -325,27 +295,29 @@ def test_a_path_is_named_by_its_operations_path_parameters():
         openapi_document([*routes, Route("/api/sessions/<a>/<b>/end_experiment_session/", "session_end", "POST")])
 
 
-def test_the_schema_is_served_as_json_without_credentials(document):
-    client = create_docs_app(document, {}).test_client()
-    for url in ("/api/schema/", "/api/schema/?format=json"):
-        response = client.get(url)
-        assert response.status_code == 200
-        assert response.mimetype == "application/json"
-        assert response.get_json() == json.loads(json.dumps(document))
+def test_each_versions_schema_is_served_as_json_without_credentials(document, v2_document):
+    client = create_docs_app(document, {}, v2_document).test_client()
+    for served, urls in ((document, ("/api/schema/", "/api/schema/?format=json")), (v2_document, ("/api/v2/schema/",))):
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200
+            assert response.mimetype == "application/json"
+            assert response.get_json() == json.loads(json.dumps(served))
+    assert client.get("/api/v2/schema/?format=xml").status_code == 404
 
 
 def test_an_unknown_schema_format_is_not_found(document):
-    response = create_docs_app(document, {}).test_client().get("/api/schema/?format=xml")
+    response = create_docs_app(document, {}, {}).test_client().get("/api/schema/?format=xml")
     assert response.status_code == 404
     assert response.get_json() == {"detail": "Not found."}
 
 
 def test_the_docs_page_and_its_assets_are_served_from_this_app_alone(document):
-    client = create_docs_app(document, {}).test_client()
+    client = create_docs_app(document, {}, {}).test_client()
     page = client.get("/api/docs/")
     assert page.status_code == 200
     assert page.mimetype == "text/html"
-    assert 'url: "../schema/"' in page.get_data(as_text=True)
+    assert '{url: "../schema/", name: "v1"}, {url: "../v2/schema/", name: "v2"}' in page.get_data(as_text=True)
     # Nothing is fetched from another host: the UI works without internet access.
     assert "//" not in PAGE
     for path, mimetype in (
@@ -358,15 +330,17 @@ def test_the_docs_page_and_its_assets_are_served_from_this_app_alone(document):
         assert len(asset.data) > 10_000
     assert {
         "/api/schema/",
+        "/api/v2/schema/",
         "/api/docs/",
         "/api/docs/swagger-ui.css",
         "/api/docs/swagger-ui-bundle.js",
+        "/api/docs/swagger-ui-standalone-preset.js",
         "/api/events/asyncapi.json",
         "/api/v1/events/asyncapi.json",
     } == set(DOCS_PATHS)
 
 
 def test_an_unchanged_document_is_revalidated_not_downloaded_again(document):
-    client = create_docs_app(document, {}).test_client()
+    client = create_docs_app(document, {}, {}).test_client()
     etag = client.get("/api/schema/").headers["ETag"]
     assert client.get("/api/schema/", headers={"If-None-Match": etag}).status_code == 304
