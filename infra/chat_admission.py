@@ -65,8 +65,12 @@ def host_allowed(allowed_domains, host: str | None) -> bool:
     return False
 
 
-def embed_key() -> str | None:
-    return request.headers.get("X-Embed-Key") or None
+def embed_key(in_query: bool = False) -> str | None:
+    return request.headers.get("X-Embed-Key") or (in_query and request.args.get("embed_key")) or None
+
+
+def session_token(in_query: bool = False) -> str | None:
+    return request.headers.get("X-Session-Token") or (in_query and request.args.get("session_token")) or None
 
 
 def admit_widget(widget: WidgetAccess | None, chatbot_id: str, missing_status: int) -> WidgetAccess:
@@ -83,20 +87,25 @@ def admit_chat_caller(
     find_widget_by_key: Callable[[str], WidgetAccess | None],
     find_widget_by_id: Callable[[str], WidgetAccess | None],
     tokens: SessionTokens,
+    credentials_in_query: bool = False,
 ) -> None:
     """Raise the SPEC's refusal unless this request may use the session (a missing session is a 403);
-    an admitted request is counted in the session's rate limit."""
-    admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens)
+    an admitted request is counted in the session's rate limit. `credentials_in_query`: the session token and embed
+    key may also come as the `session_token` and `embed_key` parameters (for the stream: a browser's EventSource
+    sends no headers of its own)."""
+    admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens, credentials_in_query)
     throttle("chat_api", session.session_id)
 
 
-def admit_session_caller(session, find_widget_by_key, find_widget_by_id, tokens: SessionTokens) -> None:
-    key = embed_key()
+def admit_session_caller(
+    session, find_widget_by_key, find_widget_by_id, tokens: SessionTokens, credentials_in_query: bool = False
+) -> None:
+    key = embed_key(credentials_in_query)
     if session is None:
         raise detail(403, "Session does not exist" if key else NOT_AUTHENTICATED)
     widget = admit_widget(find_widget_by_key(key), session.chatbot_id, 403) if key else None
     if session.session_token_required:
-        token = request.headers.get("X-Session-Token")
+        token = session_token(credentials_in_query)
         if not token:
             raise token_error("Session token required", "session_token_required")
         if not tokens.is_valid_for(token, session.session_id):

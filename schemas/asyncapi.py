@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from schemas.events import (
     DEAD_LETTER_TOPIC,
+    NOT_IN_FEED,
     PAYLOADS,
     SCHEMA_VERSIONS,
     TEAM_EVENT_TYPES,
@@ -21,6 +22,7 @@ from schemas.events import (
     payload_summary,
 )
 from schemas.openapi.document import API_VERSION
+from schemas.reply_deltas import REPLY_DELTAS_TOPIC, ReplyDelta
 
 ASYNCAPI_VERSION = "3.0.0"
 TITLE = "Open Chat Studio events"
@@ -41,13 +43,15 @@ from the same schemas.
   nothing but the team's API key (a role that may read sessions) or an OAuth token with `events:read`.
 - **Webhook deliveries**: a `POST` of each event to the URL of each of the team's webhook subscriptions that names
   its type (exactly, or all of its aggregate's as `ChatSession.*`).
+- **Replies while they are generated** (`ocs.reply-deltas`): transient deltas of each reply's text, for the
+  operator's services; they are not events, and the reply is recorded whole as `ChatSession.ReplyRecorded`.
 
-The feed, the stream and the webhooks carry the team's own events, except credentials' (`ApiKey`, `OAuthClient`,
-`AuthorizationCode`, `OAuthToken`): those carry secrets' hashes. Every message is the same envelope whatever carries
+The feed, the stream and the webhooks carry the team's own events, except those of {not_in_feed}: credentials' carry
+secrets' hashes, webhook subscriptions' URLs often hold a receiver's token. Every message is the same envelope whatever carries
 it; `position` is its place in the event store's log, and the feed's cursor. Delivery is at least once: use
 `event_id` to ignore an event already handled. A payload may gain fields within its `schema_version`: ignore fields
 you do not know.
-"""
+""".format(not_in_feed=", ".join(f"`{aggregate}`" for aggregate in NOT_IN_FEED))
 
 # The local stack and production differ only in these addresses.
 SERVERS = {
@@ -130,7 +134,8 @@ def message_ref(channel: str, name: str) -> dict:
 def json_schemas() -> dict:
     """The envelope, the dead letter and every payload schema (and the objects they nest), as JSON Schema."""
     spec = APISpec(title=TITLE, version=API_VERSION, openapi_version="3.1.0", plugins=[MarshmallowPlugin()])
-    for name, schema in {"Envelope": Envelope, "DeadLetter": DeadLetter, **payload_names()}.items():
+    named = {"Envelope": Envelope, "DeadLetter": DeadLetter, "ReplyDelta": ReplyDelta, **payload_names()}
+    for name, schema in named.items():
         spec.components.schema(name, schema=schema)
     return spec.to_dict()["components"]["schemas"]
 
@@ -193,6 +198,14 @@ def topic_channels() -> dict:
         )
         for topic, aggregates in aggregates_of.items()
     }
+    channels[REPLY_DELTAS_TOPIC] = kafka_channel(
+        REPLY_DELTAS_TOPIC,
+        "Every team's replies while the LLM workers generate them, in deltas (at most one per reply every 50 ms), "
+        "ending in one with `done`; transient: a crash mid-reply loses deltas, never the reply, which is recorded "
+        "whole as `ChatSession.ReplyRecorded` (and a restarted reply starts again at `offset` 0). The aggregate is "
+        "the chat session.",
+        ["ReplyDelta"],
+    )
     channels[DEAD_LETTER_TOPIC] = kafka_channel(
         DEAD_LETTER_TOPIC,
         "Events the relay could not publish, or a consumer group could not apply, parked with the reason "
@@ -212,7 +225,7 @@ def team_channels() -> dict:
         "eventFeed": {
             "address": FEED_PATH,
             "title": "The team's event feed",
-            "description": "`GET /api/events/` answers `{\"events\": [<message>, ...], \"next\": \"<cursor>\"}`: the "
+            "description": '`GET /api/events/` answers `{"events": [<message>, ...], "next": "<cursor>"}`: the '
             "team's events after the cursor `after`, in log order (`position` increasing); ask again with "
             "`after=<next>` to go on. An `after` older than the oldest event kept starts at the oldest kept. The "
             "OpenAPI document (`/api/schema/`) describes the request and the page.",
@@ -241,6 +254,10 @@ def team_channels() -> dict:
     }
 
 
+# Who publishes to a topic, where it is not the relay.
+PUBLISHERS = {REPLY_DELTAS_TOPIC: "Each LLM worker"}
+
+
 def operation(channel: str, messages, summary: str, http: dict | None = None) -> dict:
     """What this system sends on `channel`: `messages` (their names in the channel)."""
     described = {
@@ -258,7 +275,9 @@ def operations(topics: dict) -> dict:
     """What this system sends, on each channel: the relay on the topics; the API to a team and its subscribers."""
     return {
         **{
-            f"publish.{topic}": operation(topic, channel["messages"], f"The relay publishes each event to `{topic}`")
+            f"publish.{topic}": operation(
+                topic, channel["messages"], f"{PUBLISHERS.get(topic, 'The relay')} publishes to `{topic}`"
+            )
             for topic, channel in topics.items()
         },
         "answerEventFeed": operation(
@@ -296,6 +315,9 @@ def asyncapi_document() -> dict:
                 **{event_type: keyed_by_aggregate(event_message(event_type)) for event_type in PAYLOADS},
                 "DeadLetter": keyed_by_aggregate(
                     {"name": "DeadLetter", "title": "A dead letter", "payload": schema_ref("DeadLetter")}
+                ),
+                "ReplyDelta": keyed_by_aggregate(
+                    {"name": "ReplyDelta", "title": "A piece of a reply", "payload": schema_ref("ReplyDelta")}
                 ),
             },
             "securitySchemes": SECURITY_SCHEMES,

@@ -6,6 +6,7 @@ Run `python -m schemas.event_docs > docs/events.md`; a test fails when the file 
 from marshmallow import Schema, fields
 
 from schemas.events import DEAD_LETTER_TOPIC, PAYLOADS, SCHEMA_VERSIONS, TOPICS, DeadLetter, Envelope, payload_summary
+from schemas.reply_deltas import REPLY_DELTAS_TOPIC, ReplyDelta
 
 INTRO = """# Events: the contract for subscribers
 
@@ -202,6 +203,20 @@ def render() -> str:
         "the relay to publish its own again, in order.",
         "",
         *table(DeadLetter()),
+    ]
+    lines += [
+        "## Replies while they are generated",
+        "",
+        f"The LLM workers publish each reply's text as it is generated on `{REPLY_DELTAS_TOPIC}` (key = the chat",
+        "session's id, so one session's deltas keep their order): the first piece at once, then at most one record",
+        "per reply every 50 ms, and a last one with `done`. These are not events: a crash mid-reply loses deltas,",
+        "never the reply, which is recorded whole as `ChatSession.ReplyRecorded` (with the provider's token usage).",
+        "A reply a worker started again begins again at `offset` 0. `GET /api/chat/{session_id}/stream/` passes them",
+        "on as `delta` events; `POST /api/chat/{session_id}/{task_id}/cancel/` records",
+        "`ChatSession.ReplyCancelRequested`, and the worker then records what it has generated, with",
+        '`{"cancelled": true}` in the message\'s metadata.',
+        "",
+        *table(ReplyDelta()),
     ]
     lines += ["## Shared objects", ""]
     for name, schema in shared.items():

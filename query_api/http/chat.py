@@ -45,9 +45,10 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed, deltas
     widgets = ReadModelChatAccess(db)
     tasks = task_sessions_of(db)
 
-    def admitted_session(session_id) -> dict:
+    def admitted_session(session_id, credentials_in_query: bool = False) -> dict:
         doc = chat_session(db, str(session_id))
-        admit_chat_caller(session_access(doc), widgets.widget_by_key, widgets.widget_by_id, tokens)
+        access = session_access(doc)
+        admit_chat_caller(access, widgets.widget_by_key, widgets.widget_by_id, tokens, credentials_in_query)
         return doc
 
     @chat.get("/chat/<uuid:session_id>/poll/")
@@ -76,7 +77,7 @@ def chat_blueprint(db: Database, tokens: SessionTokens, feed: ChangeFeed, deltas
     def chat_stream(session_id):
         """Server-sent events: each message of the session as it is projected (`id` = its `created_at`), and
         before each reply, while it is generated, its text in `delta` events."""
-        session = admitted_session(session_id)
+        session = admitted_session(session_id, credentials_in_query=True)
         # Last-Event-ID is what this stream sent as `id` (a `created_at`), so it is read as `since` is.
         since = since_param(request.headers.get("Last-Event-ID") or request.args.get("since"))
         url = base_url()

@@ -31,6 +31,7 @@ def event_stream(
             deltas.subscribe(key, subscription)
         started = time.monotonic()
         try:
+            yield ": open\n\n"  # the answer's head goes out now, not with the first event (EventSource's open)
             while time.monotonic() - started < STREAM_MAX_S:
                 items = subscription.wait(STREAM_KEEPALIVE_S)
                 for item in items:

@@ -218,6 +218,8 @@ def chat_operations() -> dict:
                 CHAT_SESSION_ID,
                 query_param("since", "only messages created after this instant", type="string", format="date-time"),
                 {"in": "header", "name": "Last-Event-ID", "required": False, "schema": {"type": "string"}},
+                query_param("session_token", "the session token, for clients that cannot send `X-Session-Token`"),
+                query_param("embed_key", "the widget's embed key, for clients that cannot send `X-Embed-Key`"),
             ],
             "responses": {
                 "200": answer(

@@ -39,8 +39,8 @@ def streaming_tenant(stack, slow_llm):
 class Events:
     """A chat stream's events, read in a thread of their own: [(event, data), ...]."""
 
-    def __init__(self, stack, chat: ChatClient):
-        address = urlsplit(stack.base_url)
+    def __init__(self, base_url: str, chat: ChatClient):
+        address = urlsplit(base_url)
         self.connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
         self.connection.request("GET", f"/api/chat/{chat.session_id}/stream/", headers=dict(chat.headers))
         self.socket = self.connection.sock  # the response takes it over
@@ -87,7 +87,7 @@ def is_reply(event: str, data: dict) -> bool:
 def test_the_chat_stream_carries_a_reply_while_it_is_generated(stack, streaming_tenant, slow_llm):
     chat = ChatClient(stack.base_url)
     chat.start(streaming_tenant.chatbot_id)
-    events = Events(stack, chat)
+    events = Events(stack.base_url, chat)
     try:
         task_id = chat.say(QUESTION)
         _, first = events.until(is_delta)
@@ -98,7 +98,7 @@ def test_the_chat_stream_carries_a_reply_while_it_is_generated(stack, streaming_
 
         late = ChatClient(stack.base_url, dict(chat.headers))
         late.session_id = chat.session_id
-        joined = Events(stack, late)  # a second page opens mid-reply: it gets everything so far at once
+        joined = Events(stack.base_url, late)  # a second page opens mid-reply: it gets everything so far at once
         _, caught_up = joined.until(is_delta)
         assert caught_up["offset"] == 0 and caught_up["task_id"] == task_id and REPLY.startswith(caught_up["delta"])
         joined.close()
@@ -176,7 +176,7 @@ def test_a_pipelines_last_llm_node_streams(stack, tenant, slow_llm, tmp_path):
     )["id"]
     chat = ChatClient(stack.base_url)
     chat.start(chatbot)
-    events = Events(stack, chat)
+    events = Events(stack.base_url, chat)
     try:
         chat.say(QUESTION)
         _, first = events.until(is_delta)
@@ -203,7 +203,7 @@ def test_a_pipeline_reply_no_llm_node_makes_arrives_as_one_delta(stack, tenant, 
     chatbot = stack.admin(f"create-chatbot --team {tenant.slug} --name Templ --pipeline {path}")["id"]
     chat = ChatClient(stack.base_url)
     chat.start(chatbot)
-    events = Events(stack, chat)
+    events = Events(stack.base_url, chat)
     try:
         chat.say("hi")
         _, stored = events.until(is_reply)
@@ -220,7 +220,7 @@ def test_stop_generating_records_what_was_said_so_far(stack, tenant):
         chatbot = tenant.new_chatbot("Slow", llm_base_url=slow.base_url)
         chat = ChatClient(stack.base_url)
         chat.start(chatbot)
-        events = Events(stack, chat)
+        events = Events(stack.base_url, chat)
         task_id = chat.say("talk")
         events.until(is_delta)
         cancelled = chat.post(f"/api/chat/{chat.session_id}/{task_id}/cancel/")
@@ -246,3 +246,18 @@ def test_cancel_takes_the_polls_credentials(stack, tenant):
     task_id = chat.say("hi")
     stranger = requests.post(f"{stack.base_url}/api/chat/{chat.session_id}/{task_id}/cancel/")
     assert stranger.status_code == 403
+
+
+def test_the_stream_takes_the_session_token_as_a_parameter_for_event_source(stack, tenant):
+    chat = ChatClient(stack.base_url)
+    chat.start(tenant.chatbot_id)
+    token = chat.headers.pop("X-Session-Token")
+    url = f"{stack.base_url}/api/chat/{chat.session_id}/stream/"
+    with requests.get(url, params={"session_token": token}, stream=True, timeout=10) as admitted:
+        assert admitted.status_code == 200 and admitted.headers["Content-Type"].startswith("text/event-stream")
+    refused = requests.get(url, params={"session_token": "not-a-token"}, timeout=10)
+    assert refused.status_code == 403 and refused.json()["error"] == "Invalid session token"
+    # Only the stream reads credentials from the URL.
+    poll = f"{url[: -len('stream/')]}poll/"
+    with_parameter = requests.get(poll, params={"session_token": token})
+    assert with_parameter.status_code >= 400 and with_parameter.json() == requests.get(poll).json()

@@ -57,7 +57,7 @@ def test_the_document_and_docs_events_md_list_the_same_event_types_with_the_same
     schemas = document["components"]["schemas"]
     described = {}
     for name, message in document["components"]["messages"].items():
-        if name == "DeadLetter":
+        if name not in PAYLOADS:  # the dead letters and the reply deltas are not events
             continue
         envelope = schemas[message["payload"]["$ref"].rsplit("/", 1)[-1]]
         payload = schemas[envelope["properties"]["data"]["$ref"].rsplit("/", 1)[-1]]

@@ -1,0 +1,51 @@
+"""A worker killed with kill -9 in the middle of streaming a reply (issue 17): `ocs up` restarts it, the message is
+answered again from the start, and exactly one reply is stored; the stream's deltas start the reply afresh."""
+
+import os
+import signal
+
+import pytest
+
+from tests.chat_load import pid_of
+from tests.e2e.test_faults import faulty_stack  # noqa: F401 (the fixture, with this module's fake LLM)
+from tests.e2e.test_streaming import Events, is_delta, is_reply
+from tests.fake_llm import FakeLlm
+from tests.stack import ChatClient, eventually
+
+
+@pytest.fixture
+def fake_llm():
+    """Streams each reply, holding back its last word until released."""
+    fake = FakeLlm().start()
+    fake.hold_last_token = True
+    yield fake
+    fake.release_last_token()
+    fake.stop()
+
+
+def test_a_worker_killed_mid_reply_leads_to_exactly_one_stored_reply(faulty_stack, fake_llm):  # noqa: F811
+    data_dir, base_url, _, chatbot = faulty_stack
+    chat = ChatClient(base_url)
+    chat.start(chatbot)
+    events = Events(base_url, chat)
+    try:
+        task_id = chat.say("tell me everything")
+        events.until(is_delta, timeout_s=60)  # the worker is streaming, and holds before the last word
+        worker = pid_of(data_dir, "run worker")
+        os.kill(worker, signal.SIGKILL)
+        assert eventually(lambda: pid_of(data_dir, "run worker") not in (None, worker), timeout_s=30)
+        fake_llm.release_last_token()
+        _, stored = events.until(is_reply, timeout_s=90)
+        assert stored["task_id"] == task_id and stored["content"] == "echo: tell me everything"
+        assert chat.reply_to(task_id, timeout_s=30)["message"]["content"] == stored["content"]
+        replies = [m for m in chat.poll()["messages"] if m["role"] == "assistant"]
+        assert len(replies) == 1
+        # The restarted worker generated it again from the first word (or the stream made the rest up from the
+        # stored reply): whatever arrived, the deltas add up to it.
+        told = ""
+        for event, data in events.seen:
+            if event == "delta":
+                told = told[: data["offset"]] + data["delta"]
+        assert told == stored["content"]
+    finally:
+        events.close()
