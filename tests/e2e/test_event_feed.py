@@ -119,13 +119,11 @@ def test_who_may_read_the_feed(stack, tenant):
     assert ChatClient(stack.base_url).get("/api/events/").status_code == 401
 
 
-def stream_events(stack, key: str, count: int, last_event_id: str | None = None, **params) -> list[dict]:
+def stream_events(base_url: str, key: str, count: int, last_event_id: str | None = None, **params) -> list[dict]:
     """The first `count` events the team's stream sends (after `last_event_id`), then the connection closed."""
     headers = {"X-api-key": key, **({"Last-Event-ID": last_event_id} if last_event_id else {})}
     events, current = [], {}
-    with requests.get(
-        f"{stack.base_url}/api/events/stream/", headers=headers, params=params, stream=True, timeout=20
-    ) as r:
+    with requests.get(f"{base_url}/api/events/stream/", headers=headers, params=params, stream=True, timeout=20) as r:
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/event-stream")
         for line in r.iter_lines(decode_unicode=True):
             if line.startswith(("id: ", "event: ", "data: ")):
@@ -141,7 +139,7 @@ def stream_events(stack, key: str, count: int, last_event_id: str | None = None,
 
 def test_the_stream_resumes_after_a_disconnect_with_no_gap_and_no_repeat(stack, tenant):
     first_part = feed_with(tenant.client(), "Chatbot.Created")["events"]
-    received = stream_events(stack, tenant.key, len(first_part))
+    received = stream_events(stack.base_url, tenant.key, len(first_part))
     assert [event["data"] for event in received] == first_part
     assert all(
         event["id"] == str(event["data"]["position"]) and event["event"] == event["data"]["type"] for event in received
@@ -150,16 +148,16 @@ def test_the_stream_resumes_after_a_disconnect_with_no_gap_and_no_repeat(stack, 
     for _ in range(3):
         tenant.create_session()
     everything = feed_with(tenant.client(), "ChatSession.Created", count=3, limit=1000)["events"]
-    rest = stream_events(stack, tenant.key, len(everything) - len(received), last_event_id=received[-1]["id"])
+    rest = stream_events(stack.base_url, tenant.key, len(everything) - len(received), last_event_id=received[-1]["id"])
     assert [event["data"] for event in received + rest] == everything
 
 
 def test_the_stream_filters_as_the_feed_does(stack, tenant):
     session = tenant.create_session()["id"]
     tenant.client().post(f"/api/sessions/{session}/tags/", json={"tags": ["x"]})
-    (tagged,) = stream_events(stack, tenant.key, 1, types="ChatSession.Tagged")
+    (tagged,) = stream_events(stack.base_url, tenant.key, 1, types="ChatSession.Tagged")
     assert tagged["data"]["aggregate_id"] == session
-    mine = stream_events(stack, tenant.key, 2, aggregate_id=session)
+    mine = stream_events(stack.base_url, tenant.key, 2, aggregate_id=session)
     assert [event["event"] for event in mine] == ["ChatSession.Created", "ChatSession.Tagged"]
     assert (
         requests.get(
