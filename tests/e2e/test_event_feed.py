@@ -9,7 +9,6 @@ import requests
 from jsonschema import Draft7Validator
 
 from schemas.events import TOPICS
-
 from tests.stack import ChatClient, eventually
 
 
