@@ -64,7 +64,7 @@ def scaled_stack(tmp_path):
     port = free_port()
     replicas = Replicas(tmp_path, env, port)
     try:
-        for name in ("relay", "api", "projector-1", "projector-2", "worker-1", "worker-2", "worker-3"):
+        for name in ("relay", "api", "delivery", "projector-1", "projector-2", "worker-1", "worker-2", "worker-3"):
             replicas.start(name)
         base_url = f"http://127.0.0.1:{port}"
         assert eventually(lambda: healthz(base_url).get("status") == "ok", timeout_s=120), healthz(base_url)

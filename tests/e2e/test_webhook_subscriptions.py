@@ -278,6 +278,11 @@ def test_replicas_never_deliver_an_event_twice_and_take_over_from_one_that_stops
     for tenant, receiver in zip(teams, receivers, strict=True):
         subscribe(stack, tenant, receiver.url)
     replicas = [delivery_process(stack, f"delivery-{n}") for n in (1, 2)]
+    # Both are running (a SIGTERM before a replica has started would find no handler yet).
+    beats = stack.system.db["heartbeats"]
+    assert eventually(
+        lambda: beats.count_documents({"_id": {"$in": ["delivery@delivery-1", "delivery@delivery-2"]}}) == 2
+    )
 
     def each_event_arrives_once():
         for tenant in teams:
