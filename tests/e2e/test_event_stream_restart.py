@@ -11,7 +11,6 @@ import requests
 
 from tests.chat_load import pid_of
 from tests.e2e.test_event_feed import stream_events
-from tests.e2e.test_faults import faulty_stack  # noqa: F401 (the fixture)
 from tests.stack import eventually
 
 
@@ -36,7 +35,7 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_the_event_stream_resumes_across_a_restart_of_the_api_process(faulty_stack):  # noqa: F811
+def test_the_event_stream_resumes_across_a_restart_of_the_api_process(faulty_stack):
     data_dir, base_url, key, chatbot = faulty_stack
     stop = threading.Event()
 

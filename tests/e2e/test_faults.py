@@ -6,15 +6,11 @@ store. The default run kills each part once under a small load; `-m slow` runs a
 import json
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
-from infra.wiring.local_servers import free_port
-from tests.chat_load import Load, ocs_admin, pid_of, verify
+from tests.chat_load import Load, pid_of, verify
 from tests.stack import eventually
 
 # What kill -9 hits, found by its command line (each contains the data dir).
@@ -26,55 +22,6 @@ PARTS = {
     "relay": "run relay",
     "api": "run api",
 }
-
-
-@pytest.fixture(params=[()], ids=["one replica each"])
-def faulty_stack(request, tmp_path, fake_llm):
-    """`ocs up` in a subprocess (so its parts can be killed), with a chatbot answering through the fake LLM; the
-    param: `ocs up`'s replica options."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.wiring.cli", "up", "--data-dir", str(tmp_path), "--port", str(port)]
-        + list(request.param),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        started = []
-        while not (line := process.stdout.readline()).startswith("ready:"):
-            started.append(line)
-            assert line, "ocs up did not start:\n" + "".join(started)
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-    ocs_admin(tmp_path, "create-team", "--slug", "soak")
-    key = ocs_admin(tmp_path, "create-api-key", "--team", "soak", "--write")["key"]
-    chatbot = ocs_admin(
-        tmp_path,
-        "create-chatbot",
-        "--team",
-        "soak",
-        "--name",
-        "Soak",
-        "--provider",
-        "openai",
-        "--base-url",
-        fake_llm.base_url,
-        "--api-key",
-        "k",
-        "--model",
-        "m",
-    )["id"]
-    yield tmp_path, f"http://127.0.0.1:{port}", key, chatbot
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def run_faults(faulty_stack, rounds: int, users: int, pause_s: float) -> dict:

@@ -22,16 +22,6 @@ REPLY = f"echo: {QUESTION}"
 
 
 @pytest.fixture
-def slow_llm():
-    """A fake whose streamed replies wait before their last word until `release_last_token()`."""
-    fake = FakeLlm().start()
-    fake.hold_last_token = True
-    yield fake
-    fake.release_last_token()
-    fake.stop()
-
-
-@pytest.fixture
 def streaming_tenant(stack, slow_llm):
     return stack.new_tenant(prompt="You answer shoppers.", llm_base_url=slow_llm.base_url)
 

@@ -7,23 +7,17 @@ import signal
 import pytest
 
 from tests.chat_load import pid_of
-from tests.e2e.test_faults import faulty_stack  # noqa: F401 (the fixture, with this module's fake LLM)
 from tests.e2e.test_streaming import Events, is_delta, is_reply
-from tests.fake_llm import FakeLlm
 from tests.stack import ChatClient, eventually
 
 
 @pytest.fixture
-def fake_llm():
-    """Streams each reply, holding back its last word until released."""
-    fake = FakeLlm().start()
-    fake.hold_last_token = True
-    yield fake
-    fake.release_last_token()
-    fake.stop()
+def fake_llm(slow_llm):
+    """The stack's LLM streams each reply, holding back its last word until released."""
+    return slow_llm
 
 
-def test_a_worker_killed_mid_reply_leads_to_exactly_one_stored_reply(faulty_stack, fake_llm):  # noqa: F811
+def test_a_worker_killed_mid_reply_leads_to_exactly_one_stored_reply(faulty_stack, fake_llm):
     data_dir, base_url, _, chatbot = faulty_stack
     chat = ChatClient(base_url)
     chat.start(chatbot)
