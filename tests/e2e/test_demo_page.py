@@ -1,0 +1,117 @@
+"""The chat page (issue 17) in headless Chromium, against the real servers and a fake LLM that streams word by word:
+a session starts with the page context typed into the page, a reply grows on the page while the provider still
+holds its last word back, and Stop ends the next reply where it got to. No timing threshold: only the order of
+events."""
+
+import uuid
+
+import pytest
+
+from tests.browser import headless_chromium, require_chromium
+from tests.fake_llm import FakeLlm
+
+playwright = require_chromium()
+expect = playwright.expect
+expect.set_options(timeout=20_000)
+
+QUESTION = "Will the jacket keep me dry?"
+REPLY = (
+    "Yes: the Trail Jacket has taped seams and a waterproof membrane, so it keeps you dry in heavy rain for hours, "
+    "and its hood folds into the collar when the sun comes back out."
+)
+GROWING = ".message.assistant.generating .text"
+
+
+@pytest.fixture
+def slow_llm():
+    """Streams REPLY a word every 0.15 s, holding each reply's last word until `release_last_token()`."""
+    fake = FakeLlm(reply=lambda request: REPLY, token_delay_s=0.15).start()
+    fake.hold_last_token = True
+    yield fake
+    fake.release_last_token()
+    fake.stop()
+
+
+@pytest.fixture
+def page():
+    with headless_chromium(playwright) as chromium:
+        page = chromium.new_page(viewport={"width": 900, "height": 1100})
+        page.set_default_timeout(20_000)
+        yield page
+
+
+def open_demo(page, stack, chatbot_id: str) -> list[str]:
+    """The chat page of `chatbot_id`, opened; what the page reports as broken is collected in the list returned."""
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on(
+        "request",
+        lambda request: request.url.startswith((stack.base_url, "data:")) or problems.append(f"left: {request.url}"),
+    )
+    page.goto(f"{stack.base_url}/demo/{chatbot_id}")
+    expect(page.locator("#chatbot-id")).to_have_text(chatbot_id)
+    return problems
+
+
+def start(page, context: str) -> None:
+    page.fill("#page-context", context)
+    page.click("#start")
+
+
+def test_a_reply_grows_word_by_word_on_the_page_and_stop_ends_the_next_one(stack, slow_llm, page, tmp_path):
+    tenant = stack.new_tenant(prompt="You sell {session_state.page_context.product}.", llm_base_url=slow_llm.base_url)
+    problems = open_demo(page, stack, tenant.chatbot_id)
+
+    start(page, '{"product": "Trail Jacket"')
+    expect(page.locator("#error")).to_contain_text("not valid JSON")
+    start(page, '["Trail Jacket"]')
+    expect(page.locator("#error")).to_contain_text("must be a JSON object")
+    start(page, '{"product": "Trail Jacket"}')
+    expect(page.locator("#session-status")).to_contain_text('page context {"product":"Trail Jacket"}')
+    expect(page.locator("#error")).to_be_empty()
+
+    page.fill("#message", QUESTION)
+    page.press("#message", "Enter")
+    expect(page.locator(".message.user .text")).to_have_text(QUESTION)
+    page.wait_for_function(f"() => document.querySelector('{GROWING}')?.textContent.length > 0")
+    first = page.text_content(GROWING)
+    page.wait_for_function(f"n => document.querySelector('{GROWING}').textContent.length > n", arg=len(first))
+    later = page.text_content(GROWING)
+    # Both read while the provider still held its last word: the reply grew on the page before it was stored.
+    assert not slow_llm.last_token_released.is_set()
+    assert REPLY.startswith(first) and REPLY.startswith(later) and len(first) < len(later) < len(REPLY)
+    assert page.locator(".message.assistant.stored").count() == 0
+    expect(page.locator("#stop")).to_be_visible()
+    # Until the provider has sent all but its last word, for a picture of a reply well under way.
+    page.wait_for_function(f"n => document.querySelector('{GROWING}').textContent.length >= n", arg=REPLY.rindex(" "))
+    page.screenshot(path=tmp_path / "demo.png")
+
+    slow_llm.release_last_token()
+    stored = page.locator(".message.assistant.stored")
+    expect(stored.locator(".text")).to_have_text(REPLY)
+    expect(page.locator(".message.assistant")).to_have_count(1)  # the stored reply took the growing one's place
+    expect(page.locator("#stop")).to_be_hidden()
+    # The page context typed into the page reached the prompt.
+    (asked,) = slow_llm.requests_containing(QUESTION)
+    assert asked["messages"][0] == {"role": "system", "content": "You sell Trail Jacket."}
+
+    page.fill("#message", "And in snow?")
+    page.click("#send")
+    page.wait_for_function(f"() => document.querySelector('{GROWING}')?.textContent.length > 0")
+    page.click("#stop")
+    stopped = page.locator(".message.assistant.cancelled")
+    expect(stopped.locator(".state")).to_have_text("(stopped)")
+    cut = stopped.locator(".text").text_content()
+    assert REPLY.startswith(cut) and 0 < len(cut) < len(REPLY)
+    expect(page.locator("#stop")).to_be_hidden()
+    expect(page.locator("#send")).to_be_enabled()
+    page.screenshot(path=tmp_path / "demo-stopped.png", full_page=True)
+    assert problems == []
+
+
+def test_the_page_shows_why_a_session_cannot_start(stack, page):
+    open_demo(page, stack, str(uuid.uuid4()))  # no such chatbot
+    start(page, "{}")
+    expect(page.locator("#error")).to_contain_text("The session could not start (404: ")
+    expect(page.locator("#send")).to_be_disabled()
