@@ -115,3 +115,20 @@ def test_the_page_shows_why_a_session_cannot_start(stack, page):
     start(page, "{}")
     expect(page.locator("#error")).to_contain_text("The session could not start (404: ")
     expect(page.locator("#send")).to_be_disabled()
+
+
+def test_the_page_shows_why_a_reply_failed(stack, page):
+    failing = FakeLlm().start()
+    try:
+        failing.fail_next(stack.settings().llm_attempts)  # every attempt the worker makes at the reply
+        tenant = stack.new_tenant(llm_base_url=failing.base_url)
+        open_demo(page, stack, tenant.chatbot_id)
+        start(page, "{}")
+        expect(page.locator("#session-status")).to_contain_text("Session ")
+        page.fill("#message", "Hello?")
+        page.click("#send")
+        expect(page.locator("#error")).to_contain_text("The chatbot could not reply (500: ")
+        expect(page.locator("#stop")).to_be_hidden()
+        expect(page.locator("#send")).to_be_enabled()
+    finally:
+        failing.stop()
