@@ -110,6 +110,22 @@ def test_a_reply_grows_word_by_word_on_the_page_and_stop_ends_the_next_one(stack
     assert problems == []
 
 
+def test_a_newcomers_echo_chatbot_answers_on_the_page_one_message_after_another(stack, tenant, page):
+    """The README's first chatbot (`--provider echo`) answers at once: a reply may be stored before the page has
+    its task id, and the page is ready for the next message all the same."""
+    problems = open_demo(page, stack, tenant.chatbot_id)
+    start(page, page.input_value("#page-context"))  # the page's own example context
+    for number, text in enumerate(("Hello there", "Is it in stock?", "Thanks!"), start=1):
+        page.fill("#message", text)
+        page.click("#send")
+        expect(page.locator(".message.assistant.stored")).to_have_count(number)
+        expect(page.locator(".message.assistant.stored .text").last).to_have_text(text)
+        expect(page.locator("#send")).to_be_enabled()
+        expect(page.locator("#stop")).to_be_hidden()
+    expect(page.locator(".message.user .text")).to_have_text(["Hello there", "Is it in stock?", "Thanks!"])
+    assert problems == []
+
+
 def test_the_page_shows_why_a_session_cannot_start(stack, page):
     open_demo(page, stack, str(uuid.uuid4()))  # no such chatbot
     start(page, "{}")
