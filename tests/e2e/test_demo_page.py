@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from query_api.http import streams
 from tests.browser import headless_chromium, require_chromium
 from tests.fake_llm import FakeLlm
 
@@ -123,6 +124,25 @@ def test_a_newcomers_echo_chatbot_answers_on_the_page_one_message_after_another(
         expect(page.locator("#send")).to_be_enabled()
         expect(page.locator("#stop")).to_be_hidden()
     expect(page.locator(".message.user .text")).to_have_text(["Hello there", "Is it in stock?", "Thanks!"])
+    assert problems == []
+
+
+def test_the_page_follows_the_conversation_across_the_streams_the_server_closes(stack, tenant, page, monkeypatch):
+    # The stack's API runs in this process: its streams close after a second instead of five minutes.
+    monkeypatch.setattr(streams, "STREAM_MAX_S", 1)
+    monkeypatch.setattr(streams, "STREAM_KEEPALIVE_S", 0.2)
+    problems = open_demo(page, stack, tenant.chatbot_id)
+    start(page, "{}")
+    page.fill("#message", "first")
+    page.click("#send")
+    expect(page.locator(".message.assistant.stored .text")).to_have_text(["first"])
+    # Reopened from the last message the page has, as EventSource would be.
+    with page.expect_request(lambda request: "/stream/" in request.url and "last-event-id" in request.headers):
+        pass
+    page.fill("#message", "second")
+    page.click("#send")
+    expect(page.locator(".message.assistant.stored .text")).to_have_text(["first", "second"])
+    expect(page.locator(".message.user .text")).to_have_text(["first", "second"])  # nothing told twice
     assert problems == []
 
 
