@@ -13,6 +13,7 @@ from tests.fake_llm import FakeLlm
 
 playwright = require_chromium()
 expect = playwright.expect
+# A reply waits on the worker and the read model, on machines that run other tests too: 20 s, not playwright's 5.
 expect.set_options(timeout=20_000)
 
 QUESTION = "Will the jacket keep me dry?"
@@ -25,7 +26,7 @@ GROWING = ".message.assistant.generating .text"
 
 @pytest.fixture
 def slow_llm():
-    """Streams REPLY a word every 0.15 s, holding each reply's last word until `release_last_token()`."""
+    """Streams REPLY a word every 0.15 s; until `release_last_token()`, a reply's last word is held back."""
     fake = FakeLlm(reply=lambda request: REPLY, token_delay_s=0.15).start()
     fake.hold_last_token = True
     yield fake
