@@ -29,6 +29,7 @@
 | OCS_COOKIE_SAMESITE | the sign-in cookies' SameSite: `Lax`, `Strict`, `None` (pages on other sites) | Lax |
 | OCS_INSTANCE_ID | this replica's name in its consumer groups; unique per replica on one host | the host name |
 | OCS_EVENT_FEED_RETENTION_DAYS | days the teams' event feeds keep an event (`0.5` allowed) | unset: forever |
+| OCS_DEMO_PAGE | `true`: serve the chat page `/demo/<chatbot id>` (infra/demo_page.py) | false; `ocs up`: true |
 """
 
 import json
@@ -72,6 +73,7 @@ class Settings:
     delivery_backoff: float = 0.5
     delivery_timeout: float = 10.0
     delivery_concurrency: int = 16
+    demo_page: bool = False
 
     @property
     def rate_limit_database(self) -> str:
@@ -123,7 +125,7 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         llm_timeout=float(environ.get("OCS_LLM_TIMEOUT") or 60),
         llm_attempts=int(environ.get("OCS_LLM_ATTEMPTS") or 3),
         worker_concurrency=int(environ.get("OCS_WORKER_CONCURRENCY") or 64),
-        rate_limit_enforce=(environ.get("OCS_RATE_LIMIT_ENFORCE") or "").lower() in ("1", "true", "yes"),
+        rate_limit_enforce=switched_on(environ.get("OCS_RATE_LIMIT_ENFORCE")),
         rate_limit_db=environ.get("OCS_RATE_LIMIT_DB") or "",
         trusted_proxies=int(environ.get("OCS_TRUSTED_PROXIES") or 0),
         cookie_session_lifetime_s=int(environ.get("OCS_COOKIE_SESSION_LIFETIME") or DEFAULT_LIFETIME_S),
@@ -133,10 +135,16 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         delivery_backoff=float(environ.get("OCS_DELIVERY_BACKOFF") or 0.5),
         delivery_timeout=float(environ.get("OCS_DELIVERY_TIMEOUT") or 10),
         delivery_concurrency=int(environ.get("OCS_DELIVERY_CONCURRENCY") or 16),
+        demo_page=switched_on(environ.get("OCS_DEMO_PAGE")),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },
     )
+
+
+def switched_on(text: str | None) -> bool:
+    """An on/off variable: `1`, `true` or `yes` (any case) is on; anything else, or unset, is off."""
+    return (text or "").strip().lower() in ("1", "true", "yes")
 
 
 def same_site(text: str) -> str:

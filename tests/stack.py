@@ -47,6 +47,7 @@ class Stack:
             delivery_attempts=3,
             delivery_backoff=0.2,
             delivery_timeout=5,
+            demo_page=True,  # as under `ocs up`
         )
 
     def start_servers(self) -> "Stack":

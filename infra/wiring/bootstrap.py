@@ -20,6 +20,7 @@ from infra.config import Settings
 from infra.cookie_sessions import CookiePolicy
 from infra.cors import TeamOrigins
 from infra.dead_letters import DeadLetters
+from infra.demo_page import DEMO_ROUTE, create_demo_app
 from infra.docs import DOCS_PATHS, create_docs_app, routes_of
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
@@ -169,6 +170,7 @@ class System:
         rate_limits.install(app, self.rate_limits)
 
     def shared_routes(self) -> dict:
+        """The paths neither API side owns, as werkzeug rules, each with the app that serves it."""
         checks = {
             "event_store": lambda: (self.app.recorder.max_notification_id() or 0) >= 0,
             "mongodb": lambda: bool(self.mongo.admin.command("ping")),
@@ -182,6 +184,7 @@ class System:
                 self.settings.kafka_bootstrap or None, lambda: self.pipeline_health.report()
             ),
             **dict.fromkeys(DOCS_PATHS, self.docs_app()),
+            **({DEMO_ROUTE: create_demo_app()} if self.settings.demo_page else {}),
         }
 
     def docs_app(self):

@@ -3,8 +3,8 @@ the query API, the rest to the command API). In production a reverse proxy does 
 
 from collections.abc import Callable
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import RequestRedirect
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, RequestRedirect, Rule
 
 from infra.cors import Cors
 
@@ -13,8 +13,10 @@ class FrontDoor:
     def __init__(self, command_app, query_app, extra_routes: dict, allowed_anywhere: Callable[[str], bool]):
         self.command_app = command_app
         self.query_app = query_app
-        # Paths answered by neither API side, such as /healthz.
+        # Paths answered by neither API side, such as /healthz or /demo/<chatbot_id>: werkzeug rules, each
+        # owning every method of its paths.
         self.extra_routes = extra_routes
+        self.extra_map = Map([Rule(path, endpoint=path) for path in extra_routes])
         self.cors = Cors(self.route, allowed_anywhere)
 
     def side_for(self, environ):
@@ -44,7 +46,15 @@ class FrontDoor:
     def __call__(self, environ, start_response):
         return self.cors(environ, start_response)
 
+    def extra_app_for(self, environ):
+        """The app of the path's extra route, or None. Only an exact match counts: a path that differs by its
+        trailing slash goes to the sides, as the proxy sends it."""
+        try:
+            path, _ = self.extra_map.bind_to_environ(environ).match()
+        except HTTPException:  # NotFound, or a RequestRedirect to the path with a slash
+            return None
+        return self.extra_routes[path]
+
     def route(self, environ, start_response):
-        extra = self.extra_routes.get(environ.get("PATH_INFO", ""))
-        app = extra or self.side_for(environ)
+        app = self.extra_app_for(environ) or self.side_for(environ)
         return app(environ, start_response)

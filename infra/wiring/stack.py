@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from infra.config import STACK_FILE
+from infra.config import STACK_FILE, switched_on
 from infra.metrics import MULTIPROCESS_DIR
 from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
@@ -28,6 +28,8 @@ PROCESSES = ("relay", "projector", "worker", "delivery", "api")
 # Processes that are consumer-group members, and so may run as several replicas.
 REPLICATED = ("projector", "worker")
 RESTART_DELAY_S = 1.0
+# What `ocs up` turns on unless the environment says otherwise: the chat page, for a newcomer's first chat.
+UP_DEFAULTS = {"OCS_DEMO_PAGE": "true"}
 
 
 class Stopping(Exception):
@@ -91,6 +93,8 @@ def run_stack(data_dir: str, host: str, port: int, replicas: dict[str, int] | No
         # A process that dies while the stack starts is restarted (and reported) at once, as later on.
         wait_until_healthy(base_url, restart_exited)
         print(f"ready: {base_url}healthz reports every component up. Ctrl-C stops.", flush=True)
+        if switched_on(environment()["OCS_DEMO_PAGE"]):
+            print(f"chat page: {base_url}demo/<chatbot id> (a chatbot made by `ocs admin create-chatbot`)", flush=True)
         while True:
             time.sleep(0.5)
             restart_exited()
@@ -125,11 +129,16 @@ def start_process(name: str, root: Path, host: str, port: int) -> subprocess.Pop
             "--port",
             str(port),
         ],
-        env={**os.environ, MULTIPROCESS_DIR: str(root / "metrics"), **instance},
+        env={**environment(), MULTIPROCESS_DIR: str(root / "metrics"), **instance},
         stdout=open(root / "logs" / f"{name}.log", "ab"),
         stderr=subprocess.STDOUT,
         preexec_fn=end_with_parent,
     )
+
+
+def environment() -> dict[str, str]:
+    """The stack's processes' environment: this one's, over `ocs up`'s defaults."""
+    return {**UP_DEFAULTS, **os.environ}
 
 
 def wait_until_healthy(base_url: str, meanwhile, timeout_s: float = 120) -> None:

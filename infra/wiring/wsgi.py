@@ -1,7 +1,8 @@
 """WSGI entry points for production, one per API side, each scaled on its own behind a reverse proxy:
 
     gunicorn 'infra.wiring.wsgi:command_api()'   # POST, PATCH, DELETE and the chat writes
-    gunicorn 'infra.wiring.wsgi:query_api()'     # GET, /healthz and the API documents (/api/schema/, /api/docs/, ...)
+    gunicorn 'infra.wiring.wsgi:query_api()'     # GET, /healthz, the API documents (/api/schema/, /api/docs/, ...)
+                                                 # and, where OCS_DEMO_PAGE is on, the chat page /demo/...
 
 Configuration comes from the environment (see infra/config.py); the proxy routes by method and path
 exactly as `infra.wiring.frontdoor.FrontDoor` does for `ocs up`.

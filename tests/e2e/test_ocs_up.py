@@ -98,6 +98,13 @@ def test_ocs_up_serves_the_readme_flow_and_stops_everything(running_stack):
         data_dir=data_dir,
     )
     assert set(widget) == {"embed_key", "channel_id"}
+    # The chat page the README sends a newcomer to is on under `ocs up`, and announced.
+    page = requests.get(f"{base_url}/demo/{chatbot['id']}")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert (
+        process.stdout.readline()
+        == f"chat page: {base_url}/demo/<chatbot id> (a chatbot made by `ocs admin create-chatbot`)\n"
+    )
 
     headers = {"X-api-key": key["key"]}
     session = requests.post(
