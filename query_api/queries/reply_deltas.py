@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
 
 from infra.kafka import ensure_topics
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
@@ -95,8 +94,8 @@ class DeltaFeed:
         while True:
             try:
                 self.follow_until_idle()
-            except KafkaError as exc:
-                log.warning("the reply deltas could not be followed: %s; trying again", exc)
+            except Exception as exc:  # whatever the broker does, the streams go on (with stored messages only)
+                log.warning("the reply deltas could not be followed: %r; trying again", exc)
                 time.sleep(RETRY_S)
                 continue
             with self.lock:
@@ -126,7 +125,7 @@ class DeltaFeed:
                 batches = consumer.poll(timeout_ms=1)
                 for records in batches.values():
                     for record in records:
-                        self.apply(json.loads(record.value))
+                        self.apply_record(record.value)
                 if not self.caught_up.is_set() and all(consumer.position(tp) >= ends[tp] for tp in partitions):
                     self.forget_stale()
                     self.caught_up.set()
@@ -142,6 +141,12 @@ class DeltaFeed:
     def idle(self) -> bool:
         with self.lock:
             return not self.subscribers and time.monotonic() - self.last_subscriber_left > LINGER_S
+
+    def apply_record(self, value: bytes) -> None:
+        try:
+            self.apply(json.loads(value))
+        except (ValueError, KeyError, TypeError) as exc:  # not a delta a worker of ours wrote: skipped
+            log.warning("a record of %s is not a reply delta: %r", REPLY_DELTAS_TOPIC, exc)
 
     def apply(self, record: dict) -> None:
         """One record: passed on to the session's streams, and added to its reply's text so far (a reply whose
