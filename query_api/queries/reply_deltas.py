@@ -57,6 +57,7 @@ class DeltaFeed:
         self.subscribers: dict[str, set] = defaultdict(set)  # session id -> its streams' subscriptions
         self.replies: dict[str, dict[str, InProgress]] = defaultdict(dict)  # session id -> task id -> reply
         self.follower: threading.Thread | None = None
+        self.subscribing = 0  # streams waiting to subscribe: the follower must not stop under them
         self.caught_up = threading.Event()
         self.last_subscriber_left = time.monotonic()
         self.stopped = False
@@ -65,15 +66,20 @@ class DeltaFeed:
         """From now on `subscription` gets (by `push`) the deltas of the session's replies, the text so far of
         each reply being generated first."""
         with self.lock:
+            self.subscribing += 1
             if self.follower is None:
                 self.follower = threading.Thread(target=self.follow, name="reply-deltas", daemon=True)
                 self.follower.start()
-        if not self.caught_up.wait(CATCH_UP_WAIT_S):
-            log.warning("the reply deltas are not caught up: a stream starts without the replies' text so far")
-        with self.lock:
-            self.subscribers[session_id].add(subscription)
-            for task_id, reply in self.replies.get(session_id, {}).items():
-                subscription.push(Delta(task_id, 0, reply.text))
+        try:
+            if not self.caught_up.wait(CATCH_UP_WAIT_S):
+                log.warning("the reply deltas are not caught up: a stream starts without the replies' text so far")
+            with self.lock:
+                self.subscribers[session_id].add(subscription)
+                for task_id, reply in self.replies.get(session_id, {}).items():
+                    subscription.push(Delta(task_id, 0, reply.text))
+        finally:
+            with self.lock:
+                self.subscribing -= 1
 
     def unsubscribe(self, session_id: str, subscription) -> None:
         with self.lock:
@@ -99,7 +105,7 @@ class DeltaFeed:
                 time.sleep(RETRY_S)
                 continue
             with self.lock:
-                if self.subscribers and not self.stopped:
+                if (self.subscribers or self.subscribing) and not self.stopped:
                     continue  # a stream opened as the follower was stopping
                 self.follower = None
                 self.caught_up.clear()
@@ -140,7 +146,8 @@ class DeltaFeed:
 
     def idle(self) -> bool:
         with self.lock:
-            return not self.subscribers and time.monotonic() - self.last_subscriber_left > LINGER_S
+            waited = time.monotonic() - self.last_subscriber_left > LINGER_S
+            return not self.subscribers and not self.subscribing and waited
 
     def apply_record(self, value: bytes) -> None:
         try:
