@@ -77,11 +77,11 @@ class Recorder:
         if self.measuring:
             self.replies[kind].append(seconds * 1000)
 
-    def streamed_reply(self, kind: str, message: str, sent: float, first_delta: float | None, done: float) -> None:
-        """A streamed reply, in monotonic seconds, for `bench.streaming.measured`."""
+    def streamed_reply(self, kind: str, reply: dict) -> None:
+        """A streamed reply ({id, task_id, sent, first_delta, done}, monotonic seconds) for `bench.streaming`."""
         if self.measuring:
-            self.replies[kind].append((done - sent) * 1000)
-            self.streamed.append({"kind": kind, "id": message, "sent": sent, "first_delta": first_delta, "done": done})
+            self.replies[kind].append((reply["done"] - reply["sent"]) * 1000)
+            self.streamed.append({"kind": kind, **reply})
 
     def error(self, what: str) -> None:
         if self.measuring:
@@ -280,7 +280,9 @@ class StreamingWidgetUser(WidgetStreamUser):
             super().on_message(message)
 
     def replied(self, message: str, task_id: str, began: float, replied_at: float) -> None:
-        RECORDER.streamed_reply("sse", message, began, self.first_deltas.pop(task_id, None), replied_at)
+        first_delta = self.first_deltas.pop(task_id, None)
+        reply = {"id": message, "task_id": task_id, "sent": began, "first_delta": first_delta, "done": replied_at}
+        RECORDER.streamed_reply("sse", reply)
 
 
 class CompletionUser(FastHttpUser):
@@ -330,7 +332,8 @@ class CompletionUser(FastHttpUser):
                     return
                 for line in response.iter_lines(chunk_size=4096, decode_unicode=True):
                     if line == "data: [DONE]":
-                        RECORDER.streamed_reply("completion-stream", message, began, first_delta, time.monotonic())
+                        reply = {"id": message, "task_id": None, "sent": began, "first_delta": first_delta}
+                        RECORDER.streamed_reply("completion-stream", {**reply, "done": time.monotonic()})
                         return
                     if first_delta is None and line.startswith("data: ") and chunk_content(json.loads(line[6:])):
                         first_delta = time.monotonic()

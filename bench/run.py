@@ -252,9 +252,10 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         report["mongodb_operations"] = mongo_ops.summary(report["load"]["answered_messages"])
         streamed = report["load"].pop("streamed_replies")
         if args.stream_replies:
+            records = streaming.first_delta_records(servers["kafka_bootstrap"])
             report["streaming"] = {
                 "clock": streaming.clock(),
-                "by_client": streaming.measured(streamed, first_tokens.at, report["load"]["seconds"]),
+                "by_client": streaming.measured(streamed, first_tokens, records, report["load"]["seconds"]),
             }
         rate = report["load"]["answered_per_s"]
         if report["cpu"] and rate:

@@ -5,14 +5,21 @@ The fake runs in the harness's process and the users in the load generator's; bo
 on Linux is the machine's CLOCK_MONOTONIC, one clock for every process (the report says which clock it was), so
 the two processes' times can be subtracted. Every user message carries an id of its own (32 hex digits) that the
 fake's request holds too: that is how a reply's first word at the fake is paired with its first delta at a client.
+
+Where a widget's first delta spends that time is split at the worker's first delta record on the reply-deltas topic:
+the record's timestamp is the worker's wall clock (ms) when it sent the record, and the fake notes its wall clock too.
 """
 
+import json
 import re
 import threading
 import time
 
+from kafka import KafkaConsumer, TopicPartition
+
 from bench.report import verdict
 from bench.stats import summary
+from schemas.reply_deltas import REPLY_DELTAS_TOPIC
 
 MESSAGE_ID = re.compile(r"\b[0-9a-f]{32}\b")
 FILLER_WORD = " more"
@@ -43,38 +50,76 @@ class FirstTokens:
 
     def __init__(self):
         self.at: dict[str, float] = {}
+        self.wall_at: dict[str, float] = {}  # the same moments on the wall clock, for the delta records' timestamps
         self.lock = threading.Lock()
 
     def __call__(self, request: dict, monotonic_s: float) -> None:
+        wall_s = time.time()
         found = message_id(request["messages"][-1].get("content"))
         if found:
             with self.lock:
                 self.at.setdefault(found, monotonic_s)
+                self.wall_at.setdefault(found, wall_s)
+
+
+def first_delta_records(bootstrap: str) -> dict[str, int]:
+    """When the worker sent each reply's first delta record (its timestamp, wall clock ms), by task id: the whole
+    topic, read once the load is over."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5000)
+    first = {}
+    try:
+        partitions = [TopicPartition(REPLY_DELTAS_TOPIC, n) for n in consumer.partitions_for_topic(REPLY_DELTAS_TOPIC)]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=500).values():
+                for record in records:
+                    delta = json.loads(record.value)
+                    if delta["offset"] == 0:
+                        first.setdefault(delta["task_id"], record.timestamp)
+    finally:
+        consumer.close()
+    return first
 
 
 def clock() -> str:
     return time.get_clock_info("monotonic").implementation
 
 
-def measured(replies: list[dict], first_tokens: dict[str, float], seconds: float) -> dict:
+def measured(replies: list[dict], first_tokens: FirstTokens, delta_records: dict[str, int], seconds: float) -> dict:
     """Per kind of client (and `all`), from the replies the load generator saw in the window
-    ({kind, id, sent, first_delta, done}, monotonic seconds): the first delta after the fake wrote the first word,
-    the first delta after the message was sent, and the whole reply (sent to its end)."""
+    ({kind, id, task_id, sent, first_delta, done}, monotonic seconds): the first delta after the fake wrote the first
+    word, the first delta after the message was sent, and the whole reply (sent to its end); for replies that
+    travelled as delta records, the first word's time to the worker's first record."""
     kinds = sorted({reply["kind"] for reply in replies})
-    out = {kind: measured_kind([r for r in replies if r["kind"] == kind], first_tokens, seconds) for kind in kinds}
+    out = {
+        kind: measured_kind([r for r in replies if r["kind"] == kind], first_tokens, delta_records, seconds)
+        for kind in kinds
+    }
     if len(kinds) > 1:
-        out["all"] = measured_kind(replies, first_tokens, seconds)
+        out["all"] = measured_kind(replies, first_tokens, delta_records, seconds)
     return out
 
 
-def measured_kind(replies: list[dict], first_tokens: dict[str, float], seconds: float) -> dict:
-    paired = [r for r in replies if r["first_delta"] is not None and r["id"] in first_tokens]
-    return {
-        "first_delta_after_first_token": summary([(r["first_delta"] - first_tokens[r["id"]]) * 1000 for r in paired]),
+def measured_kind(
+    replies: list[dict], first_tokens: FirstTokens, delta_records: dict[str, int], seconds: float
+) -> dict:
+    paired = [r for r in replies if r["first_delta"] is not None and r["id"] in first_tokens.at]
+    published = [r for r in paired if r["task_id"] in delta_records and r["id"] in first_tokens.wall_at]
+    out = {
+        "first_delta_after_first_token": summary(
+            [(r["first_delta"] - first_tokens.at[r["id"]]) * 1000 for r in paired]
+        ),
         "first_delta_after_send": summary([(r["first_delta"] - r["sent"]) * 1000 for r in paired]),
         "reply": summary([(r["done"] - r["sent"]) * 1000 for r in replies], seconds),
         "unpaired": len(replies) - len(paired),
     }
+    if published:
+        out["first_delta_record_after_first_token"] = summary(
+            [delta_records[r["task_id"]] - first_tokens.wall_at[r["id"]] * 1000 for r in published]
+        )
+    return out
 
 
 def judge(comparison: dict) -> dict:
