@@ -197,6 +197,7 @@ class WidgetStreamUser(ChatUser):
         self.pending: dict[str, dict] = {}
         self.stream = None
         self.reader = None
+        self.opened = gevent.event.Event()  # the stream's headers arrived: it follows the session
         if not super().start_session():
             return False
         self.reader = gevent.spawn(self.read_stream, self.session_id, dict(self.auth))
@@ -226,6 +227,7 @@ class WidgetStreamUser(ChatUser):
         events.request.fire(request_type="GET", name=name, response_time=opened, response_length=0, exception=failed)
         if failed:
             return
+        self.opened.set()
         try:
             for line in self.stream.iter_lines(chunk_size=4096, decode_unicode=True):
                 if line and line.startswith("data: "):
@@ -273,6 +275,12 @@ class StreamingWidgetUser(WidgetStreamUser):
         self.first_deltas: dict[str, float] = {}  # task id -> when its first delta arrived
         return super().start_session()
 
+    def send(self, text: str, name: str = "/api/chat/[sid]/message/") -> str | None:
+        # A stream sends its headers with its first event: until then it may not follow the session yet, and the
+        # first delta of a reply that begins before it does is one catch-up delta, late by the stream's opening.
+        self.stream_open_at_send = self.opened.is_set()
+        return super().send(text, name)
+
     def on_message(self, message: dict) -> None:
         if "delta" in message:
             self.first_deltas.setdefault(message["task_id"], time.monotonic())
@@ -282,7 +290,7 @@ class StreamingWidgetUser(WidgetStreamUser):
     def replied(self, message: str, task_id: str, began: float, replied_at: float) -> None:
         first_delta = self.first_deltas.pop(task_id, None)
         reply = {"id": message, "task_id": task_id, "sent": began, "first_delta": first_delta, "done": replied_at}
-        RECORDER.streamed_reply("sse", reply)
+        RECORDER.streamed_reply("sse", {**reply, "stream_open_at_send": self.stream_open_at_send})
 
 
 class CompletionUser(FastHttpUser):

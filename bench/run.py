@@ -177,6 +177,7 @@ def streaming_comparison(args, data_dir: Path) -> dict:
             **run_summary(run),
             "users": args.users + args.completion_users,
             "reply_latency": run["load"]["reply_latency"],
+            "endpoints": run["load"]["endpoints"],
             "request_failures": run["load"]["request_failures"],
             "cpu": run.get("cpu"),
             "streaming": run.get("streaming"),

@@ -91,7 +91,9 @@ def measured(replies: list[dict], first_tokens: FirstTokens, delta_records: dict
     """Per kind of client (and `all`), from the replies the load generator saw in the window
     ({kind, id, task_id, sent, first_delta, done}, monotonic seconds): the first delta after the fake wrote the first
     word, the first delta after the message was sent, and the whole reply (sent to its end); for replies that
-    travelled as delta records, the first word's time to the worker's first record."""
+    travelled as delta records, the first word's time to the worker's first record. First deltas are paired only
+    for messages sent on a stream that was open (`stream_open_at_send`, false for a session's first message when
+    its stream had no event yet): they measure delivery, not a stream's opening."""
     kinds = sorted({reply["kind"] for reply in replies})
     out = {
         kind: measured_kind([r for r in replies if r["kind"] == kind], first_tokens, delta_records, seconds)
@@ -105,7 +107,8 @@ def measured(replies: list[dict], first_tokens: FirstTokens, delta_records: dict
 def measured_kind(
     replies: list[dict], first_tokens: FirstTokens, delta_records: dict[str, int], seconds: float
 ) -> dict:
-    paired = [r for r in replies if r["first_delta"] is not None and r["id"] in first_tokens.at]
+    on_open_streams = [r for r in replies if r.get("stream_open_at_send", True)]
+    paired = [r for r in on_open_streams if r["first_delta"] is not None and r["id"] in first_tokens.at]
     published = [r for r in paired if r["task_id"] in delta_records and r["id"] in first_tokens.wall_at]
     out = {
         "first_delta_after_first_token": summary(
@@ -113,7 +116,8 @@ def measured_kind(
         ),
         "first_delta_after_send": summary([(r["first_delta"] - r["sent"]) * 1000 for r in paired]),
         "reply": summary([(r["done"] - r["sent"]) * 1000 for r in replies], seconds),
-        "unpaired": len(replies) - len(paired),
+        "sent_before_the_stream_opened": len(replies) - len(on_open_streams),
+        "unpaired": len(on_open_streams) - len(paired),
     }
     if published:
         out["first_delta_record_after_first_token"] = summary(

@@ -43,6 +43,9 @@ def test_the_first_delta_is_measured_from_the_fakes_first_word_and_split_at_the_
         {"kind": "sse", "id": ID_A, "task_id": "t1", "sent": 10.0, "first_delta": 10.12, "done": 11.2},
         {"kind": "completion-stream", "id": ID_B, "task_id": None, "sent": 20.0, "first_delta": 20.105, "done": 21.1},
         {"kind": "sse", "id": "c" * 32, "task_id": "t3", "sent": 30.0, "first_delta": None, "done": 31.0},
+        # A session's first message, sent before its stream had any event: its first delta waited for the stream.
+        {"kind": "sse", "id": ID_A, "task_id": "t4", "sent": 9.0, "first_delta": 10.5, "done": 11.0}
+        | {"stream_open_at_send": False},
     ]
     first = tokens_at({ID_A: 10.1, ID_B: 20.1}, {ID_A: 1000.1, ID_B: 2000.1})
 
@@ -52,11 +55,12 @@ def test_the_first_delta_is_measured_from_the_fakes_first_word_and_split_at_the_
     assert sse["first_delta_after_first_token"]["p50_ms"] == 20.0
     assert sse["first_delta_after_send"]["p50_ms"] == 120.0
     assert sse["first_delta_record_after_first_token"]["p50_ms"] == 2.0
-    assert (sse["reply"]["count"], sse["reply"]["per_s"], sse["unpaired"]) == (2, 0.2, 1)
+    assert (sse["reply"]["count"], sse["reply"]["per_s"], sse["unpaired"]) == (3, 0.3, 1)
+    assert sse["sent_before_the_stream_opened"] == 1
     completion = found["completion-stream"]
     assert completion["first_delta_after_first_token"]["p50_ms"] == 5.0
     assert "first_delta_record_after_first_token" not in completion  # its pieces never travel as records
-    assert found["all"]["reply"]["count"] == 3
+    assert found["all"]["reply"]["count"] == 4
 
 
 def comparison(users: int, first_delta_p50: float, baseline_rate: float, streaming_rate: float) -> dict:
