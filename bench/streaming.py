@@ -109,7 +109,7 @@ def measured_kind(
 ) -> dict:
     on_open_streams = [r for r in replies if r.get("stream_open_at_send", True)]
     paired = [r for r in on_open_streams if r["first_delta"] is not None and r["id"] in first_tokens.at]
-    published = [r for r in paired if r["task_id"] in delta_records and r["id"] in first_tokens.wall_at]
+    published = [r for r in paired if r["task_id"] in delta_records]
     out = {
         "first_delta_after_first_token": summary(
             [(r["first_delta"] - first_tokens.at[r["id"]]) * 1000 for r in paired]
