@@ -6,6 +6,10 @@ with gevent on import, so nothing else of the harness runs here).
   (first poll at once, as the OCS load test does) until it is complete; a new session every
   `messages_per_session` messages.
 - WidgetStreamUser: the same conversation, but waits for the reply on the session's SSE stream.
+- StreamingWidgetUser (instead of WidgetPollUser when `stream_replies`): a WidgetStreamUser that also notes when the
+  first `delta` event of each reply arrives.
+- CompletionUser: a service asking for chat completions, with `stream: true` when `stream_replies` (then it notes
+  when the first chunk with content arrives).
 - ApiReader: lists sessions (`GET /api/sessions/`) and reads one of them (`GET /api/sessions/{id}/`).
 - ReadModelProbe: sends one message every `probe_every_s` and polls `GET /api/chat/{sid}/poll/` every
   `probe_interval_s` until the user's own message is there: the command-to-read-model delay.
@@ -33,6 +37,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 
 from bench.stats import summary
+from bench.streaming import message_id
 
 CONFIG: dict = {}
 
@@ -47,6 +52,7 @@ class Recorder:
         self.replies: dict[str, list[float]] = defaultdict(list)
         self.read_model: list[tuple[float, float]] = []
         self.stream_visible: list[float] = []
+        self.streamed: list[dict] = []
         self.errors: Counter = Counter()
         self.window = (0.0, 0.0)
 
@@ -71,6 +77,12 @@ class Recorder:
         if self.measuring:
             self.replies[kind].append(seconds * 1000)
 
+    def streamed_reply(self, kind: str, reply: dict) -> None:
+        """A streamed reply ({id, task_id, sent, first_delta, done}, monotonic seconds) for `bench.streaming`."""
+        if self.measuring:
+            self.replies[kind].append((reply["done"] - reply["sent"]) * 1000)
+            self.streamed.append({"kind": kind, **reply})
+
     def error(self, what: str) -> None:
         if self.measuring:
             self.errors[what] += 1
@@ -91,6 +103,7 @@ class Recorder:
             "endpoints": {name: summary(values, seconds) for name, values in sorted(self.requests.items())},
             "request_failures": {name: dict(c) for name, c in self.failures.items()},
             "flow_errors": dict(self.errors),
+            "streamed_replies": self.streamed,
         }
 
 
@@ -184,6 +197,7 @@ class WidgetStreamUser(ChatUser):
         self.pending: dict[str, dict] = {}
         self.stream = None
         self.reader = None
+        self.opened = gevent.event.Event()  # the stream's headers arrived: it follows the session
         if not super().start_session():
             return False
         self.reader = gevent.spawn(self.read_stream, self.session_id, dict(self.auth))
@@ -213,6 +227,7 @@ class WidgetStreamUser(ChatUser):
         events.request.fire(request_type="GET", name=name, response_time=opened, response_length=0, exception=failed)
         if failed:
             return
+        self.opened.set()
         try:
             for line in self.stream.iter_lines(chunk_size=4096, decode_unicode=True):
                 if line and line.startswith("data: "):
@@ -221,32 +236,124 @@ class WidgetStreamUser(ChatUser):
             pass  # closed when the session changes or the user stops
 
     def on_message(self, message: dict) -> None:
-        now = time.perf_counter()
-        content = message.get("content") or ""
-        if message.get("role") == "user" and content in self.pending:
-            accepted = self.pending[content].get("accepted")
+        now = time.monotonic()
+        waiting = self.pending.get(message_id(message.get("content")))
+        if waiting is None:
+            return
+        if message.get("role") == "user":
+            accepted = waiting.get("accepted")
             if accepted and RECORDER.measuring:
                 RECORDER.stream_visible.append(now - accepted)
-        elif message.get("role") == "assistant" and content.startswith("echo: "):
-            waiting = self.pending.get(content[len("echo: ") :])
-            if waiting:
-                waiting["replied"].set()
+        elif message.get("role") == "assistant":
+            waiting["replied_at"] = now
+            waiting["replied"].set()
 
     @task
     def converse(self):
         if not self.ensure_session():
             return
-        text = f"stream user {uuid4().hex}"
-        waiting = self.pending[text] = {"replied": gevent.event.Event()}
-        began = time.perf_counter()
-        if self.send(text) is None:
-            return
-        waiting["accepted"] = time.perf_counter()
-        if waiting["replied"].wait(CONFIG["reply_timeout_s"]):
-            RECORDER.reply("stream", time.perf_counter() - began)
+        message = uuid4().hex
+        waiting = self.pending[message] = {"replied": gevent.event.Event()}
+        began = time.monotonic()
+        task_id = self.send(f"stream user {message}")
+        if task_id is not None:
+            waiting["accepted"] = time.monotonic()
+            if waiting["replied"].wait(CONFIG["reply_timeout_s"]):
+                self.replied(message, task_id, began, waiting["replied_at"])
+            else:
+                RECORDER.error("reply timeout (stream)")
+        del self.pending[message]
+
+    def replied(self, message: str, task_id: str, began: float, replied_at: float) -> None:
+        RECORDER.reply("stream", replied_at - began)
+
+
+class StreamingWidgetUser(WidgetStreamUser):
+    """A widget that shows each reply as it is generated, from the stream's `delta` events."""
+
+    def start_session(self) -> bool:
+        self.first_deltas: dict[str, float] = {}  # task id -> when its first delta arrived
+        return super().start_session()
+
+    def send(self, text: str, name: str = "/api/chat/[sid]/message/") -> str | None:
+        # A stream sends its headers with its first event: until then it may not follow the session yet, and the
+        # first delta of a reply that begins before it does is one catch-up delta, late by the stream's opening.
+        self.stream_open_at_send = self.opened.is_set()
+        return super().send(text, name)
+
+    def on_message(self, message: dict) -> None:
+        if "delta" in message:
+            self.first_deltas.setdefault(message["task_id"], time.monotonic())
         else:
-            RECORDER.error("reply timeout (stream)")
-        del self.pending[text]
+            super().on_message(message)
+
+    def replied(self, message: str, task_id: str, began: float, replied_at: float) -> None:
+        first_delta = self.first_deltas.pop(task_id, None)
+        reply = {"id": message, "task_id": task_id, "sent": began, "first_delta": first_delta, "done": replied_at}
+        RECORDER.streamed_reply("sse", {**reply, "stream_open_at_send": self.stream_open_at_send})
+
+
+class CompletionUser(FastHttpUser):
+    """A service asking the chatbot for chat completions with its API key, one conversation per request."""
+
+    path_name = "/api/openai/[chatbot]/chat/completions"
+
+    def wait_time(self):
+        return CONFIG["think_time"]
+
+    def on_start(self):
+        self.path = f"/api/openai/{CONFIG['chatbot_id']}/chat/completions"
+        self.headers = {"X-api-key": CONFIG["api_key"]}
+        self.streams = requests.Session()
+
+    def on_stop(self):
+        self.streams.close()
+
+    @task
+    def complete(self):
+        message = uuid4().hex
+        body = {"messages": [{"role": "user", "content": f"completion user {message}"}]}
+        if CONFIG["stream_replies"]:
+            self.stream(message, {**body, "stream": True})
+            return
+        began = time.monotonic()
+        response = self.client.post(self.path, json=body, headers=self.headers, name=self.path_name)
+        if response.status_code == 200:
+            RECORDER.reply("completion", time.monotonic() - began)
+        else:
+            RECORDER.error(f"completion answered {response.status_code}")
+
+    def stream(self, message: str, body: dict) -> None:
+        name = f"{self.path_name} (stream)"
+        began = time.monotonic()
+        first_delta = None
+        try:
+            with self.streams.post(
+                self.host + self.path, json=body, headers=self.headers, stream=True, timeout=CONFIG["reply_timeout_s"]
+            ) as response:
+                opened = (time.monotonic() - began) * 1000
+                failed = None if response.status_code == 200 else Exception(f"status {response.status_code}")
+                events.request.fire(
+                    request_type="POST", name=name, response_time=opened, response_length=0, exception=failed
+                )
+                if failed:
+                    return
+                for line in response.iter_lines(chunk_size=4096, decode_unicode=True):
+                    if line == "data: [DONE]":
+                        reply = {"id": message, "task_id": None, "sent": began, "first_delta": first_delta}
+                        RECORDER.streamed_reply("completion-stream", {**reply, "done": time.monotonic()})
+                        return
+                    if first_delta is None and line.startswith("data: ") and chunk_content(json.loads(line[6:])):
+                        first_delta = time.monotonic()
+        except requests.RequestException as exc:
+            events.request.fire(request_type="POST", name=name, response_time=0, response_length=0, exception=exc)
+            return
+        RECORDER.error("completion stream ended without [DONE]")
+
+
+def chunk_content(chunk: dict) -> str:
+    choices = chunk.get("choices") or [{}]
+    return (choices[0].get("delta") or {}).get("content") or ""
 
 
 class ApiReader(FastHttpUser):
@@ -313,7 +420,8 @@ class ReadModelProbe(ChatUser):
 
 def user_classes() -> list:
     counts = {
-        WidgetPollUser: CONFIG["users"],
+        StreamingWidgetUser if CONFIG["stream_replies"] else WidgetPollUser: CONFIG["users"],
+        CompletionUser: CONFIG["completion_users"],
         WidgetStreamUser: CONFIG["stream_users"],
         ApiReader: CONFIG["api_users"],
         ReadModelProbe: 1 if CONFIG["probe"] else 0,

@@ -14,8 +14,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SAMPLE_INTERVAL_S = 0.5
 # How each process of the stack is named in the report, from its command line.
 ROLES = (
-    (re.compile(r"infra\.cli run (relay|projector|worker|api)\b"), None),  # the part's own name
-    (re.compile(r"infra\.cli up\b|/ocs up\b"), "ocs-up"),
+    (re.compile(r"infra\.wiring\.cli run (relay|projector|worker|api)\b"), None),  # the part's own name
+    (re.compile(r"infra\.wiring\.cli up\b|/ocs up\b"), "ocs-up"),
     (re.compile(r"noida-db"), "noida-db"),
     (re.compile(r"secantusd-py"), "secantusd-py"),
 )

@@ -143,6 +143,13 @@ def lines(report: dict) -> list[str]:
         out.append(
             f"{count} worker replica(s): answered {run['answered_per_s']}/s, reply latency {run['reply_latency_ms']}"
         )
+    for name, run in report.get("streaming_comparison", {}).items():
+        out.append(f"{name}: answered {run['answered_per_s']}/s, reply latency {run['reply_latency_ms']}")
+        for kind, measured in ((run.get("streaming") or {}).get("by_client") or {}).items():
+            first = measured["first_delta_after_first_token"]
+            out.append(
+                f"  first delta after the fake's first word ({kind}): p50 {first['p50_ms']} p95 {first['p95_ms']} ms"
+            )
     load = report.get("load")
     if load:
         out.append(f"answered {load['answered_per_s']}/s over {load['seconds']} s")

@@ -5,6 +5,7 @@ port and an instant fake LLM, measures the projector draining the backlog and th
 ceilings, creates a team, key and chatbot with `ocs admin`, then runs the locust load (warm-up, then a
 fixed window) while sampling every process's RSS and CPU, and writes a JSON report.
 `--growth`: the latency of the read endpoints as the number of sessions grows (bench.growth).
+`--streaming`: the same load without and then with streamed replies, on a fresh stack each (bench.streaming).
 """
 
 import argparse
@@ -18,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench import ceilings, fill, profile
+from bench import ceilings, fill, profile, streaming
 from bench.bounds import bounds
 from bench.mongo_ops import MongoOps
 from bench.procs import CpuWindow, ProcessSampler
@@ -53,7 +54,16 @@ def options(argv=None) -> argparse.Namespace:
     load.add_argument("--no-probe", action="store_true", help="skip the command-to-read-model probe user")
     load.add_argument("--probe-interval", type=float, default=0.005, help="the probe's poll interval (s)")
     load.add_argument("--probe-every", type=float, default=0.5, help="seconds between the probe's messages")
-    load.add_argument("--llm-delay", type=float, default=0.0, help="seconds the fake LLM takes per call (default 0)")
+    load.add_argument("--llm-delay", type=float, default=0.0, help="seconds before the fake LLM answers (default 0)")
+    load.add_argument("--tokens", type=int, default=0, help="words in the fake's reply: the echo, padded (default 0)")
+    load.add_argument("--token-delay", type=float, default=0.0, help="seconds between the fake's streamed words")
+    load.add_argument("--completion-users", type=int, default=0, help="users of POST .../chat/completions (default 0)")
+    load.add_argument(
+        "--stream-replies",
+        action="store_true",
+        help="widget users (--users) follow each reply's deltas on the SSE stream instead of polling, and completion"
+        " users ask for `stream: true`; the report's `streaming` has the first delta after the fake's first word",
+    )
     load.add_argument("--workers", type=int, default=1, help="LLM worker replicas (ocs up --workers, default 1)")
     load.add_argument("--projectors", type=int, default=1, help="projector replicas (ocs up --projectors, default 1)")
     load.add_argument(
@@ -81,6 +91,14 @@ def options(argv=None) -> argparse.Namespace:
     ceil.add_argument("--raw-kafka", type=int, default=20000, help="messages produced and consumed")
     ceil.add_argument("--raw-mongo-single", type=int, default=3000, help="single upserts")
     ceil.add_argument("--raw-mongo-bulk", type=int, default=20000, help="bulk upserts")
+    stream = p.add_argument_group("streaming (bench.streaming)")
+    stream.add_argument(
+        "--streaming",
+        action="store_true",
+        help="the load without --stream-replies, then with it, each on a fresh stack, without ceilings or profile;"
+        " the report's `streaming_comparison` and `targets` are issue 17's",
+    )
+    stream.add_argument("--no-baseline", action="store_true", help="with --streaming: the streaming run only")
     growth = p.add_argument_group("growth (bench.growth)")
     growth.add_argument("--growth", action="store_true", help="run the growth benchmark instead of the load")
     growth.add_argument("--sizes", default="1000,10000", help="session counts to measure at (default 1000,10000)")
@@ -106,6 +124,9 @@ def main(argv=None) -> int:
             report["growth"] = growth.run(args, data_dir, report)
         elif args.worker_sweep:
             report["worker_sweep"] = worker_sweep(args, data_dir)
+        elif args.streaming:
+            report["streaming_comparison"] = streaming_comparison(args, data_dir)
+            report["targets"] = streaming.judge(report["streaming_comparison"])
         else:
             run_load(args, data_dir, report)
             report["targets"] = judge_load(report)
@@ -135,15 +156,46 @@ def worker_sweep(args, data_dir: Path) -> dict:
         step(f"sweep: {count} worker replica(s)")
         run = {}
         run_load(args, part, run)
-        latency = run["load"]["reply_latency"]
-        sweep[str(count)] = {
-            "answered_per_s": run["load"]["answered_per_s"],
-            "reply_latency_ms": {kind: {"p50": lat["p50_ms"], "p95": lat["p95_ms"]} for kind, lat in latency.items()},
-            "errors": run["load"].get("flow_errors"),
-            "cpu_percent_of_one_core": run.get("cpu", {}).get("percent_of_one_core"),
-        }
+        sweep[str(count)] = run_summary(run)
         step(f"sweep: {count} worker replica(s): {sweep[str(count)]['answered_per_s']} answered/s")
     return sweep
+
+
+def streaming_comparison(args, data_dir: Path) -> dict:
+    """The non-streaming run (unless --no-baseline), then the streaming one: the same users, fake LLM and durations,
+    each on a fresh stack in its own part of the data dir."""
+    args.skip_ceilings, args.profile = True, 0
+    comparison = {}
+    for name, stream_replies in ((("baseline", False),) if not args.no_baseline else ()) + (("streaming", True),):
+        args.stream_replies = stream_replies
+        part = data_dir / name
+        part.mkdir()
+        step(f"streaming comparison: the {name} run")
+        run = {}
+        run_load(args, part, run)
+        comparison[name] = {
+            **run_summary(run),
+            "users": args.users + args.completion_users,
+            "reply_latency": run["load"]["reply_latency"],
+            "endpoints": run["load"]["endpoints"],
+            "request_failures": run["load"]["request_failures"],
+            "cpu": run.get("cpu"),
+            "streaming": run.get("streaming"),
+            "stop": run["stop"],
+        }
+        step(f"streaming comparison: the {name} run answered {comparison[name]['answered_per_s']}/s")
+    return comparison
+
+
+def run_summary(run: dict) -> dict:
+    """What a run of a sweep or comparison keeps: answered/s, reply latency, errors and CPU."""
+    latency = run["load"]["reply_latency"]
+    return {
+        "answered_per_s": run["load"]["answered_per_s"],
+        "reply_latency_ms": {kind: {"p50": lat["p50_ms"], "p95": lat["p95_ms"]} for kind, lat in latency.items()},
+        "errors": run["load"].get("flow_errors"),
+        "cpu_percent_of_one_core": run.get("cpu", {}).get("percent_of_one_core"),
+    }
 
 
 def step(text: str) -> None:
@@ -169,7 +221,13 @@ def run_load(args, data_dir: Path, report: dict) -> None:
     if not args.skip_ceilings:
         step("recording the projector's backlog on the write model")
         events, writes = seed_backlog(args, data_dir)
-    llm = FakeLlm(delay_s=args.llm_delay).start()
+    first_tokens = streaming.FirstTokens()
+    llm = FakeLlm(
+        reply=streaming.padded_echo(args.tokens),
+        delay_s=args.llm_delay,
+        token_delay_s=args.token_delay,
+        on_first_token=first_tokens,
+    ).start()
     replicas = ("--workers", str(args.workers), "--projectors", str(args.projectors))
     stack = BenchStack(data_dir, replicas=replicas).start()
     sampler = ProcessSampler(stack.process.pid, {os.getpid(): "harness"}).start()
@@ -193,6 +251,13 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         mongo_ops = MongoOps(servers["mongo_url"])
         report["load"], report["cpu"], report["profile"] = run_locust(args, stack, tenant, sampler, data_dir, mongo_ops)
         report["mongodb_operations"] = mongo_ops.summary(report["load"]["answered_messages"])
+        streamed = report["load"].pop("streamed_replies")
+        if args.stream_replies:
+            records = streaming.first_delta_records(servers["kafka_bootstrap"])
+            report["streaming"] = {
+                "clock": streaming.clock(),
+                "by_client": streaming.measured(streamed, first_tokens, records, report["load"]["seconds"]),
+            }
         rate = report["load"]["answered_per_s"]
         if report["cpu"] and rate:
             # CPU time each process spends per answered message: what bounds the rate on a fixed number of cores.
@@ -247,6 +312,8 @@ def run_locust(args, stack: BenchStack, tenant: dict, sampler: ProcessSampler, d
         "api_key": tenant["key"],
         "users": args.users,
         "stream_users": args.stream_users,
+        "completion_users": args.completion_users,
+        "stream_replies": args.stream_replies,
         "api_users": args.api_users,
         "api_think_s": args.api_think,
         "probe": not args.no_probe,

@@ -26,7 +26,39 @@ def load_rows(reports: dict[str, dict]) -> list[str]:
             f"| {sse.get('p50_ms')}/{sse.get('p95_ms')} "
             f"| {delay['p50_ms']}/{delay['p95_ms']} | {errors} | {stack:.0f} / {cpu.get('foreign_percent')} |"
         )
-    return rows
+    return rows if len(rows) > 2 else []
+
+
+def streaming_rows(reports: dict[str, dict]) -> list[str]:
+    """One row per run of each streaming comparison (`--streaming`)."""
+    rows = [
+        "| report | run | users (widget+completion), fake reply | answered/s | first delta after the fake's first word "
+        "p50/p95 ms: SSE / completions | SSE: worker's first delta record after it p50/p95 | reply p50/p95 ms: "
+        "widget / completions | machine busy / other jobs (% of 1 core) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in reports.items():
+        p = r["parameters"]
+        for run_name, run in r.get("streaming_comparison", {}).items():
+            fake = f"{p['tokens']} words, {p['token_delay'] * 1000:g} ms apart"
+            by_client = (run.get("streaming") or {}).get("by_client", {})
+            sse, completions = by_client.get("sse", {}), by_client.get("completion-stream", {})
+            latency, cpu = run["reply_latency"], run.get("cpu") or {}
+            widget = latency.get("sse") or latency.get("poll")
+            completion = latency.get("completion-stream") or latency.get("completion")
+            rows.append(
+                f"| {name} | {run_name} | {p['users']}+{p['completion_users']}, {fake} | {run['answered_per_s']} "
+                f"| {p50_p95(sse.get('first_delta_after_first_token'))} "
+                f"/ {p50_p95(completions.get('first_delta_after_first_token'))} "
+                f"| {p50_p95(sse.get('first_delta_record_after_first_token'))} "
+                f"| {p50_p95(widget)} / {p50_p95(completion)} "
+                f"| {cpu.get('machine_busy_percent')} / {cpu.get('foreign_percent')} |"
+            )
+    return rows if len(rows) > 2 else []
+
+
+def p50_p95(latency: dict | None) -> str:
+    return f"{latency['p50_ms']}/{latency['p95_ms']}" if latency and latency.get("count") else "-"
 
 
 def endpoint_rows(name: str, report: dict) -> list[str]:
@@ -103,6 +135,9 @@ def growth_rows(name: str, report: dict) -> list[str]:
 def main(paths: list[str]) -> int:
     reports = {Path(p).stem: json.loads(Path(p).read_text()) for p in paths}
     out = load_rows(reports)
+    streaming = streaming_rows(reports)
+    if streaming:
+        out += ["", *streaming] if out else streaming
     for name, report in reports.items():
         for part in (ceiling_rows, endpoint_rows, cpu_rows):
             if report.get("load") or part is ceiling_rows:

@@ -4,6 +4,8 @@ Replies are `reply(request_json) -> str`; `fail_next(n, status)` makes the next 
 `stream: true` is answered as OpenAI streams: one chunk per word (`token_delay_s` apart), then the usage when asked
 for; while `hold_last_token` is set, each streamed reply waits before its last word until `release_last_token()`,
 so a test can see what reached a client before the provider finished, without timing anything.
+`on_first_token(request_json, monotonic_s)`, when given, is called once a streamed reply's first word is written:
+a benchmark measures from there how long the word takes to reach its client.
 """
 
 import json
@@ -18,11 +20,12 @@ USAGE = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
 
 
 class FakeLlm:
-    def __init__(self, reply=None, delay_s: float = 0.0, token_delay_s: float = 0.0):
+    def __init__(self, reply=None, delay_s: float = 0.0, token_delay_s: float = 0.0, on_first_token=None):
         self.requests: list[dict] = []
         self.reply = reply or (lambda request: f"echo: {request['messages'][-1]['content']}")
         self.delay_s = delay_s
         self.token_delay_s = token_delay_s
+        self.on_first_token = on_first_token
         self.failures: list[int] = []
         self.lock = threading.Lock()
         self.hold_last_token = False
@@ -62,6 +65,8 @@ class FakeLlm:
                         if number == len(chunks) - 1 and number > 1 and fake.hold_last_token:
                             fake.last_token_released.wait(30)
                         self.send_chunk(completion, [{"index": 0, "delta": delta, "finish_reason": None}])
+                        if number == 1 and fake.on_first_token:
+                            fake.on_first_token(body, time.monotonic())
                         if number and fake.token_delay_s:
                             time.sleep(fake.token_delay_s)
                     self.send_chunk(completion, [{"index": 0, "delta": {}, "finish_reason": "stop"}])
