@@ -13,6 +13,7 @@ from schemas.read_models import (
     SESSIONS,
     TASKS,
     TEAMS,
+    USAGE,
     WIDGET_CHANNELS,
 )
 
@@ -37,6 +38,12 @@ INDEXES = {
     TASKS: [([("session_id", UP)], {})],
     # Retention deletes by instant: an indexed range, not a scan of every team's feed.
     EVENTS: [([("team", UP), ("position", UP)], {}), ([("occurred_at", UP)], {})],
+    # A usage request reads its window's quarter hours, for one participant or chatbot when it names one.
+    USAGE: [
+        ([("team", UP), ("slot", UP)], {}),
+        ([("team", UP), ("participant", UP), ("slot", UP)], {}),
+        ([("team", UP), ("chatbot", UP), ("slot", UP)], {}),
+    ],
 }
 
 

@@ -15,6 +15,21 @@ class TeamCreated(Payload):
     name = fields.Str(required=True)
 
 
+class ModelPrice(Schema):
+    model = fields.Str(required=True, metadata={"description": "the model's name, as chatbots name it"})
+    prompt_per_million = fields.Str(required=True, metadata={"description": "price of a million prompt tokens"})
+    completion_per_million = fields.Str(
+        required=True, metadata={"description": "price of a million completion tokens"}
+    )
+
+
+class TeamModelPricesChanged(Payload):
+    """The team's whole price table, which prices its usage (`GET /api/v2/usage/`); prices are decimal text."""
+
+    currency = fields.Str(required=True, metadata={"description": "ISO currency code of every price"})
+    prices = fields.List(fields.Nested(ModelPrice), required=True)
+
+
 class TeamAllowedOriginsChanged(Payload):
     origins = fields.List(
         fields.Str(),
@@ -296,6 +311,14 @@ class ChatSessionReplyRecorded(Payload):
         allow_none=True,
         load_default=None,
         metadata={"description": "tokens the provider reported for the reply; null when it reported none"},
+    )
+    model = fields.Str(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "the model of the chatbot version that answered, which prices `usage` "
+            "(`ocs admin set-model-price`); null in replies recorded before it was kept"
+        },
     )
 
 

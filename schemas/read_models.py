@@ -21,6 +21,8 @@ TASKS = "tasks"
 # Each team's events in log order, for its feed (`GET /api/events/`).
 EVENTS = "events"
 SESSIONS = "sessions"
+# Usage counters per session and quarter hour (`GET /api/v2/usage/`), written after the sessions they count.
+USAGE = "usage"
 COLLECTIONS = (
     TEAMS,
     API_KEYS,
@@ -37,6 +39,7 @@ COLLECTIONS = (
     TASKS,
     EVENTS,
     SESSIONS,
+    USAGE,
 )
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {

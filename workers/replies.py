@@ -120,12 +120,19 @@ class ReplyProducer:
                     trace=tuple(outcome.trace),
                     metadata=CANCELLED if outcome.stopped else None,
                     usage=outcome.usage,
+                    model=task.config.get("model"),
                 )
             else:
                 answered = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}), listener)
                 metadata = CANCELLED if answered.stopped else None
                 reply = commands.RecordReply(
-                    session_id, task_id, answered.text, (task.version_tag,), metadata=metadata, usage=answered.usage
+                    session_id,
+                    task_id,
+                    answered.text,
+                    (task.version_tag,),
+                    metadata=metadata,
+                    usage=answered.usage,
+                    model=task.config["model"],
                 )
             if deltas:
                 deltas.finish()

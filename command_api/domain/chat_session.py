@@ -134,6 +134,7 @@ class ChatSession(OcsAggregate):
         message: dict
         trace: list | None = None  # a pipeline's nodes as they ran (None: no pipeline)
         usage: dict | None = None  # tokens the provider reported
+        model: str | None = None  # the answering version's model, which prices `usage` (None: before it was kept)
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -321,10 +322,13 @@ class ChatSession(OcsAggregate):
         trace: list | None = None,
         metadata: dict | None = None,
         usage: dict | None = None,
+        model: str | None = None,
     ) -> None:
         reply = {"id": message_id, "role": "assistant", "content": text, "tags": tags, "metadata": metadata or {}}
         (message,) = self.new_messages([reply])
-        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage)
+        self.trigger_event(
+            self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage, model=model
+        )
 
     def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
         self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)
