@@ -18,9 +18,7 @@ class TeamCreated(Payload):
 class ModelPrice(Schema):
     model = fields.Str(required=True, metadata={"description": "the model's name, as chatbots name it"})
     prompt_per_million = fields.Str(required=True, metadata={"description": "price of a million prompt tokens"})
-    completion_per_million = fields.Str(
-        required=True, metadata={"description": "price of a million completion tokens"}
-    )
+    completion_per_million = fields.Str(required=True, metadata={"description": "price of a million completion tokens"})
 
 
 class TeamModelPricesChanged(Payload):
