@@ -2,6 +2,7 @@
 commands wait for them (read-your-writes)."""
 
 import json
+from urllib.parse import quote
 
 # Collections, in the order a batch's writes are applied: a session document's version moves last,
 # so whoever waits for it (read-your-writes) also sees the messages written with it.
@@ -62,3 +63,9 @@ def stored_json(value) -> str:
     """Free-form client JSON as the read models keep it: as JSON text, since MongoDB restricts field names (no NUL,
     `$` and `.` only in some places) and a client must not be able to write an event no projection can store."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def usage_model_field(model: str) -> str:
+    """A model's name as a field name of the usage read model (its tokens per model): MongoDB gives `.` and a leading
+    `$` a meaning."""
+    return quote(model, safe="").replace(".", "%2E")

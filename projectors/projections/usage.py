@@ -12,12 +12,12 @@ Events of one session arrive in order, so a document below an event's version ha
 
 from collections import defaultdict
 from datetime import timedelta
-from urllib.parse import quote
 
 from pymongo import UpdateOne
 
 from schemas import events
 from schemas.instants import parse_instant, utc_iso
+from schemas.read_models import usage_model_field
 
 SLOT = timedelta(minutes=15)
 HUMAN_ROLE = "user"
@@ -29,11 +29,6 @@ def slot_of(instant: str) -> str:
     """The quarter hour (UTC) an instant falls in, as its start's text."""
     at = parse_instant(instant)
     return utc_iso(at - (at - at.replace(minute=0, second=0, microsecond=0)) % SLOT)
-
-
-def model_field(model: str) -> str:
-    """A model's name as a field name: MongoDB gives `.` and a leading `$` a meaning."""
-    return quote(model, safe="").replace(".", "%2E")
 
 
 def message_counts(messages: list[dict]) -> dict[str, dict]:
@@ -57,7 +52,7 @@ def token_counts(usage: dict | None, model: str | None) -> dict:
         "total": usage["total_tokens"],
     }
     if model:
-        key = model_field(model)
+        key = usage_model_field(model)
         counts |= {
             f"models.{key}.prompt": usage["prompt_tokens"],
             f"models.{key}.completion": usage["completion_tokens"],

@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 
 from pymongo.database import Database
 
-from projectors.projections.usage import model_field
 from query_api.queries.pagination import PageRequest, decode_cursor, encode_cursor
 from schemas import representations
 from schemas.errors import field_errors
 from schemas.instants import parse_instant, utc_iso
-from schemas.read_models import CHATBOTS, PARTICIPANTS, TEAMS, USAGE
+from schemas.read_models import CHATBOTS, PARTICIPANTS, TEAMS, USAGE, usage_model_field
 
 # OCS refuses windows of more buckets than this, for any granularity.
 MAX_BUCKETS = 366
@@ -138,8 +137,11 @@ def usage_window(params: dict, now: datetime) -> Window:
 def price_table(db: Database, team: str) -> PriceTable:
     doc = db[TEAMS].find_one({"team": team}, {"price_currency": 1, "model_prices": 1}) or {}
     prices = {
-        model_field(price["model"]): (Decimal(price["prompt_per_million"]), Decimal(price["completion_per_million"]))
-        for price in doc.get("model_prices", [])
+        usage_model_field(entry["model"]): (
+            Decimal(entry["prompt_per_million"]),
+            Decimal(entry["completion_per_million"]),
+        )
+        for entry in doc.get("model_prices", [])
     }
     return PriceTable(doc.get("price_currency") or DEFAULT_CURRENCY, prices)
 

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from projectors.projections.usage import model_field, slot_of, usage_writes
+from projectors.projections.usage import slot_of, usage_writes
 from query_api.queries.pagination import PageRequest, encode_cursor
 from query_api.queries.usage import LISTING, PriceTable, Totals, grouped_page, usage_window
 from schemas import events
 from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS
+from schemas.read_models import usage_model_field
 
 SESSION = {"experiment_id": "bot", "participant_id": "jane", "platform": None}
 NOW = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
@@ -51,8 +52,8 @@ def writes(env: dict) -> list[tuple[dict, dict]]:
 def test_quarter_hours_are_utc_and_model_names_become_field_names():
     assert slot_of("2026-07-01T10:29:59.999999Z") == "2026-07-01T10:15:00.000000Z"
     assert slot_of("2026-07-01T12:30:00+02:00") == "2026-07-01T10:30:00.000000Z"
-    assert model_field("gpt-4.1-mini") == "gpt-4%2E1-mini"
-    assert model_field("$weird/model") == "%24weird%2Fmodel"
+    assert usage_model_field("gpt-4.1-mini") == "gpt-4%2E1-mini"
+    assert usage_model_field("$weird/model") == "%24weird%2Fmodel"
 
 
 def test_each_counted_event_adds_to_its_quarter_hour_once_guarded_by_the_session_version():
