@@ -38,11 +38,10 @@ INDEXES = {
     TASKS: [([("session_id", UP)], {})],
     # Retention deletes by instant: an indexed range, not a scan of every team's feed.
     EVENTS: [([("team", UP), ("position", UP)], {}), ([("occurred_at", UP)], {})],
-    # A usage request reads its window's quarter hours, for one participant or chatbot when it names one.
+    # A usage request reads its window's days at one level of counters, for one participant when it names one.
     USAGE: [
-        ([("team", UP), ("slot", UP)], {}),
-        ([("team", UP), ("participant", UP), ("slot", UP)], {}),
-        ([("team", UP), ("chatbot", UP), ("slot", UP)], {}),
+        ([("team", UP), ("level", UP), ("day", UP)], {}),
+        ([("team", UP), ("level", UP), ("participant", UP), ("day", UP)], {}),
     ],
 }
 

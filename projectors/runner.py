@@ -24,9 +24,9 @@ from infra.heartbeat import Heartbeat
 from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.projections import writes_for
-from projectors.usage import counted_usage
+from projectors.usage import count_usage
 from schemas.events import TOPICS
-from schemas.read_models import COLLECTIONS, USAGE
+from schemas.read_models import COLLECTIONS
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,7 @@ def apply(db: Database, envelopes: list[dict]) -> None:
         if by_collection[collection]:
             write_in_order(db[collection], by_collection[collection])
     # After the sessions they are counted for (`projectors/usage.py`).
-    usage = counted_usage(db, envelopes)
-    if usage:
-        write_in_order(db[USAGE], usage)
+    count_usage(db, envelopes)
 
 
 def write_in_order(collection: Collection, writes: list) -> None:

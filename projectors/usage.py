@@ -1,12 +1,18 @@
-"""Counting usage (`projections/usage.py`) needs to know whose it is: the counted events' sessions are read once per
-batch, after the batch's own writes (a session created in the same batch is there by then)."""
+"""Counting usage (`projections/usage.py`) exactly once per event. A batch's increments, and how far each of its
+sessions is counted (`usage_progress`: the session's last counted version), are written in one MongoDB transaction:
+an event at or below its session's counted version is one already counted (a redelivery or a replay), and a failure
+anywhere leaves neither the counters nor the progress moved, so the batch is counted again whole.
+
+The counted events' sessions say whose usage it is (chatbot, participant, platform): they are read in the same
+transaction, after the batch's own writes (a session created in the same batch is there by then)."""
 
 from pymongo import UpdateOne
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from projectors.projections.usage import COUNTED, usage_writes
+from projectors.projections.usage import COUNTED, Counters
 from schemas.events import PAYLOAD_SCHEMAS
-from schemas.read_models import SESSIONS
+from schemas.read_models import SESSIONS, USAGE, USAGE_PROGRESS
 
 ATTRIBUTION = {"experiment_id": 1, "participant_id": 1, "platform": 1}
 
@@ -15,16 +21,36 @@ class SessionUnknown(Exception):
     """A session's usage before its session is projected: its creation was parked, so this event is parked too."""
 
 
-def counted_usage(db: Database, envelopes: list[dict]) -> list[UpdateOne]:
+def count_usage(db: Database, envelopes: list[dict]) -> None:
     counted = [envelope for envelope in envelopes if envelope["type"] in COUNTED]
-    if not counted:
-        return []
-    session_ids = list({envelope["aggregate_id"] for envelope in counted})
-    sessions = {doc["_id"]: doc for doc in db[SESSIONS].find({"_id": {"$in": session_ids}}, ATTRIBUTION)}
-    writes = []
-    for envelope in counted:
-        session = sessions.get(envelope["aggregate_id"])
-        if session is None:
-            raise SessionUnknown(envelope["aggregate_id"])
-        writes += usage_writes(envelope, PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"]), session)
-    return writes
+    if counted:
+        with db.client.start_session() as session:
+            session.with_transaction(lambda txn: count_once(db, counted, txn))
+
+
+def count_once(db: Database, envelopes: list[dict], txn: ClientSession) -> None:
+    """Everything here is read and written in `txn`; MongoDB runs it again whole after a transient conflict."""
+    session_ids = list({envelope["aggregate_id"] for envelope in envelopes})
+    sessions = {doc["_id"]: doc for doc in db[SESSIONS].find({"_id": {"$in": session_ids}}, ATTRIBUTION, session=txn)}
+    progress = {
+        doc["_id"]: doc["version"] for doc in db[USAGE_PROGRESS].find({"_id": {"$in": session_ids}}, session=txn)
+    }
+    moved = {}
+    counters = Counters()
+    for envelope in envelopes:
+        session_id, version = envelope["aggregate_id"], envelope["aggregate_version"]
+        if version <= progress.get(session_id, 0):
+            continue
+        if session_id not in sessions:
+            raise SessionUnknown(session_id)
+        counters.count(envelope, PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"]), sessions[session_id])
+        progress[session_id] = moved[session_id] = version
+    if counters.added:
+        writes = [
+            UpdateOne({"_id": doc_id}, {"$inc": dict(added), "$setOnInsert": counters.placed[doc_id]}, upsert=True)
+            for doc_id, added in counters.added.items()
+        ]
+        db[USAGE].bulk_write(writes, ordered=False, session=txn)
+    if moved:
+        marks = [UpdateOne({"_id": sid}, {"$max": {"version": v}}, upsert=True) for sid, v in moved.items()]
+        db[USAGE_PROGRESS].bulk_write(marks, ordered=False, session=txn)

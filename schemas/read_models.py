@@ -22,8 +22,13 @@ TASKS = "tasks"
 # Each team's events in log order, for its feed (`GET /api/events/`).
 EVENTS = "events"
 SESSIONS = "sessions"
-# Usage counters per session and quarter hour (`GET /api/v2/usage/`), written after the sessions they count.
+# Usage counters per team, day and dimension (`GET /api/v2/usage/`), and how far each session's events are counted:
+# written after the sessions they count.
 USAGE = "usage"
+USAGE_PROGRESS = "usage_progress"
+# The usage counters' two levels (`level`): per chatbot and platform, and per participant, chatbot and platform.
+USAGE_BY_CHATBOT = "chatbot"
+USAGE_BY_PARTICIPANT = "participant"
 COLLECTIONS = (
     TEAMS,
     API_KEYS,
@@ -41,6 +46,7 @@ COLLECTIONS = (
     EVENTS,
     SESSIONS,
     USAGE,
+    USAGE_PROGRESS,
 )
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {

@@ -1,39 +1,42 @@
-"""The usage read model (`GET /api/v2/usage/`): counters per session and quarter hour, each document carrying its
-session's team, chatbot, participant and platform, so a request reads one document per session active in each
-quarter hour of its window, however many messages those sessions hold.
+"""The usage read model (`GET /api/v2/usage/`): counters per team, UTC day and dimension, each day's counters kept
+per quarter hour inside its document. Two levels of dimension: per chatbot and platform (a handful per team, so a
+request that needs no participant reads a few documents per day of its window, however many messages and sessions
+there are), and per participant, chatbot and platform (for the participant filter, grouping and distinct count).
 
-Quarter hours, in UTC: every timezone's offset is a whole number of quarter hours, so a day, week or month in any
-timezone is a whole number of them.
+Quarter hours: every timezone's offset is a whole number of quarter hours, so a day, week or month in any timezone is
+a whole number of them.
 
-Idempotency: each document remembers the last version of its session it counted. An event's increment applies to
-a document at a lower version, or inserts it; a redelivered event finds its document at its own version or later,
-and the insert it falls back to fails on the document's id, which the runner skips as for any replayed insert.
-Events of one session arrive in order, so a document below an event's version has not counted it."""
+These are pure functions from events to increments; `projectors/usage.py` applies them at most once each."""
 
 from collections import defaultdict
-from datetime import timedelta
-
-from pymongo import UpdateOne
+from datetime import timezone
 
 from schemas import events
-from schemas.instants import parse_instant, utc_iso
-from schemas.read_models import usage_model_field
+from schemas.instants import parse_instant
+from schemas.read_models import USAGE_BY_CHATBOT, USAGE_BY_PARTICIPANT, usage_model_field
 
-SLOT = timedelta(minutes=15)
 HUMAN_ROLE = "user"
 AI_ROLE = "assistant"
 API_PLATFORM = "api"
 
+COUNTED = (
+    events.CHAT_SESSION_CREATED,
+    events.CHAT_SESSION_MESSAGES_APPENDED,
+    events.CHAT_SESSION_USER_MESSAGE_SUBMITTED,
+    events.CHAT_SESSION_BOT_MESSAGE_SENT,
+    events.CHAT_SESSION_REPLY_RECORDED,
+)
 
-def slot_of(instant: str) -> str:
-    """The quarter hour (UTC) an instant falls in, as its start's text."""
-    at = parse_instant(instant)
-    return utc_iso(at - (at - at.replace(minute=0, second=0, microsecond=0)) % SLOT)
+
+def slot_of(instant: str) -> tuple[str, int]:
+    """The UTC day an instant falls in, and its quarter hour of that day (0 to 95)."""
+    at = parse_instant(instant).astimezone(timezone.utc)
+    return at.date().isoformat(), (at.hour * 60 + at.minute) // 15
 
 
-def message_counts(messages: list[dict]) -> dict[str, dict]:
+def message_counts(messages: list[dict]) -> dict[tuple[str, int], dict]:
     """Each quarter hour's human and AI messages among these (system messages count as neither)."""
-    counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    counts: dict[tuple[str, int], dict] = defaultdict(lambda: defaultdict(int))
     for message in messages:
         kind = {HUMAN_ROLE: "human", AI_ROLE: "ai"}.get(message["role"])
         if kind:
@@ -60,8 +63,8 @@ def token_counts(usage: dict | None, model: str | None) -> dict:
     return counts
 
 
-def increments(envelope: dict, data: dict) -> dict[str, dict]:
-    """What one event adds to the counters, by quarter hour."""
+def increments(envelope: dict, data: dict) -> dict[tuple[str, int], dict]:
+    """What one counted event adds, by (UTC day, quarter hour)."""
     match envelope["type"]:
         case events.CHAT_SESSION_CREATED:
             return {slot_of(envelope["occurred_at"]): {"sessions": 1}}
@@ -75,37 +78,32 @@ def increments(envelope: dict, data: dict) -> dict[str, dict]:
     return {}
 
 
-COUNTED = (
-    events.CHAT_SESSION_CREATED,
-    events.CHAT_SESSION_MESSAGES_APPENDED,
-    events.CHAT_SESSION_USER_MESSAGE_SUBMITTED,
-    events.CHAT_SESSION_BOT_MESSAGE_SENT,
-    events.CHAT_SESSION_REPLY_RECORDED,
-)
+def counter_keys(team: str, day: str, session: dict) -> dict[str, dict]:
+    """The counter documents an increment of a session's goes to, by id, with the fields that place each."""
+    chatbot, participant = session["experiment_id"], session["participant_id"]
+    # Sessions of the team's API channel name no platform; their participants are `api`'s.
+    platform = session["platform"] or API_PLATFORM
+    place = {"team": team, "day": day, "chatbot": chatbot, "platform": platform}
+    return {
+        f"{team}|{day}|{chatbot}|{platform}": {**place, "level": USAGE_BY_CHATBOT},
+        f"{team}|{day}|{chatbot}|{platform}|{participant}": {
+            **place,
+            "level": USAGE_BY_PARTICIPANT,
+            "participant": participant,
+        },
+    }
 
 
-def usage_writes(envelope: dict, data: dict, session: dict) -> list[UpdateOne]:
-    """The counters' increments, at most once each; `session` is its read-model document (who the usage is of)."""
-    session_id = envelope["aggregate_id"]
-    version = envelope["aggregate_version"]
-    return [
-        UpdateOne(
-            {"_id": f"{session_id}|{slot}", "version": {"$lt": version}},
-            {
-                "$inc": dict(counts),
-                "$set": {"version": version},
-                "$setOnInsert": {
-                    "team": envelope["team"],
-                    "slot": slot,
-                    "session_id": session_id,
-                    "chatbot": session["experiment_id"],
-                    "participant": session["participant_id"],
-                    # Sessions of the team's API channel name no platform; their participants are `api`'s.
-                    "platform": session["platform"] or API_PLATFORM,
-                },
-            },
-            upsert=True,
-        )
-        for slot, counts in sorted(increments(envelope, data).items())
-        if counts
-    ]
+class Counters:
+    """Increments of a batch of events, added up per counter document, for one write each."""
+
+    def __init__(self):
+        self.placed: dict[str, dict] = {}
+        self.added: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def count(self, envelope: dict, data: dict, session: dict) -> None:
+        for (day, quarter), counts in increments(envelope, data).items():
+            for doc_id, place in counter_keys(envelope["team"], day, session).items():
+                self.placed[doc_id] = place
+                for name, n in counts.items():
+                    self.added[doc_id][f"q.{quarter}.{name}"] += n

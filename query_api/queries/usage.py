@@ -7,7 +7,7 @@ whatever the number of messages, and keeps one total per bucket and group."""
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,16 +16,22 @@ from pymongo.database import Database
 from query_api.queries.pagination import PageRequest, decode_cursor, encode_cursor
 from schemas import representations
 from schemas.errors import field_errors
-from schemas.instants import parse_instant, utc_iso
-from schemas.read_models import CHATBOTS, PARTICIPANTS, TEAMS, USAGE, usage_model_field
+from schemas.read_models import (
+    CHATBOTS,
+    PARTICIPANTS,
+    TEAMS,
+    USAGE,
+    USAGE_BY_CHATBOT,
+    USAGE_BY_PARTICIPANT,
+    usage_model_field,
+)
 
 # OCS refuses windows of more buckets than this, for any granularity.
 MAX_BUCKETS = 366
 DEFAULT_CURRENCY = "USD"
 TOKENS_PER_PRICE = Decimal(1_000_000)
 LISTING = "usage"
-# The read model's field of each filter and grouping.
-DIMENSIONS = {"participant": "participant", "chatbot": "chatbot", "platform": "platform"}
+QUARTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -49,16 +55,17 @@ class Totals:
     participants: set = field(default_factory=set)  # those who sent or were sent a message
     models: dict = field(default_factory=dict)  # model field -> [prompt, completion]
 
-    def add(self, doc: dict) -> None:
-        self.human += doc.get("human", 0)
-        self.ai += doc.get("ai", 0)
-        self.sessions += doc.get("sessions", 0)
-        self.prompt += doc.get("prompt", 0)
-        self.completion += doc.get("completion", 0)
-        self.total += doc.get("total", 0)
-        if doc.get("human") or doc.get("ai"):
-            self.participants.add(doc["participant"])
-        for model, tokens in doc.get("models", {}).items():
+    def add(self, counts: dict, participant: str | None) -> None:
+        """One quarter hour's counters (of a participant, at the level that keeps them)."""
+        self.human += counts.get("human", 0)
+        self.ai += counts.get("ai", 0)
+        self.sessions += counts.get("sessions", 0)
+        self.prompt += counts.get("prompt", 0)
+        self.completion += counts.get("completion", 0)
+        self.total += counts.get("total", 0)
+        if participant and (counts.get("human") or counts.get("ai")):
+            self.participants.add(participant)
+        for model, tokens in counts.get("models", {}).items():
             counted = self.models.setdefault(model, [0, 0])
             counted[0] += tokens.get("prompt", 0)
             counted[1] += tokens.get("completion", 0)
@@ -146,35 +153,60 @@ def price_table(db: Database, team: str) -> PriceTable:
     return PriceTable(doc.get("price_currency") or DEFAULT_CURRENCY, prices)
 
 
+def needs_participants(params: dict) -> bool:
+    """Whether the request needs the counters per participant; the others are per chatbot and platform only."""
+    return bool(
+        params["group_by"] == "participant"
+        or params["participant"]
+        or params["participant_identifier"]
+        or "participants" in params["metric"]
+    )
+
+
 def selector(db: Database, team: str, params: dict, window: Window) -> dict:
-    """The window's counters, narrowed by the filters: quarter hours that start within the window."""
-    query = {"team": team, "slot": {"$gte": utc_iso(window.start), "$lt": utc_iso(window.end)}}
+    """The counters of the window's UTC days at the level the request needs, narrowed by its filters."""
+    days = {"$gte": window.start.astimezone(timezone.utc).date().isoformat()}
+    days["$lte"] = (window.end.astimezone(timezone.utc) - QUARTER).date().isoformat()
+    query = {
+        "team": team,
+        "level": USAGE_BY_PARTICIPANT if needs_participants(params) else USAGE_BY_CHATBOT,
+        "day": days,
+    }
     for name in ("chatbot", "participant", "platform"):
         if params[name]:
-            query[DIMENSIONS[name]] = params[name]
+            query[name] = params[name]
     if params["participant_identifier"]:
         named = db[PARTICIPANTS].find({"team": team, "identifier": params["participant_identifier"]}, {"_id": 1})
-        ids = [doc["_id"] for doc in named]
-        query["participant"] = {"$in": [i for i in ids if i == params["participant"]] if params["participant"] else ids}
+        ids = [doc["_id"] for doc in named if params["participant"] in (None, doc["_id"])]
+        query["participant"] = {"$in": ids}
     return query
 
 
 def bucket_of(window: Window, granularity: str):
-    """A function from a quarter hour's text to its bucket's index in `window.buckets`."""
+    """A function from an instant in the window to its bucket's index in `window.buckets`."""
     if granularity == "total":
-        return lambda slot: 0
+        return lambda at: 0
     index = {bucket.date(): number for number, bucket in enumerate(window.buckets)}
-    return lambda slot: index[bucket_day(parse_instant(slot).astimezone(window.tz).date(), granularity)]
+    return lambda at: index[bucket_day(at.astimezone(window.tz).date(), granularity)]
+
+
+def quarters_in_window(doc: dict, window: Window):
+    """(start, counters) of each quarter hour of a day's document that starts inside the window."""
+    midnight = datetime.fromisoformat(doc["day"]).replace(tzinfo=timezone.utc)
+    for quarter, counts in doc.get("q", {}).items():
+        at = midnight + QUARTER * int(quarter)
+        if window.start <= at < window.end:
+            yield at, counts
 
 
 def usage_totals(db: Database, team: str, params: dict, window: Window) -> dict[tuple, Totals]:
     """(group or None, bucket index) -> its totals, for every group and bucket with counters."""
-    group = DIMENSIONS.get(params["group_by"])
+    group = params["group_by"]
     bucket = bucket_of(window, params["granularity"])
     totals: dict[tuple, Totals] = {}
-    for doc in db[USAGE].find(selector(db, team, params, window), {"_id": 0, "team": 0, "session_id": 0}):
-        key = (doc[group] if group else None, bucket(doc["slot"]))
-        totals.setdefault(key, Totals()).add(doc)
+    for doc in db[USAGE].find(selector(db, team, params, window), {"_id": 0, "team": 0}):
+        for at, counts in quarters_in_window(doc, window):
+            totals.setdefault((doc[group] if group else None, bucket(at)), Totals()).add(counts, doc.get("participant"))
     return totals
 
 

@@ -99,7 +99,7 @@ million tokens of each model; tokens of a model without a price cost nothing).
 
 The window is `start` (included) to `end` (excluded), read in `tz` when they name no offset, or a calendar `period`
 in `tz` (the current month by default). It is counted in quarter hours: a quarter hour counts when it starts inside
-the window. `granularity` finer than `total` gives every bucket of the window (days, weeks from Monday, months in
+the window. Sessions are counted when they start, messages when they are sent. `granularity` finer than `total` gives every bucket of the window (days, weeks from Monday, months in
 `tz`, empty ones zero-filled); at most 366. `group_by` gives cursor-paginated rows per group (and bucket, zero-filled),
 in the order of the group's id; `count` (of groups) on the first page. `participant`, `participant_identifier`,
 `chatbot` and `platform` narrow it; another team's ids match nothing.

@@ -31,7 +31,15 @@ from query_api.queries.participants import ParticipantFilter, list_participants
 from query_api.queries.sessions import retrieve_session
 from schemas import representations
 from schemas.instants import utc_iso
-from schemas.read_models import COLLECTIONS, EVENTS, MESSAGES, SESSIONS, USAGE
+from schemas.read_models import (
+    COLLECTIONS,
+    EVENTS,
+    MESSAGES,
+    SESSIONS,
+    USAGE,
+    USAGE_BY_CHATBOT,
+    USAGE_BY_PARTICIPANT,
+)
 from tests.write_model import new_bus, new_team_with_chatbot
 
 TEAM = "agree"
@@ -180,20 +188,33 @@ class World:
             assert served == representations.participant_detail(documents.participant_document(participant), chatbots)
 
 
+COUNTED = ("sessions", "human", "ai")
+
+
 def usage_recount(db) -> dict:
-    """The usage counters recounted from the sessions and messages read models, by session and quarter hour."""
+    """The usage counters recounted from the sessions and messages read models: (level, day, chatbot, platform,
+    participant or None) -> {(quarter hour, counter): n}."""
     counts = defaultdict(Counter)
-    for session in db[SESSIONS].find():
-        counts[f"{session['_id']}|{slot_of(session['created_at'])}"]["sessions"] += 1
+    sessions = {session["_id"]: session for session in db[SESSIONS].find()}
+
+    def count(session: dict, instant: str, counter: str) -> None:
+        day, quarter = slot_of(instant)
+        place = (day, session["experiment_id"], session["platform"] or "api")
+        counts[(USAGE_BY_CHATBOT, *place, None)][(str(quarter), counter)] += 1
+        counts[(USAGE_BY_PARTICIPANT, *place, session["participant_id"])][(str(quarter), counter)] += 1
+
+    for session in sessions.values():
+        count(session, session["created_at"], "sessions")
     for message in db[MESSAGES].find({"role": {"$in": ["user", "assistant"]}}):
-        kind = "human" if message["role"] == "user" else "ai"
-        counts[f"{message['session_id']}|{slot_of(message['created_at'])}"][kind] += 1
+        count(sessions[message["session_id"]], message["created_at"], "human" if message["role"] == "user" else "ai")
     return counts
 
 
 def usage_counted(db) -> dict:
     return {
-        doc["_id"]: Counter({kind: doc[kind] for kind in ("sessions", "human", "ai") if doc.get(kind)})
+        (doc["level"], doc["day"], doc["chatbot"], doc["platform"], doc.get("participant")): Counter(
+            {(quarter, name): n for quarter, found in doc["q"].items() for name, n in found.items() if name in COUNTED}
+        )
         for doc in db[USAGE].find()
     }
 

@@ -1,5 +1,5 @@
 """The usage read model's counting and the usage report's arithmetic, as pure functions: what each event adds to
-which quarter hour, how a redelivery is refused, windows and buckets in a timezone (DST included), the bucket bound,
+which counters and quarter hours, windows and buckets in a timezone (DST included), the bucket bound,
 cursor pages over (group, bucket) rows, and cost."""
 
 from datetime import datetime, timezone
@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from projectors.projections.usage import slot_of, usage_writes
+from projectors.projections.usage import Counters, slot_of
 from query_api.queries.pagination import PageRequest, encode_cursor
 from query_api.queries.usage import LISTING, PriceTable, Totals, grouped_page, usage_window
 from schemas import events
 from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS
-from schemas.read_models import usage_model_field
+from schemas.read_models import USAGE_BY_CHATBOT, USAGE_BY_PARTICIPANT, usage_model_field
 
 SESSION = {"experiment_id": "bot", "participant_id": "jane", "platform": None}
 NOW = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
@@ -44,38 +44,41 @@ def message(role: str, created_at: str) -> dict:
     }
 
 
-def writes(env: dict) -> list[tuple[dict, dict]]:
-    data = PAYLOAD_SCHEMAS[env["type"]].load(env["data"])
-    return [(op._filter, op._doc) for op in usage_writes(env, data, SESSION)]
+def counted(*envs: dict) -> dict[str, dict]:
+    """Counter document id -> its increments, for these events of session s1."""
+    counters = Counters()
+    for env in envs:
+        counters.count(env, PAYLOAD_SCHEMAS[env["type"]].load(env["data"]), SESSION)
+    return {doc_id: dict(added) for doc_id, added in counters.added.items()}
 
 
-def test_quarter_hours_are_utc_and_model_names_become_field_names():
-    assert slot_of("2026-07-01T10:29:59.999999Z") == "2026-07-01T10:15:00.000000Z"
-    assert slot_of("2026-07-01T12:30:00+02:00") == "2026-07-01T10:30:00.000000Z"
+def test_quarter_hours_of_utc_days_and_model_names_as_field_names():
+    assert slot_of("2026-07-01T10:29:59.999999Z") == ("2026-07-01", 41)
+    assert slot_of("2026-07-01T01:30:00+02:00") == ("2026-06-30", 94)
     assert usage_model_field("gpt-4.1-mini") == "gpt-4%2E1-mini"
     assert usage_model_field("$weird/model") == "%24weird%2Fmodel"
 
 
-def test_each_counted_event_adds_to_its_quarter_hour_once_guarded_by_the_session_version():
-    created = writes(envelope(events.CHAT_SESSION_CREATED, 1, created_data()))
-    assert created == [
-        (
-            {"_id": "s1|2026-07-01T10:15:00.000000Z", "version": {"$lt": 1}},
-            {
-                "$inc": {"sessions": 1},
-                "$set": {"version": 1},
-                "$setOnInsert": {
-                    "team": "acme",
-                    "slot": "2026-07-01T10:15:00.000000Z",
-                    "session_id": "s1",
-                    "chatbot": "bot",
-                    "participant": "jane",
-                    "platform": "api",  # the team's API channel names no platform
-                },
-            },
-        )
-    ]
-    # A history's messages count in their own quarter hours; system messages count as neither.
+def test_each_counted_event_adds_to_its_quarter_hour_per_chatbot_and_per_participant():
+    by_chatbot, by_participant = "acme|2026-07-01|bot|api", "acme|2026-07-01|bot|api|jane"
+    assert counted(envelope(events.CHAT_SESSION_CREATED, 1, created_data())) == {
+        by_chatbot: {"q.41.sessions": 1},
+        by_participant: {"q.41.sessions": 1},
+    }
+    counters = Counters()
+    env = envelope(events.CHAT_SESSION_CREATED, 1, created_data())
+    counters.count(env, PAYLOAD_SCHEMAS[env["type"]].load(env["data"]), SESSION)
+    # The team's API channel names no platform: its sessions count under `api`.
+    assert counters.placed[by_participant] == {
+        "team": "acme",
+        "day": "2026-07-01",
+        "chatbot": "bot",
+        "platform": "api",
+        "level": USAGE_BY_PARTICIPANT,
+        "participant": "jane",
+    }
+    assert counters.placed[by_chatbot]["level"] == USAGE_BY_CHATBOT and "participant" not in counters.placed[by_chatbot]
+    # A history's messages count in their own quarter hours, added up; system messages count as neither.
     appended = envelope(
         events.CHAT_SESSION_MESSAGES_APPENDED,
         2,
@@ -85,13 +88,11 @@ def test_each_counted_event_adds_to_its_quarter_hour_once_guarded_by_the_session
                 message("assistant", "2026-07-01T10:21:00.000000Z"),
                 message("system", "2026-07-01T10:22:00.000000Z"),
                 message("user", "2026-07-01T10:31:00.000000Z"),
+                message("user", "2026-07-01T10:32:00.000000Z"),
             ]
         },
     )
-    assert [(f["_id"], d["$inc"], f["version"]) for f, d in writes(appended)] == [
-        ("s1|2026-07-01T10:15:00.000000Z", {"human": 1, "ai": 1}, {"$lt": 2}),
-        ("s1|2026-07-01T10:30:00.000000Z", {"human": 1}, {"$lt": 2}),
-    ]
+    assert counted(appended)[by_chatbot] == {"q.41.human": 1, "q.41.ai": 1, "q.42.human": 2}
 
 
 def test_a_reply_counts_its_tokens_in_total_and_per_model_when_the_model_is_known():
@@ -101,24 +102,23 @@ def test_a_reply_counts_its_tokens_in_total_and_per_model_when_the_model_is_know
         "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 12},
         "model": "gpt-4.1",
     }
-    ((_, update),) = writes(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, reply))
-    assert update["$inc"] == {
-        "ai": 1,
-        "prompt": 7,
-        "completion": 3,
-        "total": 12,
-        "models.gpt-4%2E1.prompt": 7,
-        "models.gpt-4%2E1.completion": 3,
+    doc = "acme|2026-07-01|bot|api"
+    assert counted(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, reply))[doc] == {
+        "q.41.ai": 1,
+        "q.41.prompt": 7,
+        "q.41.completion": 3,
+        "q.41.total": 12,
+        "q.41.models.gpt-4%2E1.prompt": 7,
+        "q.41.models.gpt-4%2E1.completion": 3,
     }
     # Replies recorded before the model was kept, or without usage: tokens without a price, or none.
-    ((_, unknown),) = writes(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, {**reply, "model": None}))
-    assert unknown["$inc"] == {"ai": 1, "prompt": 7, "completion": 3, "total": 12}
-    ((_, none),) = writes(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, {**reply, "usage": None}))
-    assert none["$inc"] == {"ai": 1}
+    unknown = counted(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, {**reply, "model": None}))[doc]
+    assert unknown == {"q.41.ai": 1, "q.41.prompt": 7, "q.41.completion": 3, "q.41.total": 12}
+    assert counted(envelope(events.CHAT_SESSION_REPLY_RECORDED, 3, {**reply, "usage": None}))[doc] == {"q.41.ai": 1}
 
 
-def test_events_that_count_nothing_write_nothing():
-    assert writes(envelope(events.CHAT_SESSION_TAGGED, 4, {"tags": ["a"]})) == []
+def test_events_that_count_nothing_add_nothing():
+    assert counted(envelope(events.CHAT_SESSION_TAGGED, 4, {"tags": ["a"]})) == {}
 
 
 def created_data() -> dict:
