@@ -40,6 +40,12 @@ class Window:
     end: datetime  # exclusive
     tz: ZoneInfo
     buckets: tuple[datetime, ...]  # each bucket's start; one, the window's, for `total`
+    days: tuple[str, str]  # the first and last UTC day the window touches
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime, tz: ZoneInfo, buckets: tuple[datetime, ...]) -> "Window":
+        first, last = start.astimezone(timezone.utc), end.astimezone(timezone.utc) - QUARTER
+        return cls(start, end, tz, buckets, (first.date().isoformat(), last.date().isoformat()))
 
 
 @dataclass
@@ -122,13 +128,21 @@ def window_bounds(params: dict, now: datetime) -> tuple[datetime, datetime]:
 
 
 def usage_window(params: dict, now: datetime) -> Window:
-    """The window a request asks for, and its buckets; a 400 for an empty one or one of too many buckets."""
+    """The window a request asks for, and its buckets; a 400 for an empty one, one of too many buckets, or one whose
+    bounds or buckets fall outside the years 1 to 9999 (in UTC or in `tz`)."""
+    try:
+        return window_and_buckets(params, now)
+    except OverflowError:
+        raise field_errors({"non_field_errors": ["The window must lie within the years 1 to 9999."]}) from None
+
+
+def window_and_buckets(params: dict, now: datetime) -> Window:
     start, end = window_bounds(params, now)
     if start >= end:
         raise field_errors({"non_field_errors": ["'end' must be after 'start'."]})
     granularity, tz = params["granularity"], params["tz"]
     if granularity == "total":
-        return Window(start, end, tz, (start,))
+        return Window.of(start, end, tz, (start,))
     buckets = []
     day = bucket_day(start.date(), granularity)
     while (bucket := local_midnight(day, tz)) < end:
@@ -138,7 +152,7 @@ def usage_window(params: dict, now: datetime) -> Window:
             )
         buckets.append(bucket)
         day = next_bucket_day(day, granularity)
-    return Window(start, end, tz, tuple(buckets))
+    return Window.of(start, end, tz, tuple(buckets))
 
 
 def price_table(db: Database, team: str) -> PriceTable:
@@ -165,12 +179,10 @@ def needs_participants(params: dict) -> bool:
 
 def selector(db: Database, team: str, params: dict, window: Window) -> dict:
     """The counters of the window's UTC days at the level the request needs, narrowed by its filters."""
-    days = {"$gte": window.start.astimezone(timezone.utc).date().isoformat()}
-    days["$lte"] = (window.end.astimezone(timezone.utc) - QUARTER).date().isoformat()
     query = {
         "team": team,
         "level": USAGE_BY_PARTICIPANT if needs_participants(params) else USAGE_BY_CHATBOT,
-        "day": days,
+        "day": {"$gte": window.days[0], "$lte": window.days[1]},
     }
     for name in ("chatbot", "participant", "platform"):
         if params[name]:

@@ -221,6 +221,14 @@ def test_another_teams_ids_match_nothing_and_its_usage_is_its_own(stack, usage):
         ("metric=messages&start=2026-08-01&end=2026-07-01", {"non_field_errors": ["'end' must be after 'start'."]}),
         ("metric=messages&start=2026-07-01&end=2026-07-01", {"non_field_errors": ["'end' must be after 'start'."]}),
         (
+            "metric=messages&tz=Asia/Tokyo&start=0001-01-01&end=2026-01-01",
+            {"non_field_errors": ["The window must lie within the years 1 to 9999."]},
+        ),
+        (
+            "metric=messages&granularity=monthly&start=9999-01-01&end=9999-12-31",
+            {"non_field_errors": ["The window must lie within the years 1 to 9999."]},
+        ),
+        (
             "metric=messages&granularity=daily&start=2016-01-01&end=2026-01-01",
             {"non_field_errors": ["The window spans more than 366 daily buckets."]},
         ),
