@@ -1,7 +1,9 @@
-"""Counting usage (`projections/usage.py`) exactly once per event. A batch's increments, and how far each of its
-sessions is counted (`usage_progress`: the session's last counted version), are written in one MongoDB transaction:
-an event at or below its session's counted version is one already counted (a redelivery or a replay), and a failure
-anywhere leaves neither the counters nor the progress moved, so the batch is counted again whole.
+"""Counting usage (`projections/usage.py`) exactly once per event. Every event of a chat session moves how far the
+session is counted (`usage_progress`: its last version seen here), and a batch's increments and progress are written
+in one MongoDB transaction. As every read model's exact-version guard does, an event applies only right after the
+previous version of its session: one at or below it was counted already (a redelivery, a replay), one further on is
+out of turn (the live projector during a rebuild, which then replays it in turn). A failure anywhere leaves neither
+counters nor progress moved, so the batch is counted again whole.
 
 The counted events' sessions say whose usage it is (chatbot, participant, platform): they are read in the same
 transaction, after the batch's own writes (a session created in the same batch is there by then)."""
@@ -14,6 +16,8 @@ from projectors.projections.usage import COUNTED, Counters
 from schemas.events import PAYLOAD_SCHEMAS
 from schemas.read_models import SESSIONS, USAGE, USAGE_PROGRESS
 
+CHAT_SESSION = "ChatSession"
+
 ATTRIBUTION = {"experiment_id": 1, "participant_id": 1, "platform": 1}
 
 
@@ -22,10 +26,10 @@ class SessionUnknown(Exception):
 
 
 def count_usage(db: Database, envelopes: list[dict]) -> None:
-    counted = [envelope for envelope in envelopes if envelope["type"] in COUNTED]
-    if counted:
+    of_sessions = [envelope for envelope in envelopes if envelope["aggregate_type"] == CHAT_SESSION]
+    if of_sessions:
         with db.client.start_session() as session:
-            session.with_transaction(lambda txn: count_once(db, counted, txn))
+            session.with_transaction(lambda txn: count_once(db, of_sessions, txn))
 
 
 def count_once(db: Database, envelopes: list[dict], txn: ClientSession) -> None:
@@ -39,11 +43,12 @@ def count_once(db: Database, envelopes: list[dict], txn: ClientSession) -> None:
     counters = Counters()
     for envelope in envelopes:
         session_id, version = envelope["aggregate_id"], envelope["aggregate_version"]
-        if version <= progress.get(session_id, 0):
+        if version != progress.get(session_id, 0) + 1:
             continue
-        if session_id not in sessions:
-            raise SessionUnknown(session_id)
-        counters.count(envelope, PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"]), sessions[session_id])
+        if envelope["type"] in COUNTED:
+            if session_id not in sessions:
+                raise SessionUnknown(session_id)
+            counters.count(envelope, PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"]), sessions[session_id])
         progress[session_id] = moved[session_id] = version
     if counters.added:
         writes = [
@@ -52,5 +57,5 @@ def count_once(db: Database, envelopes: list[dict], txn: ClientSession) -> None:
         ]
         db[USAGE].bulk_write(writes, ordered=False, session=txn)
     if moved:
-        marks = [UpdateOne({"_id": sid}, {"$max": {"version": v}}, upsert=True) for sid, v in moved.items()]
+        marks = [UpdateOne({"_id": sid}, {"$set": {"version": v}}, upsert=True) for sid, v in moved.items()]
         db[USAGE_PROGRESS].bulk_write(marks, ordered=False, session=txn)
