@@ -6,7 +6,8 @@ there are), and per participant, chatbot and platform (for the participant filte
 Quarter hours: every timezone's offset is a whole number of quarter hours, so a day, week or month in any timezone is
 a whole number of them.
 
-These are pure functions from events to increments; `projectors/usage.py` applies them at most once each."""
+Sessions count in the quarter hour they started in, once engaged (once a participant has said something), as OCS
+counts them. These are pure functions from events to increments; `projectors/usage.py` applies them once each."""
 
 from collections import defaultdict
 from datetime import timezone
@@ -20,7 +21,6 @@ AI_ROLE = "assistant"
 API_PLATFORM = "api"
 
 COUNTED = (
-    events.CHAT_SESSION_CREATED,
     events.CHAT_SESSION_MESSAGES_APPENDED,
     events.CHAT_SESSION_USER_MESSAGE_SUBMITTED,
     events.CHAT_SESSION_BOT_MESSAGE_SENT,
@@ -64,10 +64,8 @@ def token_counts(usage: dict | None, model: str | None) -> dict:
 
 
 def increments(envelope: dict, data: dict) -> dict[tuple[str, int], dict]:
-    """What one counted event adds, by (UTC day, quarter hour)."""
+    """What one counted event adds to the messages and tokens, by (UTC day, quarter hour)."""
     match envelope["type"]:
-        case events.CHAT_SESSION_CREATED:
-            return {slot_of(envelope["occurred_at"]): {"sessions": 1}}
         case events.CHAT_SESSION_MESSAGES_APPENDED:
             return message_counts(data["messages"])
         case events.CHAT_SESSION_USER_MESSAGE_SUBMITTED | events.CHAT_SESSION_BOT_MESSAGE_SENT:
@@ -94,6 +92,11 @@ def counter_keys(team: str, day: str, session: dict) -> dict[str, dict]:
     }
 
 
+def engages(counts: dict[tuple[str, int], dict]) -> bool:
+    """A session counts once a participant has said something in it (OCS leaves never-engaged sessions out)."""
+    return any(slot.get("human") for slot in counts.values())
+
+
 class Counters:
     """Increments of a batch of events, added up per counter document, for one write each."""
 
@@ -101,9 +104,19 @@ class Counters:
         self.placed: dict[str, dict] = {}
         self.added: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def count(self, envelope: dict, data: dict, session: dict) -> None:
-        for (day, quarter), counts in increments(envelope, data).items():
-            for doc_id, place in counter_keys(envelope["team"], day, session).items():
+    def count(self, envelope: dict, data: dict, session: dict, engaged_before: bool) -> bool:
+        """Add what one event of `session` (its read-model document) adds; whether the session is engaged after it.
+        The event that engages a session counts the session, in the quarter hour it was created in."""
+        counts = increments(envelope, data)
+        self.add(envelope["team"], counts, session)
+        if engaged_before or not engages(counts):
+            return engaged_before
+        self.add(envelope["team"], {slot_of(session["created_at"]): {"sessions": 1}}, session)
+        return True
+
+    def add(self, team: str, counts: dict[tuple[str, int], dict], session: dict) -> None:
+        for (day, quarter), slot_counts in counts.items():
+            for doc_id, place in counter_keys(team, day, session).items():
                 self.placed[doc_id] = place
-                for name, n in counts.items():
+                for name, n in slot_counts.items():
                     self.added[doc_id][f"q.{quarter}.{name}"] += n

@@ -203,8 +203,10 @@ def usage_recount(db) -> dict:
         counts[(USAGE_BY_CHATBOT, *place, None)][(str(quarter), counter)] += 1
         counts[(USAGE_BY_PARTICIPANT, *place, session["participant_id"])][(str(quarter), counter)] += 1
 
-    for session in sessions.values():
-        count(session, session["created_at"], "sessions")
+    # A session counts once engaged: once a participant has said something in it.
+    engaged = {message["session_id"] for message in db[MESSAGES].find({"role": "user"}, {"session_id": 1})}
+    for session_id in engaged:
+        count(sessions[session_id], sessions[session_id]["created_at"], "sessions")
     for message in db[MESSAGES].find({"role": {"$in": ["user", "assistant"]}}):
         count(sessions[message["session_id"]], message["created_at"], "human" if message["role"] == "user" else "ai")
     return counts

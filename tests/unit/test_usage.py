@@ -16,7 +16,12 @@ from schemas.errors import ApiError
 from schemas.events import PAYLOAD_SCHEMAS
 from schemas.read_models import USAGE_BY_CHATBOT, USAGE_BY_PARTICIPANT, usage_model_field
 
-SESSION = {"experiment_id": "bot", "participant_id": "jane", "platform": None}
+SESSION = {
+    "experiment_id": "bot",
+    "participant_id": "jane",
+    "platform": None,
+    "created_at": "2026-07-01T09:05:00.000000Z",
+}
 NOW = datetime(2026, 3, 20, 12, tzinfo=timezone.utc)
 
 
@@ -45,10 +50,11 @@ def message(role: str, created_at: str) -> dict:
 
 
 def counted(*envs: dict) -> dict[str, dict]:
-    """Counter document id -> its increments, for these events of session s1."""
+    """Counter document id -> its increments, for these events of session s1 (not engaged before them)."""
     counters = Counters()
+    engaged = False
     for env in envs:
-        counters.count(env, PAYLOAD_SCHEMAS[env["type"]].load(env["data"]), SESSION)
+        engaged = counters.count(env, PAYLOAD_SCHEMAS[env["type"]].load(env["data"]), SESSION, engaged)
     return {doc_id: dict(added) for doc_id, added in counters.added.items()}
 
 
@@ -61,24 +67,8 @@ def test_quarter_hours_of_utc_days_and_model_names_as_field_names():
 
 def test_each_counted_event_adds_to_its_quarter_hour_per_chatbot_and_per_participant():
     by_chatbot, by_participant = "acme|2026-07-01|bot|api", "acme|2026-07-01|bot|api|jane"
-    assert counted(envelope(events.CHAT_SESSION_CREATED, 1, created_data())) == {
-        by_chatbot: {"q.41.sessions": 1},
-        by_participant: {"q.41.sessions": 1},
-    }
-    counters = Counters()
-    env = envelope(events.CHAT_SESSION_CREATED, 1, created_data())
-    counters.count(env, PAYLOAD_SCHEMAS[env["type"]].load(env["data"]), SESSION)
-    # The team's API channel names no platform: its sessions count under `api`.
-    assert counters.placed[by_participant] == {
-        "team": "acme",
-        "day": "2026-07-01",
-        "chatbot": "bot",
-        "platform": "api",
-        "level": USAGE_BY_PARTICIPANT,
-        "participant": "jane",
-    }
-    assert counters.placed[by_chatbot]["level"] == USAGE_BY_CHATBOT and "participant" not in counters.placed[by_chatbot]
-    # A history's messages count in their own quarter hours, added up; system messages count as neither.
+    # A history's messages count in their own quarter hours, added up; system messages count as neither. The first
+    # human message engages the session, which counts in the quarter hour it was created in.
     appended = envelope(
         events.CHAT_SESSION_MESSAGES_APPENDED,
         2,
@@ -92,7 +82,29 @@ def test_each_counted_event_adds_to_its_quarter_hour_per_chatbot_and_per_partici
             ]
         },
     )
-    assert counted(appended)[by_chatbot] == {"q.41.human": 1, "q.41.ai": 1, "q.42.human": 2}
+    expected = {"q.41.human": 1, "q.41.ai": 1, "q.42.human": 2, "q.36.sessions": 1}
+    assert counted(appended) == {by_chatbot: expected, by_participant: expected}
+    counters = Counters()
+    assert counters.count(appended, PAYLOAD_SCHEMAS[appended["type"]].load(appended["data"]), SESSION, True) is True
+    assert "q.36.sessions" not in counters.added[by_chatbot]  # engaged before: counted already
+    # The team's API channel names no platform: its sessions count under `api`.
+    assert counters.placed[by_participant] == {
+        "team": "acme",
+        "day": "2026-07-01",
+        "chatbot": "bot",
+        "platform": "api",
+        "level": USAGE_BY_PARTICIPANT,
+        "participant": "jane",
+    }
+    assert counters.placed[by_chatbot]["level"] == USAGE_BY_CHATBOT and "participant" not in counters.placed[by_chatbot]
+
+
+def test_a_session_the_participant_never_spoke_in_is_not_counted():
+    reply = envelope(events.CHAT_SESSION_BOT_MESSAGE_SENT, 2, bot_message())
+    assert counted(reply) == {
+        "acme|2026-07-01|bot|api": {"q.41.ai": 1},
+        "acme|2026-07-01|bot|api|jane": {"q.41.ai": 1},
+    }
 
 
 def test_a_reply_counts_its_tokens_in_total_and_per_model_when_the_model_is_known():
@@ -119,6 +131,17 @@ def test_a_reply_counts_its_tokens_in_total_and_per_model_when_the_model_is_know
 
 def test_events_that_count_nothing_add_nothing():
     assert counted(envelope(events.CHAT_SESSION_TAGGED, 4, {"tags": ["a"]})) == {}
+    assert counted(envelope(events.CHAT_SESSION_CREATED, 1, created_data())) == {}
+
+
+def bot_message() -> dict:
+    return {
+        "task_id": "t",
+        "message": message("assistant", "2026-07-01T10:20:00.000000Z"),
+        "channel_id": "c",
+        "platform": "telegram",
+        "recipient": "jane",
+    }
 
 
 def created_data() -> dict:
