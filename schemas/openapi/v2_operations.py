@@ -93,17 +93,17 @@ def team_security(scope: str | None) -> list[dict]:
 
 USAGE_DESCRIPTION = """\
 The team's usage in a window, one block per `metric` asked for: `messages` (human / AI / total), `sessions` (started
-in the window and engaged), `participants` (distinct, with a message in the window), `tokens` (prompt / completion / total, as the
-providers reported them) and `cost` (the tokens priced by the team's price table, `ocs admin set-model-price`, per
-million tokens of each model; tokens of a model without a price cost nothing).
+in the window and engaged), `participants` (distinct, with a message in the window), `tokens` (prompt / completion /
+total, as the providers reported them) and `cost` (the tokens priced by the team's price table, `ocs admin
+set-model-price`, per million tokens of each model; tokens of a model without a price cost nothing).
 
 The window is `start` (included) to `end` (excluded), read in `tz` when they name no offset, or a calendar `period`
 in `tz` (the current month by default). It is counted in quarter hours: a quarter hour counts when it starts inside
 the window. Messages count when they are sent; sessions when they start, once a participant has said something in
-them (never-engaged sessions are left out). `granularity` finer than `total` gives every bucket of the window (days, weeks from Monday, months in
-`tz`, empty ones zero-filled); at most 366. `group_by` gives cursor-paginated rows per group (and bucket, zero-filled),
-in the order of the group's id; `count` (of groups) on the first page. `participant`, `participant_identifier`,
-`chatbot` and `platform` narrow it; another team's ids match nothing.
+them (never-engaged sessions are left out). `granularity` finer than `total` gives every bucket of the window (days,
+weeks from Monday, months in `tz`, empty ones zero-filled); at most 366. `group_by` gives cursor-paginated rows per
+group (and bucket, zero-filled), in the order of the group's id; `count` (of groups) on the first page.
+`participant`, `participant_identifier`, `chatbot` and `platform` narrow it; another team's ids match nothing.
 
 Beyond OCS: sessions of the team's API channel count under the `api` platform."""
 
