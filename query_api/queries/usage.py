@@ -1,9 +1,10 @@
-"""The usage report (`GET /api/v2/usage/`) from the usage read model (`projectors/projections/usage.py`): the window
+"""The usage report (`GET /api/v2/usage/`) from the usage counters (`schemas/read_models.py` `USAGE`): the window
 and its buckets in the request's timezone, the counters of the window's quarter hours added up per bucket (and group),
 and their cost priced with the team's price table.
 
-A request reads one counter document per session active in each quarter hour of its window (through an index range),
-whatever the number of messages, and keeps one total per bucket and group."""
+A request reads, through an index range, one counter document per day of its window and chatbot and platform (or per
+participant too, when it needs participants), whatever the number of messages and sessions, and keeps one total per
+bucket and group."""
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
