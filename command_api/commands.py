@@ -326,6 +326,8 @@ class RecordBotMessage:
     text: str
     direct_to_user: bool
     tags: tuple[str, ...]
+    usage: dict | None = None  # tokens the provider reported, for a message written from a prompt
+    model: str | None = None  # the model that wrote it, which prices the tokens
 
 
 @dataclass(frozen=True)

@@ -151,8 +151,18 @@ class ReplyProducer:
         if task is None:
             return
         with self.failure_recorded(session_id, task_id):
-            text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text})).text
-            self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
+            written = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text}))
+            self.bus.handle(
+                commands.RecordBotMessage(
+                    session_id,
+                    task_id,
+                    written.text,
+                    False,
+                    (task.version_tag,),
+                    usage=written.usage,
+                    model=task.config["model"],
+                )
+            )
 
     def prepare(self, session_id: str, task_id: str, version_number: int | None = None) -> "Task | None":
         """What answering a task needs, or None if it is already answered."""

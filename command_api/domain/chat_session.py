@@ -80,6 +80,8 @@ class ChatSession(OcsAggregate):
         channel_id: str
         platform: str
         recipient: str
+        usage: dict | None = None  # tokens the provider reported (None: a verbatim message, or before it was kept)
+        model: str | None = None  # the model that wrote it from a prompt
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -226,7 +228,16 @@ class ChatSession(OcsAggregate):
         )
 
     def record_bot_message(
-        self, task_id: str, message_id: str, text: str, metadata: dict, tags: list[str], channel_id: str, platform: str
+        self,
+        task_id: str,
+        message_id: str,
+        text: str,
+        metadata: dict,
+        tags: list[str],
+        channel_id: str,
+        platform: str,
+        usage: dict | None = None,
+        model: str | None = None,
     ) -> None:
         (message,) = self.new_messages(
             [{"id": message_id, "role": "assistant", "content": text, "metadata": metadata, "tags": tags}]
@@ -238,6 +249,8 @@ class ChatSession(OcsAggregate):
             channel_id=channel_id,
             platform=platform,
             recipient=self.participant_identifier,
+            usage=usage,
+            model=model,
         )
 
     def record_delivery(self, message_id: str, delivered: bool, attempts: int, error: str | None) -> None:
@@ -326,9 +339,7 @@ class ChatSession(OcsAggregate):
     ) -> None:
         reply = {"id": message_id, "role": "assistant", "content": text, "tags": tags, "metadata": metadata or {}}
         (message,) = self.new_messages([reply])
-        self.trigger_event(
-            self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage, model=model
-        )
+        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage, model=model)
 
     def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
         self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)

@@ -39,7 +39,6 @@ class Team(OcsAggregate):
         if origins != self.allowed_origins:
             self.trigger_event(self.AllowedOriginsChanged, origins=origins)
 
-
     def set_model_price(self, model: str, prompt_per_million: str, completion_per_million: str, currency: str) -> None:
         """Raises PriceInAnotherCurrency: a team's usage is priced in one currency."""
         if self.price_currency not in (None, currency):

@@ -68,9 +68,9 @@ def increments(envelope: dict, data: dict) -> dict[tuple[str, int], dict]:
     match envelope["type"]:
         case events.CHAT_SESSION_MESSAGES_APPENDED:
             return message_counts(data["messages"])
-        case events.CHAT_SESSION_USER_MESSAGE_SUBMITTED | events.CHAT_SESSION_BOT_MESSAGE_SENT:
+        case events.CHAT_SESSION_USER_MESSAGE_SUBMITTED:
             return message_counts([data["message"]])
-        case events.CHAT_SESSION_REPLY_RECORDED:
+        case events.CHAT_SESSION_REPLY_RECORDED | events.CHAT_SESSION_BOT_MESSAGE_SENT:
             slot = slot_of(data["message"]["created_at"])
             return {slot: {"ai": 1, **token_counts(data["usage"], data["model"])}}
     return {}

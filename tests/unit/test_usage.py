@@ -105,6 +105,17 @@ def test_a_session_the_participant_never_spoke_in_is_not_counted():
         "acme|2026-07-01|bot|api": {"q.41.ai": 1},
         "acme|2026-07-01|bot|api|jane": {"q.41.ai": 1},
     }
+    # A trigger's message written from a prompt counts its tokens as a reply does.
+    tokens = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    written = envelope(events.CHAT_SESSION_BOT_MESSAGE_SENT, 2, {**bot_message(), "usage": tokens, "model": "m"})
+    assert counted(written)["acme|2026-07-01|bot|api"] == {
+        "q.41.ai": 1,
+        "q.41.prompt": 5,
+        "q.41.completion": 2,
+        "q.41.total": 7,
+        "q.41.models.m.prompt": 5,
+        "q.41.models.m.completion": 2,
+    }
 
 
 def test_a_reply_counts_its_tokens_in_total_and_per_model_when_the_model_is_known():
