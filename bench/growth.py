@@ -24,6 +24,8 @@ from query_api.queries.pagination import DEFAULT_PAGE_SIZE
 from schemas.read_models import SESSIONS
 
 WARMUP_REQUESTS = 5
+USAGE_TOTALS = "metric=messages&metric=sessions&metric=tokens&metric=cost"
+USAGE_DAILY_BY_CHATBOT = "metric=messages&metric=sessions&granularity=daily&group_by=chatbot"
 PROJECTION_TIMEOUT_S = 1800
 
 
@@ -96,6 +98,9 @@ def endpoints(base_url: str, key: str, api_session: str, chat: dict) -> dict[str
             f"{base_url}/api/chat/{chat['id']}/{chat['task_id']}/poll/",
             chat["auth"],
         ),
+        # Usage reads counters per day and chatbot: it should not grow with the messages (2 per session here).
+        "GET /api/v2/usage/ (month, every metric but participants)": (f"{base_url}/api/v2/usage/?{USAGE_TOTALS}", api),
+        "GET /api/v2/usage/ (daily, by chatbot)": (f"{base_url}/api/v2/usage/?{USAGE_DAILY_BY_CHATBOT}", api),
     }
 
 

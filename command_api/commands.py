@@ -75,6 +75,17 @@ class RevokeOAuthToken:
 
 
 @dataclass(frozen=True)
+class SetModelPrice:
+    """A model's price in the team's table, per million prompt and completion tokens (decimal text)."""
+
+    team: str
+    model: str
+    prompt_per_million: str
+    completion_per_million: str
+    currency: str
+
+
+@dataclass(frozen=True)
 class SetAllowedOrigins:
     """The web pages that may call the team's API from a browser with credentials; replaces the list."""
 
@@ -200,6 +211,7 @@ class RecordReply:
     trace: tuple[dict, ...] | None = None
     metadata: dict | None = None  # the reply message's (`{"cancelled": true}` for a stopped one)
     usage: dict | None = None  # tokens the provider reported
+    model: str | None = None  # the answering version's model, which prices the tokens
 
 
 @dataclass(frozen=True)
@@ -314,6 +326,8 @@ class RecordBotMessage:
     text: str
     direct_to_user: bool
     tags: tuple[str, ...]
+    usage: dict | None = None  # tokens the provider reported, for a message written from a prompt
+    model: str | None = None  # the model that wrote it, which prices the tokens
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ BOT_MESSAGES = Guard(None, "chatbots:interact", {"POST": frozenset({TRIGGER_BOT}
 CONVERSATIONS = Guard(None, "chatbots:interact", {})
 # A team's events show what happens to its sessions: who may read sessions may read them.
 EVENTS = Guard(None, "events:read", {"GET": frozenset({VIEW_SESSIONS})})
+# Usage counts sessions and their messages: who may read sessions may read how many there are.
+USAGE = Guard(None, "usage:read", {"GET": frozenset({VIEW_SESSIONS})})
 # Whom a credential acts as is for any credential of the team to know, whatever its scopes or roles.
 IDENTITY = Guard(None, None, {}, any_credential=True)
 # A page signs in with any credential of a team, and its session may do what that credential may (no more).

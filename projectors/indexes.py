@@ -13,6 +13,7 @@ from schemas.read_models import (
     SESSIONS,
     TASKS,
     TEAMS,
+    USAGE,
     WIDGET_CHANNELS,
 )
 
@@ -37,6 +38,11 @@ INDEXES = {
     TASKS: [([("session_id", UP)], {})],
     # Retention deletes by instant: an indexed range, not a scan of every team's feed.
     EVENTS: [([("team", UP), ("position", UP)], {}), ([("occurred_at", UP)], {})],
+    # A usage request reads its window's days at one level of counters, for one participant when it names one.
+    USAGE: [
+        ([("team", UP), ("level", UP), ("day", UP)], {}),
+        ([("team", UP), ("level", UP), ("participant", UP), ("day", UP)], {}),
+    ],
 }
 
 

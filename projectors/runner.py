@@ -24,6 +24,7 @@ from infra.heartbeat import Heartbeat
 from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.projections import writes_for
+from projectors.usage import count_usage
 from schemas.events import TOPICS
 from schemas.read_models import COLLECTIONS
 
@@ -49,6 +50,8 @@ def apply(db: Database, envelopes: list[dict]) -> None:
     for collection in COLLECTIONS:
         if by_collection[collection]:
             write_in_order(db[collection], by_collection[collection])
+    # After the sessions they are counted for (`projectors/usage.py`).
+    count_usage(db, envelopes)
 
 
 def write_in_order(collection: Collection, writes: list) -> None:

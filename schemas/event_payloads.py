@@ -15,6 +15,19 @@ class TeamCreated(Payload):
     name = fields.Str(required=True)
 
 
+class ModelPrice(Schema):
+    model = fields.Str(required=True, metadata={"description": "the model's name, as chatbots name it"})
+    prompt_per_million = fields.Str(required=True, metadata={"description": "price of a million prompt tokens"})
+    completion_per_million = fields.Str(required=True, metadata={"description": "price of a million completion tokens"})
+
+
+class TeamModelPricesChanged(Payload):
+    """The team's whole price table, which prices its usage (`GET /api/v2/usage/`); prices are decimal text."""
+
+    currency = fields.Str(required=True, metadata={"description": "ISO currency code of every price"})
+    prices = fields.List(fields.Nested(ModelPrice), required=True)
+
+
 class TeamAllowedOriginsChanged(Payload):
     origins = fields.List(
         fields.Str(),
@@ -229,6 +242,32 @@ class ChatSessionBotMessageRequested(Payload):
     message_text = fields.Str(allow_none=True, required=True, metadata={"description": "sent verbatim"})
 
 
+class TokenUsage(Schema):
+    prompt_tokens = fields.Int(required=True)
+    completion_tokens = fields.Int(required=True)
+    total_tokens = fields.Int(required=True)
+
+
+def reported_usage() -> fields.Nested:
+    return fields.Nested(
+        TokenUsage,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "tokens the provider reported for the message; null when it reported none"},
+    )
+
+
+def answering_model() -> fields.Str:
+    return fields.Str(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "the model of the chatbot version that wrote the message, which prices `usage` "
+            "(`ocs admin set-model-price`); null when no model wrote it, or before it was kept"
+        },
+    )
+
+
 class ChatSessionBotMessageSent(Payload):
     """The outbound message: the bot's message to `recipient` on a messaging channel, for subscribers (or the
     channel's webhook) to deliver on `platform`."""
@@ -238,6 +277,8 @@ class ChatSessionBotMessageSent(Payload):
     channel_id = fields.Str(required=True)
     platform = fields.Str(required=True, metadata={"description": "`whatsapp`, `telegram`, ..."})
     recipient = fields.Str(required=True, metadata={"description": "the participant's identifier on the platform"})
+    usage = reported_usage()
+    model = answering_model()
 
 
 class ChatSessionDeliveryRecorded(Payload):
@@ -274,12 +315,6 @@ class ChatSessionStateChanged(Payload):
     state = fields.Dict(required=True)
 
 
-class TokenUsage(Schema):
-    prompt_tokens = fields.Int(required=True)
-    completion_tokens = fields.Int(required=True)
-    total_tokens = fields.Int(required=True)
-
-
 class ChatSessionReplyRecorded(Payload):
     """The bot's reply to task `task_id`; its `tags` name the version that answered (`v3`, `v4-unreleased`)."""
 
@@ -291,12 +326,8 @@ class ChatSessionReplyRecorded(Payload):
         load_default=None,
         metadata={"description": "a pipeline's nodes as they ran: `id`, `type`, `output`, `printed`; null without one"},
     )
-    usage = fields.Nested(
-        TokenUsage,
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "tokens the provider reported for the reply; null when it reported none"},
-    )
+    usage = reported_usage()
+    model = answering_model()
 
 
 class ChatSessionReplyCancelRequested(Payload):

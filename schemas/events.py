@@ -38,6 +38,7 @@ DEAD_LETTER_TOPIC = "ocs.dead-letters"
 # consumer uses.
 TEAM_CREATED = "Team.Created"
 TEAM_ALLOWED_ORIGINS_CHANGED = "Team.AllowedOriginsChanged"
+TEAM_MODEL_PRICES_CHANGED = "Team.ModelPricesChanged"
 API_KEY_CREATED = "ApiKey.Created"
 API_KEY_REVOKED = "ApiKey.Revoked"
 OAUTH_CLIENT_CREATED = "OAuthClient.Created"
@@ -82,6 +83,7 @@ SUBSCRIPTION_DISABLED = "Subscription.Disabled"
 PAYLOADS: dict[str, type[p.Payload]] = {
     TEAM_CREATED: p.TeamCreated,
     TEAM_ALLOWED_ORIGINS_CHANGED: p.TeamAllowedOriginsChanged,
+    TEAM_MODEL_PRICES_CHANGED: p.TeamModelPricesChanged,
     API_KEY_CREATED: p.ApiKeyCreated,
     API_KEY_REVOKED: p.ApiKeyRevoked,
     OAUTH_CLIENT_CREATED: p.OAuthClientCreated,

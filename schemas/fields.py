@@ -2,6 +2,8 @@
 
 import uuid
 from datetime import datetime, timezone
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from marshmallow import ValidationError, fields
 
@@ -105,6 +107,55 @@ class Choice(DrfMixin, fields.Field):
         if not isinstance(value, str) or value not in self.choices:
             raise ValidationError(f'"{value}" is not a valid choice.')
         return value
+
+
+class Choices(DrfMixin, fields.Field):
+    """A MultipleChoiceField: a query parameter given once per choice (`?metric=cost&metric=tokens`), in order, once
+    each."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = tuple(choices)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list):
+            raise ValidationError(f'Expected a list of items but got type "{type_name(value)}".')
+        if not value:
+            raise ValidationError("This selection may not be empty.")
+        for item in value:
+            if not isinstance(item, str) or item not in self.choices:
+                raise ValidationError(f'"{item}" is not a valid choice.')
+        return list(dict.fromkeys(value))
+
+
+class LocalDateTime(DrfMixin, fields.Field):
+    """An ISO-8601 date or datetime, kept as given: one that names no offset is read in a timezone the request names
+    elsewhere (so it stays naive here)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value)
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        except ValueError:
+            raise ValidationError(
+                "Datetime has wrong format. Use one of these formats instead: "
+                "YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+            ) from None
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    """Read from the tz database's files once: listing them costs milliseconds."""
+    return frozenset(available_timezones())
+
+
+class TimeZoneName(DrfMixin, fields.Field):
+    """An IANA timezone's name (`Europe/Paris`), as the system's tz database knows it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or value not in timezone_names():
+            raise ValidationError(f'"{value}" is not a valid timezone.')
+        return ZoneInfo(value)
 
 
 class Object(DrfMixin, fields.Field):

@@ -2,6 +2,7 @@
 commands wait for them (read-your-writes)."""
 
 import json
+from urllib.parse import quote
 
 # Collections, in the order a batch's writes are applied: a session document's version moves last,
 # so whoever waits for it (read-your-writes) also sees the messages written with it.
@@ -21,6 +22,13 @@ TASKS = "tasks"
 # Each team's events in log order, for its feed (`GET /api/events/`).
 EVENTS = "events"
 SESSIONS = "sessions"
+# Usage counters per team, day and dimension (`GET /api/v2/usage/`), and how far each session's events are counted:
+# written after the sessions they count.
+USAGE = "usage"
+USAGE_PROGRESS = "usage_progress"
+# The usage counters' two levels (`level`): per chatbot and platform, and per participant, chatbot and platform.
+USAGE_BY_CHATBOT = "chatbot"
+USAGE_BY_PARTICIPANT = "participant"
 COLLECTIONS = (
     TEAMS,
     API_KEYS,
@@ -37,6 +45,8 @@ COLLECTIONS = (
     TASKS,
     EVENTS,
     SESSIONS,
+    USAGE,
+    USAGE_PROGRESS,
 )
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {
@@ -59,3 +69,9 @@ def stored_json(value) -> str:
     """Free-form client JSON as the read models keep it: as JSON text, since MongoDB restricts field names (no NUL,
     `$` and `.` only in some places) and a client must not be able to write an event no projection can store."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def usage_model_field(model: str) -> str:
+    """A model's name as a field name of the usage read model (its tokens per model): MongoDB gives `.` and a leading
+    `$` a meaning."""
+    return quote(model, safe="").replace(".", "%2E")

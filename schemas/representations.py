@@ -279,3 +279,40 @@ def event_page(envelopes: list[dict], after: int) -> dict:
 def cookie_session(team: str, user: str | None, read_only: bool, expires_at: str, csrf_token: str) -> dict:
     """A signed-in page's session: whom its cookie acts as, until when, and the token its unsafe requests send."""
     return {"team": team, "user": user, "read_only": read_only, "expires_at": expires_at, "csrf_token": csrf_token}
+
+
+# API v2's usage report (`GET /api/v2/usage/`): one block per metric asked for, from plain counts
+# (`query_api/queries/usage.py`): human, ai, sessions, participants, prompt, completion, total, cost, currency.
+COST_PLACES = 8
+
+
+def usage_metrics(counts: dict, metrics: list[str]) -> dict:
+    blocks = {
+        "messages": lambda: {"human": counts["human"], "ai": counts["ai"], "total": counts["human"] + counts["ai"]},
+        "sessions": lambda: counts["sessions"],
+        "participants": lambda: counts["participants"],
+        "cost": lambda: {"total": f"{counts['cost']:.{COST_PLACES}f}", "currency": counts["currency"]},
+        "tokens": lambda: {"prompt": counts["prompt"], "completion": counts["completion"], "total": counts["total"]},
+    }
+    return {metric: blocks[metric]() for metric in metrics}
+
+
+def usage_period(start, end, timezone: str) -> dict:
+    """The window's bounds (aware datetimes) in the request's timezone."""
+    return {"start": start.isoformat(), "end": end.isoformat(), "timezone": timezone}
+
+
+def usage_report(period: dict, granularity: str, results) -> dict:
+    """`results`: one object for `total`, else a list of buckets, each with its `bucket_start`."""
+    return {"period": period, "granularity": granularity, "group_by": None, "results": results}
+
+
+def usage_row(group_by: str, identity, bucket_start, blocks: dict) -> dict:
+    """One group's (and bucket's, when finer than `total`) row; `identity` as the grouping shows it."""
+    row = {group_by: identity, **blocks}
+    return row if bucket_start is None else {**row, "bucket_start": bucket_start.isoformat()}
+
+
+def grouped_usage(period: dict, group_by: str, rows: list[dict], links: dict) -> dict:
+    """`links`: `next` and `previous`, and `count` (of groups) on the first page."""
+    return {"period": period, "group_by": group_by, **links, "results": rows}

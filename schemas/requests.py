@@ -1,17 +1,22 @@
 """Request bodies and query parameters, validated with OCS's rules and error texts."""
 
+from zoneinfo import ZoneInfo
+
 from marshmallow import EXCLUDE, Schema, ValidationError, validates_schema
 
 from schemas.errors import drf_shaped, error, field_errors, openai_error
 from schemas.fields import (
     Boolean,
     Choice,
+    Choices,
     DateTime,
     Integer,
     ListOf,
+    LocalDateTime,
     NestedObject,
     Object,
     String,
+    TimeZoneName,
     Uuid,
     type_name,
 )
@@ -203,3 +208,35 @@ class TriggerBotRequest(Body):
         if data["prompt_text"] is None and data["message_text"] is None:
             raise ValidationError("Either 'prompt_text' or 'message_text' must be provided.")
         refuse_reserved_key(data, "session_data")
+
+
+USAGE_METRICS = ("cost", "messages", "participants", "sessions", "tokens")
+USAGE_PERIODS = ("current_month", "previous_month")
+USAGE_GRANULARITIES = ("total", "daily", "weekly", "monthly")
+USAGE_GROUPS = ("participant", "chatbot", "platform")
+# OCS's usage filters by the platforms its channels have: its evaluation harness's sessions are not usage.
+USAGE_PLATFORMS = tuple(platform for platform in PLATFORMS if platform != "evaluations")
+MAX_IDENTIFIER_LENGTH = 320
+
+
+class UsageRequest(Body):
+    """`GET /api/v2/usage/`'s query parameters (`metric` given once per metric)."""
+
+    metric = Choices(USAGE_METRICS, required=True)
+    period = Choice(USAGE_PERIODS, load_default=None)
+    start = LocalDateTime(load_default=None)
+    end = LocalDateTime(load_default=None)
+    granularity = Choice(USAGE_GRANULARITIES, load_default="total")
+    group_by = Choice(USAGE_GROUPS, load_default=None)
+    tz = TimeZoneName(load_default=lambda: ZoneInfo("UTC"))
+    chatbot = Uuid(load_default=None)
+    participant = Uuid(load_default=None)
+    participant_identifier = String(max_length=MAX_IDENTIFIER_LENGTH, load_default=None)
+    platform = Choice(USAGE_PLATFORMS, load_default=None)
+
+    @validates_schema
+    def one_window(self, data, **kwargs):
+        if data["period"] and (data["start"] or data["end"]):
+            raise ValidationError("'period' cannot be combined with 'start'/'end'.")
+        if bool(data["start"]) != bool(data["end"]):
+            raise ValidationError("'start' and 'end' must be given together.")

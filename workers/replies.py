@@ -120,12 +120,19 @@ class ReplyProducer:
                     trace=tuple(outcome.trace),
                     metadata=CANCELLED if outcome.stopped else None,
                     usage=outcome.usage,
+                    model=task.config.get("model"),
                 )
             else:
                 answered = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}), listener)
                 metadata = CANCELLED if answered.stopped else None
                 reply = commands.RecordReply(
-                    session_id, task_id, answered.text, (task.version_tag,), metadata=metadata, usage=answered.usage
+                    session_id,
+                    task_id,
+                    answered.text,
+                    (task.version_tag,),
+                    metadata=metadata,
+                    usage=answered.usage,
+                    model=task.config["model"],
                 )
             if deltas:
                 deltas.finish()
@@ -144,8 +151,18 @@ class ReplyProducer:
         if task is None:
             return
         with self.failure_recorded(session_id, task_id):
-            text = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text})).text
-            self.bus.handle(commands.RecordBotMessage(session_id, task_id, text, False, (task.version_tag,)))
+            written = self.llm.reply(self.call(task, {"role": "system", "content": prompt_text}))
+            self.bus.handle(
+                commands.RecordBotMessage(
+                    session_id,
+                    task_id,
+                    written.text,
+                    False,
+                    (task.version_tag,),
+                    usage=written.usage,
+                    model=task.config["model"],
+                )
+            )
 
     def prepare(self, session_id: str, task_id: str, version_number: int | None = None) -> "Task | None":
         """What answering a task needs, or None if it is already answered."""

@@ -80,6 +80,8 @@ class ChatSession(OcsAggregate):
         channel_id: str
         platform: str
         recipient: str
+        usage: dict | None = None  # tokens the provider reported (None: a verbatim message, or before it was kept)
+        model: str | None = None  # the model that wrote it from a prompt
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -134,6 +136,7 @@ class ChatSession(OcsAggregate):
         message: dict
         trace: list | None = None  # a pipeline's nodes as they ran (None: no pipeline)
         usage: dict | None = None  # tokens the provider reported
+        model: str | None = None  # the answering version's model, which prices `usage` (None: before it was kept)
 
         def apply(self, session: "ChatSession") -> None:
             session.count_message(self.message)
@@ -225,7 +228,16 @@ class ChatSession(OcsAggregate):
         )
 
     def record_bot_message(
-        self, task_id: str, message_id: str, text: str, metadata: dict, tags: list[str], channel_id: str, platform: str
+        self,
+        task_id: str,
+        message_id: str,
+        text: str,
+        metadata: dict,
+        tags: list[str],
+        channel_id: str,
+        platform: str,
+        usage: dict | None = None,
+        model: str | None = None,
     ) -> None:
         (message,) = self.new_messages(
             [{"id": message_id, "role": "assistant", "content": text, "metadata": metadata, "tags": tags}]
@@ -237,6 +249,8 @@ class ChatSession(OcsAggregate):
             channel_id=channel_id,
             platform=platform,
             recipient=self.participant_identifier,
+            usage=usage,
+            model=model,
         )
 
     def record_delivery(self, message_id: str, delivered: bool, attempts: int, error: str | None) -> None:
@@ -321,10 +335,11 @@ class ChatSession(OcsAggregate):
         trace: list | None = None,
         metadata: dict | None = None,
         usage: dict | None = None,
+        model: str | None = None,
     ) -> None:
         reply = {"id": message_id, "role": "assistant", "content": text, "tags": tags, "metadata": metadata or {}}
         (message,) = self.new_messages([reply])
-        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage)
+        self.trigger_event(self.ReplyRecorded, task_id=task_id, message=message, trace=trace, usage=usage, model=model)
 
     def record_failure(self, task_id: str, error: str, user_facing: bool) -> None:
         self.trigger_event(self.ReplyFailed, task_id=task_id, error=error, user_facing=user_facing)

@@ -65,6 +65,8 @@ def record_bot_message(command: commands.RecordBotMessage, app: OcsApplication) 
         list(command.tags),
         session.channel_id,
         channel.platform if channel else session.platform,
+        command.usage,
+        command.model,
     )
     app.save(session)
     return session

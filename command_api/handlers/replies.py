@@ -22,7 +22,14 @@ def record_reply(command: commands.RecordReply, app: OcsApplication) -> ChatSess
         return None
     trace = list(command.trace) if command.trace is not None else None
     session.record_reply(
-        command.task_id, str(uuid4()), command.text, list(command.tags), trace, command.metadata, command.usage
+        command.task_id,
+        str(uuid4()),
+        command.text,
+        list(command.tags),
+        trace,
+        command.metadata,
+        command.usage,
+        command.model,
     )
     if command.state is not None and command.state != session.state:
         session.replace_state(command.state)

@@ -84,6 +84,14 @@ def admin_parsers(admin: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--origin", action="append", default=[], help="https://app.example.com (repeatable; none: no page may)"
     )
+    p = admin.add_parser(
+        "set-model-price", help="price a model's tokens for a team's usage (per million tokens, one currency per team)"
+    )
+    p.add_argument("--team", required=True)
+    p.add_argument("--model", required=True, help="as chatbots name it, e.g. gpt-4o-mini")
+    p.add_argument("--prompt", required=True, help="price of a million prompt tokens, e.g. 0.15")
+    p.add_argument("--completion", required=True, help="price of a million completion tokens, e.g. 0.60")
+    p.add_argument("--currency", default="USD", help="ISO 4217 code (default USD); a team's prices share one")
     p = admin.add_parser("create-oauth-client", help="register an OAuth2 client (application) of a team")
     p.add_argument("--team", required=True)
     p.add_argument("--grant", required=True, choices=GRANT_TYPES)
@@ -172,6 +180,14 @@ def admin_command(args):
                 user=args.user,
                 roles=tuple(args.role or (DEFAULT_ROLE,)),
                 expires_at=args.expires_at,
+            )
+        case "set-model-price":
+            return commands.SetModelPrice(
+                team=args.team,
+                model=args.model,
+                prompt_per_million=args.prompt,
+                completion_per_million=args.completion,
+                currency=args.currency,
             )
         case "create-oauth-client":
             return commands.RegisterOAuthClient(

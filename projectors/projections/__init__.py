@@ -23,6 +23,7 @@ from schemas.read_models import API_KEYS, OAUTH_TOKENS
 PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     events.TEAM_CREATED: teams_and_access.team_created,
     events.TEAM_ALLOWED_ORIGINS_CHANGED: teams_and_access.team_allowed_origins_changed,
+    events.TEAM_MODEL_PRICES_CHANGED: teams_and_access.team_model_prices_changed,
     events.API_KEY_CREATED: teams_and_access.api_key_created,
     events.API_KEY_REVOKED: teams_and_access.revoked(API_KEYS),
     events.OAUTH_CLIENT_CREATED: teams_and_access.oauth_client_created,

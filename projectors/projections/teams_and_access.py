@@ -20,6 +20,11 @@ def team_allowed_origins_changed(envelope: dict, data: dict) -> list[Write]:
     return [change(TEAMS, envelope, {"$set": {"allowed_origins": data["origins"]}})]
 
 
+def team_model_prices_changed(envelope: dict, data: dict) -> list[Write]:
+    update = {"$set": {"price_currency": data["currency"], "model_prices": data["prices"]}}
+    return [change(TEAMS, envelope, update)]
+
+
 def api_key_created(envelope: dict, data: dict) -> list[Write]:
     return [
         create(

@@ -1,15 +1,27 @@
 """API v2's reads (OCS's `ocs-api-v2.yml`), served under `/api/v2/` only: the team's chatbots (v1's experiments in
-v2's shape) and whom the credential acts as."""
+v2's shape), whom the credential acts as, and the team's usage."""
 
-from flask import Blueprint, g
+from datetime import datetime, timezone
+
+from flask import Blueprint, g, request
 from pymongo.database import Database
 
-from infra.permissions import CHATBOTS, IDENTITY, guarded
-from infra.web import base_url, json_response
+from infra.permissions import CHATBOTS, IDENTITY, USAGE, guarded
+from infra.web import base_url, json_response, validated
 from query_api.http.pages import page_request
 from query_api.queries.experiments import list_experiments, retrieve_experiment
 from query_api.queries.identity import me as identity
+from query_api.queries.usage import usage_report
 from schemas import representations
+from schemas.requests import UsageRequest
+
+USAGE_REQUEST = UsageRequest()
+# Repeatable query parameters: each is a list, the others their one value.
+REPEATABLE = ("metric",)
+
+
+def query_parameters() -> dict:
+    return {key: request.args.getlist(key) if key in REPEATABLE else value for key, value in request.args.items()}
 
 
 def v2_blueprint(db: Database) -> Blueprint:
@@ -29,5 +41,11 @@ def v2_blueprint(db: Database) -> Blueprint:
     @guarded(IDENTITY)
     def me():
         return json_response(identity(db, g.caller.team, g.caller.user))
+
+    @api.get("/usage/")
+    @guarded(USAGE)
+    def usage():
+        params = validated(USAGE_REQUEST, query_parameters())
+        return json_response(usage_report(db, g.caller.team, params, datetime.now(timezone.utc), page_request()))
 
     return api

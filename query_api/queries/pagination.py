@@ -24,7 +24,8 @@ class PageRequest:
     args: tuple[tuple[str, str], ...]  # the request's other query parameters, kept in the links
 
     def link(self, cursor: str) -> str:
-        return f"{self.url}?{urlencode({**dict(self.args), 'cursor': cursor})}"
+        # Repeated parameters (`metric=cost&metric=tokens`) stay repeated.
+        return f"{self.url}?{urlencode([*self.args, ('cursor', cursor)])}"
 
 
 def page_size(raw: str | None) -> int:

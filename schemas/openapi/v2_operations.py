@@ -22,7 +22,15 @@ from schemas.openapi.building_blocks import (
     unauthenticated,
 )
 from schemas.openapi.document_operations import DOCUMENT
-from schemas.requests import TriggerBotRequest
+from schemas.requests import (
+    MAX_IDENTIFIER_LENGTH,
+    USAGE_GRANULARITIES,
+    USAGE_GROUPS,
+    USAGE_METRICS,
+    USAGE_PERIODS,
+    USAGE_PLATFORMS,
+    TriggerBotRequest,
+)
 
 API_VERSION = "v2"
 
@@ -60,6 +68,7 @@ SECURITY_SCHEMES = {
 TAGS = [
     {"name": "Chatbots", "description": "List and retrieve chatbots (v2; formerly 'experiments')."},
     {"name": "Me", "description": "The identity the credential acts as, and its team."},
+    {"name": "Usage", "description": "Inspect team usage and activity data (message counts, and more)."},
     {"name": "Channels", "description": "Trigger bot messages or deliver messages directly to users on a channel."},
     {"name": "Documents", "description": "Beyond OCS: this document."},
 ]
@@ -74,14 +83,58 @@ NOT_YET_SERVED = (
     "pipeline_node_retrieve",
     "pipeline_options",
     "pipeline_node_options",
-    # Needs a usage read model (counters per team, bucket and dimension) and a price table.
-    "usage",
 )
 
 
 def team_security(scope: str | None) -> list[dict]:
     """v2's credentials for an operation a token needs `scope` for (None: any token of the team)."""
     return [{"OAuth2": [scope] if scope else []}, {"apiKeyAuth": []}, {"tokenAuth": []}, {"cookieAuth": []}]
+
+
+USAGE_DESCRIPTION = """\
+The team's usage in a window, one block per `metric` asked for: `messages` (human / AI / total), `sessions` (started
+in the window and engaged), `participants` (distinct, with a message in the window), `tokens` (prompt / completion /
+total, as the providers reported them) and `cost` (the tokens priced by the team's price table, `ocs admin
+set-model-price`, per million tokens of each model; tokens of a model without a price cost nothing).
+
+The window is `start` (included) to `end` (excluded), read in `tz` when they name no offset, or a calendar `period`
+in `tz` (the current month by default). It is counted in quarter hours: a quarter hour counts when it starts inside
+the window. Messages count when they are sent; sessions when they start, once a participant has said something in
+them (never-engaged sessions are left out). `granularity` finer than `total` gives every bucket of the window (days,
+weeks from Monday, months in `tz`, empty ones zero-filled); at most 366. `group_by` gives cursor-paginated rows per
+group (and bucket, zero-filled), in the order of the group's id; `count` (of groups) on the first page.
+`participant`, `participant_identifier`, `chatbot` and `platform` narrow it; another team's ids match nothing.
+
+Beyond OCS: sessions of the team's API channel count under the `api` platform."""
+
+
+def usage_params() -> list[dict]:
+    return [
+        {
+            **query_param(
+                "metric",
+                "a metric to report; repeat the parameter for several",
+                type="array",
+                items={"type": "string", "enum": list(USAGE_METRICS)},
+            ),
+            "required": True,
+        },
+        query_param("period", "a calendar month in `tz`, instead of `start`/`end`", enum=list(USAGE_PERIODS)),
+        query_param("start", "inclusive start (ISO date or datetime); requires `end`", format="date-time"),
+        query_param("end", "exclusive end (ISO date or datetime); requires `start`", format="date-time"),
+        query_param("granularity", "time buckets (default `total`)", enum=list(USAGE_GRANULARITIES)),
+        query_param("group_by", "one row per group (and bucket)", enum=list(USAGE_GROUPS)),
+        query_param("tz", "IANA timezone of the window and the buckets (default `UTC`)"),
+        query_param("chatbot", "only this chatbot's usage", format="uuid"),
+        query_param("participant", "only this participant's usage", format="uuid"),
+        query_param(
+            "participant_identifier",
+            "only the usage of the participants of this identifier",
+            maxLength=MAX_IDENTIFIER_LENGTH,
+        ),
+        query_param("platform", "only this channel platform's usage", enum=list(USAGE_PLATFORMS)),
+        *page_params(),
+    ]
 
 
 def v2_operations() -> dict:
@@ -123,6 +176,30 @@ def v2_operations() -> dict:
                 "200": answer("the user and their team", v2.Me),
                 "401": unauthenticated(),
                 "403": answer("a machine token (client credentials): it acts as no user", r.Detail),
+            },
+        },
+        "usage": {
+            "summary": "Usage",
+            "description": USAGE_DESCRIPTION,
+            "tags": ["Usage"],
+            "security": team_security("usage:read"),
+            "parameters": usage_params(),
+            "responses": {
+                "200": answer(
+                    "the report: one object (`total`), every bucket (a finer `granularity`), or a page of rows per "
+                    "group (and bucket) with `group_by`",
+                    v2.UsageResponse,
+                    v2.UsageTimeseriesResponse,
+                    v2.GroupedUsageResponse,
+                ),
+                "400": answer(
+                    "an invalid parameter (keyed by its name), or a window that is empty, mixes `period` with "
+                    "`start`/`end`, or spans more than 366 buckets (`non_field_errors`)",
+                    r.FieldErrors,
+                ),
+                "401": unauthenticated(),
+                "403": answer("a token without `usage:read`, or a key whose role may not view sessions", r.Detail),
+                "404": answer("`Invalid cursor`", r.Detail),
             },
         },
         "trigger_bot_message": {

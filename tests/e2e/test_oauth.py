@@ -301,6 +301,7 @@ SCOPED_ENDPOINTS = [
     ("GET", "/api/participants", None, "participants:read"),
     ("POST", "/api/participants", {"identifier": "p@example.org", "data": []}, "participants:write"),
     ("GET", "/api/files/1/content", None, "files:read"),
+    ("GET", "/api/v2/usage/?metric=messages", None, "usage:read"),
     (
         "POST",
         "/api/openai/{chatbot}/chat/completions",

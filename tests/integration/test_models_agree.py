@@ -3,7 +3,10 @@ the chat API, answered, tagged, untagged, their state replaced, ended; participa
 `incoming_message` conversations, `/reset` included; bot messages a trigger sends) run through the real handlers,
 their events are applied by the real projections to a real MongoDB-protocol server, and after every step each
 field a GET answers is compared with what the aggregates hold. A rebuild of the read models from the event store
-then equals them. Hypothesis draws the sequences: 20 by default, 100 longer ones under `-m slow`."""
+then equals them, and its usage counters equal a recount of the sessions and messages; delivering every event
+again changes nothing. Hypothesis draws the sequences: 20 by default, 100 longer ones under `-m slow`."""
+
+from collections import Counter, defaultdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +23,7 @@ from command_api.write_model.application import OcsApplication
 from command_api.write_model.repository import load
 from infra.wiring.local_servers import LocalMongo
 from projectors.feed import feed_writes
+from projectors.projections.usage import slot_of
 from projectors.rebuild import rebuild
 from projectors.runner import apply, write_in_order
 from query_api.queries.pagination import DEFAULT_PAGE_SIZE, PageRequest
@@ -27,7 +31,15 @@ from query_api.queries.participants import ParticipantFilter, list_participants
 from query_api.queries.sessions import retrieve_session
 from schemas import representations
 from schemas.instants import utc_iso
-from schemas.read_models import COLLECTIONS, EVENTS
+from schemas.read_models import (
+    COLLECTIONS,
+    EVENTS,
+    MESSAGES,
+    SESSIONS,
+    USAGE,
+    USAGE_BY_CHATBOT,
+    USAGE_BY_PARTICIPANT,
+)
 from tests.write_model import new_bus, new_team_with_chatbot
 
 TEAM = "agree"
@@ -136,7 +148,9 @@ class World:
                 submitted = handle(commands.SubmitChatMessage(session_id, args[0], None, (), None))
                 self.pending.setdefault(session_id, []).append(submitted.task_id)
         elif kind == "reply" and self.pending.get(session_id):
-            handle(commands.RecordReply(session_id, self.pending[session_id].pop(0), args[0], ("v1",)))
+            tokens = {"prompt_tokens": len(args[0]), "completion_tokens": 2, "total_tokens": len(args[0]) + 2}
+            task = self.pending[session_id].pop(0)
+            handle(commands.RecordReply(session_id, task, args[0], ("v1",), usage=tokens, model="gpt-4.1-mini"))
         elif kind in ("tag", "untag"):
             handle(commands.TagSession(TEAM, session_id, tuple(args[0]), remove=kind == "untag"))
         elif kind == "state":
@@ -174,6 +188,39 @@ class World:
             assert served == representations.participant_detail(documents.participant_document(participant), chatbots)
 
 
+COUNTED = ("sessions", "human", "ai")
+
+
+def usage_recount(db) -> dict:
+    """The usage counters recounted from the sessions and messages read models: (level, day, chatbot, platform,
+    participant or None) -> {(quarter hour, counter): n}."""
+    counts = defaultdict(Counter)
+    sessions = {session["_id"]: session for session in db[SESSIONS].find()}
+
+    def count(session: dict, instant: str, counter: str) -> None:
+        day, quarter = slot_of(instant)
+        place = (day, session["experiment_id"], session["platform"] or "api")
+        counts[(USAGE_BY_CHATBOT, *place, None)][(str(quarter), counter)] += 1
+        counts[(USAGE_BY_PARTICIPANT, *place, session["participant_id"])][(str(quarter), counter)] += 1
+
+    # A session counts once engaged: once a participant has said something in it.
+    engaged = {message["session_id"] for message in db[MESSAGES].find({"role": "user"}, {"session_id": 1})}
+    for session_id in engaged:
+        count(sessions[session_id], sessions[session_id]["created_at"], "sessions")
+    for message in db[MESSAGES].find({"role": {"$in": ["user", "assistant"]}}):
+        count(sessions[message["session_id"]], message["created_at"], "human" if message["role"] == "user" else "ai")
+    return counts
+
+
+def usage_counted(db) -> dict:
+    return {
+        (doc["level"], doc["day"], doc["chatbot"], doc["platform"], doc.get("participant")): Counter(
+            {(quarter, name): n for quarter, found in doc["q"].items() for name, n in found.items() if name in COUNTED}
+        )
+        for doc in db[USAGE].find()
+    }
+
+
 def read_models(db) -> dict:
     return {name: sorted(db[name].find({}, {"version": 0}), key=lambda doc: doc["_id"]) for name in COLLECTIONS}
 
@@ -191,6 +238,10 @@ def agree(mongo, tmp_path_factory, sequence) -> None:
             world.check()
         rebuild(fresh, app.all_envelopes())
         assert read_models(fresh) == read_models(live)
+        assert usage_counted(fresh) == usage_recount(fresh)
+        # Every event delivered again counts nothing twice.
+        apply(live, list(app.all_envelopes()))
+        assert read_models(live) == read_models(fresh)
     finally:
         app.close()
         mongo.drop_database(live.name)

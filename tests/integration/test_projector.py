@@ -1,5 +1,7 @@
 """Projections applied to the real MongoDB-protocol server: idempotent, in aggregate order, rebuildable."""
 
+from collections import Counter
+
 from projectors.rebuild import rebuild
 from projectors.runner import apply
 from schemas.read_models import COLLECTION_OF_AGGREGATE, COLLECTIONS
@@ -41,6 +43,13 @@ def test_an_event_out_of_turn_is_not_applied(servers):
     doc = system.db.sessions.find_one({"_id": session_id})
     assert doc["version"] == 2
     assert system.db.messages.count_documents({"session_id": session_id}) == 3
+    # The usage counters count each event once, in turn: the out-of-turn and the redelivered ones not at all.
+    counted = Counter()
+    for doc in system.db.usage.find({"level": "chatbot"}):
+        for counts in doc["q"].values():
+            counted.update(counts)
+    assert counted == {"sessions": 1, "human": 3}
+    assert system.db.usage_progress.find_one({"_id": session_id})["version"] == 2
 
 
 def test_rebuild_equals_what_the_live_pipeline_built(servers, background):

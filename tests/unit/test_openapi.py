@@ -6,6 +6,8 @@ import inspect
 import json
 import re
 import warnings
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from schemas.openapi.document import OPENAPI_VERSION, TITLE, Route, openapi_docu
 from schemas.read_models import MESSAGES
 from schemas.requests import (
     PLATFORMS,
+    USAGE_METRICS,
     ApiMessageRequest,
     ChatMessageRequest,
     ChatStartRequest,
@@ -233,10 +236,27 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
             ("acme", None, True, "2026-12-06T10:00:00.000000Z", "a" * 64),
         ),
     ]
+    counts = {"human": 2, "ai": 1, "sessions": 1, "participants": 1, "prompt": 9, "completion": 4, "total": 13}
+    counts |= {"cost": Decimal("0.0000123"), "currency": "USD"}
+    july, august = datetime(2026, 7, 1, tzinfo=timezone.utc), datetime(2026, 8, 1, tzinfo=timezone.utc)
+    period = representations.usage_period(july, august, "UTC")
+    blocks = representations.usage_metrics(counts, USAGE_METRICS)
+    bucket = {"bucket_start": july.isoformat(), **blocks}
+    jane = {"public_id": participant["_id"], "identifier": "jane", "platform": "api"}
+    platform_row = representations.usage_row("platform", "web", None, blocks)
+    links = {"count": 1, "next": None, "previous": None}
     rendered_v2 = [
         ("Chatbot", representations.chatbot, (chatbot, base)),
         ("Me", representations.me, ("u@acme", 7, team)),
         ("TriggerBotMessageResponse", representations.bot_triggered_v2, (session_id, team, "whatsapp", base)),
+        ("UsageResults", representations.usage_metrics, (counts, USAGE_METRICS)),
+        ("UsagePeriod", representations.usage_period, (july, august, "UTC")),
+        ("UsageResponse", representations.usage_report, (period, "total", blocks)),
+        ("UsageTimeseriesResponse", representations.usage_report, (period, "daily", [bucket])),
+        ("GroupedUsageRow", representations.usage_row, ("participant", jane, july, blocks)),
+        ("GroupedUsageRow", representations.usage_row, ("chatbot", {"public_id": chatbot_id, "name": "Bot"}, None, {})),
+        ("GroupedUsageRow", representations.usage_row, ("platform", "web", None, blocks)),
+        ("GroupedUsageResponse", representations.grouped_usage, (period, "platform", [platform_row], links)),
     ]
     bodies = {name: render(*arguments) for name, render, arguments in rendered}
     assert messages and bodies["Experiment"]["versions"] and bodies["ParticipantDetail"]["data"]
