@@ -286,19 +286,12 @@ class StartCompletion:
 
 
 @dataclass(frozen=True)
-class StartResponse:
-    """The Responses API: the input in a new session, or after the conversation of `previous_response_id`, answering
-    its last message."""
+class StartResponse(StartCompletion):
+    """The Responses API: a chat completion's exchange, in a new session or after the conversation of
+    `previous_response_id`."""
 
-    team: str
-    caller: str | None
-    chatbot_id: str
-    version_number: int | None
-    participant: str | None
-    history: tuple[dict, ...]
-    text: str
-    previous_response_id: str | None
-    has_instructions: bool  # a chatbot that answers through a pipeline has no prompt to add them to
+    previous_response_id: str | None = None
+    has_instructions: bool = False  # a chatbot that answers through a pipeline has no prompt to add them to
 
 
 @dataclass(frozen=True)

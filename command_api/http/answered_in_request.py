@@ -8,14 +8,30 @@ import queue
 import threading
 from collections.abc import Callable
 
+from flask import g
+
+from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
 from command_api.ports import NoReply
 from command_api.read_your_writes import ReadModelWaiter
+from command_api.write_model.application import EventTooLarge
 from command_api.write_model.repository import load
+from schemas.errors import openai_error
 from schemas.read_models import SESSIONS
 
 log = logging.getLogger(__name__)
+
+
+def started(bus: CommandBus, kind: type[commands.StartCompletion], chatbot_id, version: int | None, **fields):
+    """The exchange the caller starts with the chatbot (`kind`: a completion's or a response's); input too large for
+    one event is OpenAI's 413."""
+    try:
+        return bus.handle(
+            kind(team=g.caller.team, caller=g.caller.user, chatbot_id=str(chatbot_id), version_number=version, **fields)
+        )
+    except EventTooLarge as exc:
+        raise openai_error(413, exc.message()) from None
 
 
 def settled(bus: CommandBus, waiter: ReadModelWaiter, session_id: str) -> None:

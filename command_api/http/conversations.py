@@ -12,10 +12,9 @@ from flask import Blueprint, Response, g
 from command_api import commands
 from command_api.bus import CommandBus
 from command_api.handlers.conversations import conversing_chatbot
-from command_api.http.answered_in_request import STREAM_HEADERS, in_background, settled, sse
+from command_api.http.answered_in_request import STREAM_HEADERS, in_background, settled, sse, started
 from command_api.ports import Answer, NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
-from command_api.write_model.application import EventTooLarge
 from infra.authentication import FORBIDDEN
 from infra.permissions import CONVERSATIONS, guarded
 from infra.web import json_body, json_response, validated
@@ -81,20 +80,15 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         body = json_body(refuse_field=lambda errors: openai_error(400, str(errors)))
         messages = completion_messages(body)
         user = body.get("user")
-        try:
-            exchange = bus.handle(
-                commands.StartCompletion(
-                    team=g.caller.team,
-                    caller=g.caller.user,
-                    chatbot_id=str(experiment_id),
-                    version_number=version,
-                    participant=user.strip() if isinstance(user, str) and user.strip() else None,
-                    history=tuple(messages[:-1]),
-                    text=messages[-1]["content"],
-                )
-            )
-        except EventTooLarge as exc:
-            raise openai_error(413, exc.message()) from None
+        exchange = started(
+            bus,
+            commands.StartCompletion,
+            experiment_id,
+            version,
+            participant=user.strip() if isinstance(user, str) and user.strip() else None,
+            history=tuple(messages[:-1]),
+            text=messages[-1]["content"],
+        )
         if body.get("stream") is True:
             options = body.get("stream_options")
             return streamed_reply(exchange, isinstance(options, dict) and options.get("include_usage") is True)

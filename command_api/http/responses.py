@@ -14,10 +14,9 @@ from flask import Blueprint, Response, g
 from command_api import commands
 from command_api.bus import CommandBus
 from command_api.handlers.conversations import Exchange, conversing_chatbot
-from command_api.http.answered_in_request import STREAM_HEADERS, in_background, settled, sse
+from command_api.http.answered_in_request import STREAM_HEADERS, in_background, settled, sse, started
 from command_api.ports import Answer, NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
-from command_api.write_model.application import EventTooLarge
 from infra.permissions import CONVERSATIONS, guarded
 from infra.web import answers_errors_as_openai, json_body, json_response
 from schemas import representations
@@ -112,22 +111,17 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
         chatbot = conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
         g.caller.require_chatbot(experiment_id)
         request = response_request(json_body())
-        try:
-            exchange = bus.handle(
-                commands.StartResponse(
-                    team=g.caller.team,
-                    caller=g.caller.user,
-                    chatbot_id=str(experiment_id),
-                    version_number=version,
-                    participant=request.user,
-                    history=request.history,
-                    text=request.text,
-                    previous_response_id=request.previous_response_id,
-                    has_instructions=bool(request.instructions),
-                )
-            )
-        except EventTooLarge as exc:
-            raise openai_error(413, exc.message()) from None
+        exchange = started(
+            bus,
+            commands.StartResponse,
+            experiment_id,
+            version,
+            participant=request.user,
+            history=request.history,
+            text=request.text,
+            previous_response_id=request.previous_response_id,
+            has_instructions=bool(request.instructions),
+        )
         config, _ = chatbot.answering_config(version)
         draft = {
             "_id": str(uuid.uuid4()),

@@ -196,8 +196,16 @@ def test_versions_choose_who_answers(stack, bot_tenant):
 
 def test_credentials_and_other_teams(stack, bot_tenant, llm):
     response = llm.responses.create(model="x", input="mine")
-    with pytest.raises(openai.PermissionDeniedError):
-        responses_client(stack, bot_tenant, key=bot_tenant.read_only_key).responses.create(model="x", input="no")
+    read_only = responses_client(stack, bot_tenant, key=bot_tenant.read_only_key)
+    for write in (
+        lambda: read_only.responses.create(model="x", input="no"),
+        lambda: read_only.responses.delete(response.id),
+    ):
+        with pytest.raises(openai.PermissionDeniedError) as forbidden:
+            write()
+        assert forbidden.value.body["message"]  # in OpenAI's shape
+    # A read-only key reads, as it reads sessions.
+    assert read_only.responses.retrieve(response.id).output_text == "echo: mine"
     other = stack.new_tenant()
     for chatbot_id, key in ((other.chatbot_id, other.key), (bot_tenant.chatbot_id, other.key)):
         foreign = openai.OpenAI(base_url=f"{stack.base_url}/api/openai/{chatbot_id}", api_key=key, max_retries=0)
