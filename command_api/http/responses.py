@@ -64,7 +64,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
                     session_id, exchange.task_id, exchange.message, exchange.version, on_piece, request.instructions
                 )
             except NoReply:
-                keep({**draft, "status": "failed", "error": REPLY_FAILED})
+                keep(failed(draft))
                 raise
             answer = answer or Answer("", None)
             completed = {**draft, "status": "completed", "usage": answer.usage}
@@ -92,8 +92,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
                 yield event("response.output_text.delta", **text_at, delta=piece, logprobs=[])
                 piece = pieces.get()
             if isinstance(piece, Exception):
-                failed = {**draft, "status": "failed", "error": REPLY_FAILED}
-                yield event("response.failed", response=representations.model_response(failed, None))
+                yield event("response.failed", response=representations.model_response(failed(draft), None))
                 return
             response, text = piece
             yield event("response.output_text.done", **text_at, text=text, logprobs=[])
@@ -161,3 +160,8 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
         return json_response(representations.response_deleted(aggregate_id))
 
     return api
+
+
+def failed(draft: dict) -> dict:
+    """The response's document when the chatbot's LLM gave no reply (what the provider said stays in the logs)."""
+    return {**draft, "status": "failed", "error": REPLY_FAILED}

@@ -7,12 +7,9 @@ from schemas.openapi.building_blocks import (
     TEAM,
     VERSION,
     answer,
-    forbidden_read_only,
     json_body,
-    json_errors,
     path_param,
     query_param,
-    unauthenticated,
 )
 from schemas.openapi.documented_requests import CreateResponseRequest
 from schemas.responses_api import DEFAULT_INPUT_ITEMS_PAGE, MAX_INPUT_ITEMS_PAGE
@@ -23,6 +20,8 @@ BASE_URL = (
     "Every error is in OpenAI's shape."
 )
 MISSING = "no such chatbot or version, or no such response kept by this chatbot (another team's is missing too)"
+UNAUTHENTICATED = answer("no credential, or an unknown or revoked one", r.OpenAiError)
+FORBIDDEN = answer("a read-only API key, or a credential that may not converse with the chatbot", r.OpenAiError)
 STREAM_EVENTS = (
     "`response.created`, `response.in_progress`, `response.output_item.added`, `response.content_part.added`, "
     "`response.output_text.delta` (one per piece as the provider generates it), `response.output_text.done`, "
@@ -50,11 +49,11 @@ def create_operation(summary: str, parameters: list[dict]) -> dict:
         "responses": {
             "200": created,
             "400": answer("an invalid or unsupported field (OpenAI's `param` names it)", r.OpenAiError),
-            "401": unauthenticated(),
-            "403": forbidden_read_only(),
+            "401": UNAUTHENTICATED,
+            "403": FORBIDDEN,
             "404": answer(MISSING, r.OpenAiError),
-            "413": answer("the input does not fit one event", r.OpenAiError),
-            **json_errors(),
+            "413": answer("the body or the input is too large", r.OpenAiError),
+            "415": answer("the body is not `application/json`", r.OpenAiError),
             "502": answer("the chatbot's LLM gave no reply (kept as a `failed` response)", r.OpenAiError),
         },
     }
@@ -70,8 +69,8 @@ def read_operation(summary: str, description: str, parameters: list[dict], body)
         "responses": {
             "200": answer(summary.lower(), body),
             "400": answer("an invalid query parameter", r.OpenAiError),
-            "401": unauthenticated(),
-            "403": answer("the credential may not converse with the chatbot", r.OpenAiError),
+            "401": UNAUTHENTICATED,
+            "403": FORBIDDEN,
             "404": answer(MISSING, r.OpenAiError),
         },
     }
@@ -86,8 +85,8 @@ def delete_operation(summary: str, parameters: list[dict]) -> dict:
         "parameters": parameters,
         "responses": {
             "200": answer("deleted", r.ResponseDeleted),
-            "401": unauthenticated(),
-            "403": forbidden_read_only(),
+            "401": UNAUTHENTICATED,
+            "403": FORBIDDEN,
             "404": answer(MISSING, r.OpenAiError),
         },
     }

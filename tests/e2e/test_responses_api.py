@@ -204,6 +204,9 @@ def test_credentials_and_other_teams(stack, bot_tenant, llm):
         with pytest.raises(openai.PermissionDeniedError) as forbidden:
             write()
         assert forbidden.value.body["message"]  # in OpenAI's shape
+    with pytest.raises(openai.AuthenticationError) as unknown_key:
+        responses_client(stack, bot_tenant, key="nope.nope").responses.retrieve(response.id)
+    assert unknown_key.value.body["message"]
     # A read-only key reads, as it reads sessions.
     assert read_only.responses.retrieve(response.id).output_text == "echo: mine"
     other = stack.new_tenant()
