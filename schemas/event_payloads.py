@@ -431,7 +431,7 @@ class StoredResponseCreated(Payload):
     """A Responses API response its client kept (`store`), once it has ended: the aggregate id is the response's
     (`resp_<hex>` spells it without dashes). Its texts are the session's messages, named by id."""
 
-    chatbot_id = fields.Str(required=True)
+    chatbot_id = fields.Str(required=True, metadata={"description": "the chatbot it was asked of (its base URL's)"})
     session_id = fields.Str(required=True, metadata={"description": "the chat session the exchange belongs to"})
     task_id = fields.Str(required=True, metadata={"description": "the task of the session's reply to its input"})
     input_message_ids = fields.List(
