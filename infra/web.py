@@ -39,8 +39,13 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_response({"detail": "A server error occurred."}, 500)
+        return json_response({"detail": logged_server_error()}, 500)
+
+
+def logged_server_error() -> str:
+    """What a client hears of an error nobody expected, once it is logged with its traceback."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return "A server error occurred."
 
 
 def http_error_text(exc: HTTPException) -> str:
@@ -65,6 +70,10 @@ def answers_errors_as_openai(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return json_response(openai_error(exc.code, http_error_text(exc)).body, exc.code)
+
+    @blueprint.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        return json_response(openai_error(500, logged_server_error()).body, 500)
 
 
 def json_body(refuse_field=field_errors):

@@ -13,6 +13,7 @@ from flask import g
 from command_api import commands
 from command_api.bus import CommandBus
 from command_api.domain.chat_session import ChatSession
+from command_api.handlers.conversations import Exchange
 from command_api.ports import NoReply
 from command_api.read_your_writes import ReadModelWaiter
 from command_api.write_model.application import EventTooLarge
@@ -23,7 +24,9 @@ from schemas.read_models import SESSIONS
 log = logging.getLogger(__name__)
 
 
-def started(bus: CommandBus, kind: type[commands.StartCompletion], chatbot_id, version: int | None, **fields):
+def started(
+    bus: CommandBus, kind: type[commands.StartCompletion], chatbot_id, version: int | None, **fields
+) -> Exchange:
     """The exchange the caller starts with the chatbot (`kind`: a completion's or a response's); input too large for
     one event is OpenAI's 413."""
     try:
