@@ -30,7 +30,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
     api = Blueprint("openai_responses", __name__)
     answers_errors_as_openai(api)
 
-    def produce(draft: dict, exchange: Exchange, request: ResponseRequest, team: str, chatbot_id: str):
+    def answering(draft: dict, exchange: Exchange, request: ResponseRequest, team: str, chatbot_id: str):
         """A function of `on_piece` that produces the reply, keeps the response as it ended (completed or failed)
         and waits for the read models; it returns (the response's document, the reply's text)."""
 
@@ -135,7 +135,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
             "instructions": request.instructions,
             "store": request.store,
         }
-        answered = produce(draft, exchange, request, g.caller.team, str(experiment_id))
+        answered = answering(draft, exchange, request, g.caller.team, str(experiment_id))
         if request.stream:
             return streamed(draft, exchange, answered)
         try:

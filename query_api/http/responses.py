@@ -49,7 +49,7 @@ def responses_blueprint(db: Database) -> Blueprint:
     def openai_response_input_items(experiment_id, response_id, version=None):
         response = requested_response(experiment_id, response_id)
         limit = request.args.get("limit", str(DEFAULT_INPUT_ITEMS_PAGE))
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_INPUT_ITEMS_PAGE:
+        if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_INPUT_ITEMS_PAGE:
             raise openai_error(400, f"'limit' must be a whole number from 1 to {MAX_INPUT_ITEMS_PAGE}", "limit")
         order = request.args.get("order", "desc")
         if order not in ("asc", "desc"):

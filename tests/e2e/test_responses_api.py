@@ -267,7 +267,13 @@ def test_nothing_a_client_sends_is_a_server_error(bot_tenant):
     assert huge.status_code == 413 and huge.json()["error"]["message"]
     too_big_for_an_event = client.post(path, json={"input": "y" * (1024 * 1024 + 10)})
     assert too_big_for_an_event.status_code == 413 and too_big_for_an_event.json()["error"]
-    items = client.get(f"{path}/resp_{uuid.uuid4().hex}/input_items?limit=abc")
-    assert items.status_code == 404
+    assert client.get(f"{path}/resp_{uuid.uuid4().hex}/input_items?limit=abc").status_code == 404
+    kept = client.post(path, json={"input": "paged"}).json()["id"]
+    for query in ("limit=abc", "limit=0", "limit=101", "limit=%C2%B2", "order=sideways"):
+        bad_page = client.get(f"{path}/{kept}/input_items?{query}")
+        assert bad_page.status_code == 400 and bad_page.json()["error"]["param"] in ("limit", "order"), query
+    assert (
+        client.get(f"{path}/{kept}/input_items?after=msg_nonsense").json()["data"][0]["content"][0]["text"] == "paged"
+    )
     unknown_chatbot = client.post(f"/api/openai/{uuid.uuid4()}/responses", json={"input": "x"})
     assert unknown_chatbot.status_code == 404 and unknown_chatbot.json()["error"]["message"]
