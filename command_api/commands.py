@@ -286,6 +286,42 @@ class StartCompletion:
 
 
 @dataclass(frozen=True)
+class StartResponse(StartCompletion):
+    """The Responses API: a chat completion's exchange, in a new session or after the conversation of
+    `previous_response_id`."""
+
+    previous_response_id: str | None = None
+    has_instructions: bool = False  # a chatbot that answers through a pipeline has no prompt to add them to
+
+
+@dataclass(frozen=True)
+class StoreResponse:
+    """Keep a response that has ended, for its client to retrieve, continue or delete."""
+
+    response_id: str
+    team: str
+    chatbot_id: str
+    session_id: str
+    task_id: str
+    input_message_ids: tuple[str, ...]
+    previous_response_id: str | None
+    instructions: str | None
+    metadata: tuple[tuple[str, str], ...]
+    model: str
+    status: str
+    error: str | None
+    usage: dict | None
+    created_at: int
+
+
+@dataclass(frozen=True)
+class DeleteResponse:
+    team: str
+    chatbot_id: str
+    response_id: str
+
+
+@dataclass(frozen=True)
 class SendApiMessage:
     """`incoming_message`: the caller's message in their conversation with the chatbot."""
 

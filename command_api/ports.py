@@ -25,7 +25,8 @@ class ReplySource(Protocol):
         message: dict,
         version_number: int | None = None,
         on_piece: Callable[[str], None] | None = None,
+        instructions: str | None = None,
     ) -> Answer | None:
         """Produce and record the reply to one message; the answer, or None if it was already answered. `on_piece`
-        receives the text as it is generated. Raises NoReply, after recording the failure, when no reply could be
-        produced."""
+        receives the text as it is generated; `instructions` follow the chatbot's prompt for this reply only. Raises
+        NoReply, after recording the failure, when no reply could be produced."""

@@ -6,12 +6,12 @@ import math
 import re
 from io import BytesIO
 
-from flask import Flask, Response, request
+from flask import Blueprint, Flask, Response, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import parse_form_data
 
-from schemas.errors import ApiError, detail, field_errors, from_validation_error
+from schemas.errors import ApiError, detail, field_errors, from_validation_error, openai_error
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,45 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if exc.code == 405:
-            return json_response({"detail": f'Method "{request.method}" not allowed.'}, 405)
-        if exc.code == 404:
-            return json_response({"detail": "Not found."}, 404)
-        if exc.code == 413:
-            return json_response({"detail": "Request body is too large."}, 413)
-        return json_response({"detail": exc.description}, exc.code)
+        return json_response({"detail": http_error_text(exc)}, exc.code)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return json_response({"detail": "A server error occurred."}, 500)
+        return json_response({"detail": logged_server_error()}, 500)
+
+
+def logged_server_error() -> str:
+    """What a client hears of an error nobody expected, once it is logged with its traceback."""
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return "A server error occurred."
+
+
+def http_error_text(exc: HTTPException) -> str:
+    if exc.code == 405:
+        return f'Method "{request.method}" not allowed.'
+    if exc.code == 404:
+        return "Not found."
+    if exc.code == 413:
+        return "Request body is too large."
+    return exc.description
+
+
+def answers_errors_as_openai(blueprint: Blueprint) -> None:
+    """Every error of the blueprint's views in OpenAI's shape, which OpenAI's clients read; statuses and texts stay
+    the ones the rest of the API gives."""
+
+    @blueprint.errorhandler(ApiError)
+    def api_error(exc: ApiError):
+        shaped = exc if isinstance(exc.body.get("error"), dict) else openai_error(exc.status, exc.message())
+        return json_response(shaped.body, exc.status, exc.headers)
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return json_response(openai_error(exc.code, http_error_text(exc)).body, exc.code)
+
+    @blueprint.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        return json_response(openai_error(500, logged_server_error()).body, 500)
 
 
 def json_body(refuse_field=field_errors):

@@ -34,9 +34,9 @@ def error(status: int, text: str) -> ApiError:
     return ApiError(status, {"error": text})
 
 
-def openai_error(status: int, text: str) -> ApiError:
-    """E5: the OpenAI-compatible endpoints' own errors, shaped as OpenAI's."""
-    return ApiError(status, {"error": {"message": text, "type": "error", "param": None, "code": None}})
+def openai_error(status: int, text: str, param: str | None = None) -> ApiError:
+    """E5: the OpenAI-compatible endpoints' own errors, shaped as OpenAI's (`param`: the field at fault)."""
+    return ApiError(status, {"error": {"message": text, "type": "error", "param": param, "code": None}})
 
 
 def oauth_error(error_code: str, description: str, status: int = 400) -> ApiError:

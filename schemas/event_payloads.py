@@ -425,3 +425,31 @@ class SubscriptionCreated(Payload):
 
 class SubscriptionDisabled(Payload):
     """Nothing more is delivered to it."""
+
+
+class StoredResponseCreated(Payload):
+    """A Responses API response its client kept (`store`), once it has ended: the aggregate id is the response's
+    (`resp_<hex>` spells it without dashes). Its texts are the session's messages, named by id."""
+
+    chatbot_id = fields.Str(required=True, metadata={"description": "the chatbot it was asked of (its base URL's)"})
+    session_id = fields.Str(required=True, metadata={"description": "the chat session the exchange belongs to"})
+    task_id = fields.Str(required=True, metadata={"description": "the task of the session's reply to its input"})
+    input_message_ids = fields.List(
+        fields.Str(), required=True, metadata={"description": "the session messages its `input` became, in order"}
+    )
+    previous_response_id = fields.Str(
+        allow_none=True, required=True, metadata={"description": "the response it continues (an aggregate id)"}
+    )
+    instructions = fields.Str(allow_none=True, required=True, metadata={"description": "added to the prompt"})
+    metadata = fields.List(
+        fields.List(fields.Str()), required=True, metadata={"description": "the client's metadata, [key, value] pairs"}
+    )
+    model = fields.Str(required=True, metadata={"description": "the answering version's model"})
+    status = fields.Str(required=True, metadata={"description": "`completed` or `failed`"})
+    error = fields.Str(allow_none=True, required=True, metadata={"description": "why it failed; null if it did not"})
+    usage = reported_usage()
+    created_at = fields.Int(required=True, metadata={"description": "Unix seconds when it was asked for"})
+
+
+class StoredResponseDeleted(Payload):
+    """No fields: the response can no longer be retrieved or continued; its session's messages stay."""

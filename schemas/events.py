@@ -26,6 +26,7 @@ TOPICS = {
     "OAuthToken": "ocs.oauth",
     "CookieSession": "ocs.oauth",
     "Subscription": "ocs.subscriptions",
+    "StoredResponse": "ocs.responses",
 }
 
 
@@ -78,6 +79,8 @@ FILE_CREATED = "File.Created"
 FILE_ATTACHED = "File.Attached"
 SUBSCRIPTION_CREATED = "Subscription.Created"
 SUBSCRIPTION_DISABLED = "Subscription.Disabled"
+STORED_RESPONSE_CREATED = "StoredResponse.Created"
+STORED_RESPONSE_DELETED = "StoredResponse.Deleted"
 
 # Event type -> payload schema.
 PAYLOADS: dict[str, type[p.Payload]] = {
@@ -123,6 +126,8 @@ PAYLOADS: dict[str, type[p.Payload]] = {
     FILE_ATTACHED: p.FileAttached,
     SUBSCRIPTION_CREATED: p.SubscriptionCreated,
     SUBSCRIPTION_DISABLED: p.SubscriptionDisabled,
+    STORED_RESPONSE_CREATED: p.StoredResponseCreated,
+    STORED_RESPONSE_DELETED: p.StoredResponseDeleted,
 }
 
 # One instance per event type, made once: building a marshmallow schema costs more than using it, and the

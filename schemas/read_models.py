@@ -22,6 +22,8 @@ TASKS = "tasks"
 # Each team's events in log order, for its feed (`GET /api/events/`).
 EVENTS = "events"
 SESSIONS = "sessions"
+# Responses API responses kept by their clients: written after the messages they name.
+RESPONSES = "responses"
 # Usage counters per team, day and dimension (`GET /api/v2/usage/`), and how far each session's events are counted:
 # written after the sessions they count.
 USAGE = "usage"
@@ -45,6 +47,7 @@ COLLECTIONS = (
     TASKS,
     EVENTS,
     SESSIONS,
+    RESPONSES,
     USAGE,
     USAGE_PROGRESS,
 )
@@ -62,6 +65,7 @@ COLLECTION_OF_AGGREGATE = {
     "File": FILES,
     "MessagingChannel": MESSAGING_CHANNELS,
     "Subscription": SUBSCRIPTIONS,
+    "StoredResponse": RESPONSES,
 }
 
 

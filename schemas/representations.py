@@ -6,6 +6,8 @@ model, so a `POST` answers exactly what a `GET` of the same object shows.
 
 import json
 
+from schemas import responses_api
+
 
 def experiment_url(base_url: str, chatbot_id: str) -> str:
     return f"{base_url}api/experiments/{chatbot_id}/"
@@ -250,6 +252,94 @@ def completion_usage_chunk(completion_id: str, created: int, usage: dict | None)
         "choices": [],
         "usage": usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
+
+
+def model_response(response: dict, text: str | None) -> dict:
+    """A Responses API response, from its read-model document (`schemas/read_models.py` RESPONSES's shape); its
+    output, the reply `text`, once its status is `completed`."""
+    completed = response["status"] == "completed"
+    usage = response["usage"]
+    previous = response["previous_response_id"]
+    return {
+        "id": responses_api.response_id(response["_id"]),
+        "object": "response",
+        "created_at": response["created_at"],
+        "status": response["status"],
+        "error": {"code": "server_error", "message": response["error"]} if response["error"] else None,
+        "incomplete_details": None,
+        "instructions": response["instructions"],
+        "metadata": dict(response["metadata"]),
+        "model": response["model"],
+        "output": [response_output_message(response["task_id"], text or "", "completed")] if completed else [],
+        "output_text": text or "" if completed else "",
+        "parallel_tool_calls": False,
+        "previous_response_id": responses_api.response_id(previous) if previous else None,
+        "store": response["store"],
+        "temperature": None,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "none",
+        "tools": [],
+        "top_p": None,
+        "truncation": "disabled",
+        "usage": {
+            "input_tokens": usage["prompt_tokens"],
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": usage["completion_tokens"],
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": usage["total_tokens"],
+        }
+        if usage
+        else None,
+    }
+
+
+def response_output_message(task_id: str, text: str | None, status: str) -> dict:
+    """The response's one output item: the reply to its task (no content while it is starting: `text` None)."""
+    return {
+        "id": responses_api.message_item_id(task_id),
+        "type": "message",
+        "role": "assistant",
+        "status": status,
+        "content": [] if text is None else [output_text(text)],
+    }
+
+
+def output_text(text: str) -> dict:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def response_input_items(messages: list[dict], has_more: bool) -> dict:
+    """A response's input items (session messages, read-model shaped), as OpenAI lists them."""
+    data = [
+        {
+            "id": responses_api.message_item_id(message["_id"]),
+            "type": "message",
+            "role": message["role"],
+            "status": "completed",
+            "content": [
+                output_text(message["content"])
+                if message["role"] == "assistant"
+                else {"type": "input_text", "text": message["content"]}
+            ],
+        }
+        for message in messages
+    ]
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+    }
+
+
+def response_deleted(aggregate_id: str) -> dict:
+    return {"id": responses_api.response_id(aggregate_id), "object": "response.deleted", "deleted": True}
+
+
+def response_stream_event(event_type: str, sequence_number: int, **fields) -> dict:
+    """One of the Responses API's server-sent events (`response.created`, `response.output_text.delta`, ...)."""
+    return {"type": event_type, "sequence_number": sequence_number, **fields}
 
 
 def api_reply(text: str, session_id: str) -> dict:

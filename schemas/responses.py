@@ -216,6 +216,76 @@ class CreateChatCompletionResponse(Representation):
     choices = fields.List(fields.Nested(ChatCompletionResponseChoices), required=True)
 
 
+class ResponseContentPart(Representation):
+    type = one_of(("input_text", "output_text"), required=True)
+    text = fields.String(required=True)
+    annotations = fields.List(fields.Dict(), metadata={"description": "output text only: always empty"})
+    logprobs = fields.List(fields.Dict(), metadata={"description": "output text only: always empty"})
+
+
+class ResponseMessageItem(Representation):
+    id = fields.String(required=True, metadata={"description": "`msg_<hex>`"})
+    type = one_of(("message",), required=True)
+    role = one_of(MESSAGE_ROLES, required=True, metadata={"description": "a `developer` input is kept as `system`"})
+    status = one_of(("in_progress", "completed"), required=True)
+    content = fields.List(fields.Nested(ResponseContentPart), required=True)
+
+
+class ResponseErrorDetail(Representation):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class ResponseUsage(Representation):
+    input_tokens = fields.Integer(required=True)
+    input_tokens_details = fields.Dict(required=True, metadata={"description": "`cached_tokens`: 0"})
+    output_tokens = fields.Integer(required=True)
+    output_tokens_details = fields.Dict(required=True, metadata={"description": "`reasoning_tokens`: 0"})
+    total_tokens = fields.Integer(required=True)
+
+
+class ModelResponse(Representation):
+    """A Responses API response (OpenAI's `Response` object, with the fields this server fills)."""
+
+    id = fields.String(required=True, metadata={"description": "`resp_<hex>`"})
+    object = one_of(("response",), required=True)
+    created_at = fields.Integer(required=True, metadata={"description": "Unix seconds"})
+    status = one_of(("in_progress", "completed", "failed"), required=True)
+    error = fields.Nested(ResponseErrorDetail, required=True, allow_none=True)
+    incomplete_details = fields.Dict(required=True, allow_none=True, metadata={"description": "always null"})
+    instructions = fields.String(required=True, allow_none=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    model = fields.String(required=True, metadata={"description": "the answering chatbot version's model"})
+    output = fields.List(
+        fields.Nested(ResponseMessageItem), required=True, metadata={"description": "the reply, once completed"}
+    )
+    output_text = fields.String(required=True, metadata={"description": "the reply's text (as OpenAI's SDKs join it)"})
+    parallel_tool_calls = fields.Boolean(required=True)
+    previous_response_id = fields.String(required=True, allow_none=True)
+    store = fields.Boolean(required=True)
+    temperature = fields.Float(required=True, allow_none=True, metadata={"description": "the chatbot's own: null"})
+    text = fields.Dict(required=True, metadata={"description": 'always `{"format": {"type": "text"}}`'})
+    tool_choice = one_of(("none",), required=True)
+    tools = fields.List(fields.Dict(), required=True, metadata={"description": "always empty"})
+    top_p = fields.Float(required=True, allow_none=True, metadata={"description": "the chatbot's own: null"})
+    truncation = one_of(("disabled",), required=True)
+    usage = fields.Nested(ResponseUsage, required=True, allow_none=True)
+
+
+class ResponseInputItemList(Representation):
+    object = one_of(("list",), required=True)
+    data = fields.List(fields.Nested(ResponseMessageItem), required=True)
+    first_id = fields.String(required=True, allow_none=True)
+    last_id = fields.String(required=True, allow_none=True)
+    has_more = fields.Boolean(required=True)
+
+
+class ResponseDeleted(Representation):
+    id = fields.String(required=True)
+    object = one_of(("response.deleted",), required=True)
+    deleted = fields.Boolean(required=True)
+
+
 class ApiResponseAttachment(Representation):
     file_name = fields.String(required=True)
     link = fields.String(required=True)

@@ -83,10 +83,12 @@ class ReplyProducer:
         message: dict,
         version_number: int | None = None,
         on_piece: Callable[[str], None] | None = None,
+        instructions: str | None = None,
     ) -> Answer | None:
         """Produce and record the reply to one message (through the chatbot's pipeline if it has one); the
         answer, or None if it was already answered. Its text goes to `on_piece` as it is generated, or else
-        to the reply-deltas topic. Raises NoReply, after recording the failure, when the provider or a pipeline
+        to the reply-deltas topic; `instructions` follow a prompt (a pipeline has its own). Raises NoReply, after
+        recording the failure, when the provider or a pipeline
         node gives no reply."""
         task = self.prepare(session_id, task_id, version_number)
         if task is None:
@@ -123,7 +125,8 @@ class ReplyProducer:
                     model=task.config.get("model"),
                 )
             else:
-                answered = self.llm.reply(self.call(task, {"role": "user", "content": message["content"]}), listener)
+                last = {"role": "user", "content": message["content"]}
+                answered = self.llm.reply(self.call(task, last, instructions), listener)
                 metadata = CANCELLED if answered.stopped else None
                 reply = commands.RecordReply(
                     session_id,
@@ -176,9 +179,12 @@ class ReplyProducer:
         participant_data = participant.data_for(str(chatbot.id)) if participant else {}
         return Task(task_id, session, config, version_tag, participant_data)
 
-    def call(self, task: "Task", last: dict) -> LlmCall:
-        """The chatbot's one prompt, rendered, then the conversation, then `last`."""
+    def call(self, task: "Task", last: dict, instructions: str | None = None) -> LlmCall:
+        """The chatbot's one prompt, rendered, and the caller's instructions after it; then the conversation, then
+        `last`."""
         system_prompt = render(task.config["prompt"], task.session.state, task.participant_data)
+        if instructions:
+            system_prompt = f"{system_prompt}\n\n{instructions}"
         return LlmCall(
             provider=task.config["provider"],
             model=task.config["model"],

@@ -31,27 +31,37 @@ class Exchange:
     task_id: str | None
     message: dict | None
     version: int | None
+    input_message_ids: tuple[str, ...] = ()  # the messages the request added to the session, in order
 
 
 def start_completion(command: commands.StartCompletion, app: OcsApplication) -> Exchange:
     chatbot = conversing_chatbot(app, command.team, command.chatbot_id, command.version_number)
-    identifier = command.participant or command.caller
+    session, participant = new_api_session(app, chatbot, command.team, command.participant, command.caller)
+    return submit_in_request(app, session, command.text, command.version_number, command.history, participant)
+
+
+def new_api_session(app: OcsApplication, chatbot: Chatbot, team: str, participant: str | None, caller: str | None):
+    """(a new session on the team's API channel, its participant): the one named, or else the caller."""
+    identifier = participant or caller
     if not identifier:
         raise field_errors({"participant": "This field is required."})
-    participant = participant_on_platform(app, command.team, "api", identifier, command.caller)
-    session = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", {}, True)
-    if command.history:
-        session.append_messages([{**message, "id": str(uuid4())} for message in command.history])
-    return submit_in_request(app, session, command.text, command.version_number, participant)
+    on_platform = participant_on_platform(app, team, "api", identifier, caller)
+    return open_session(chatbot, on_platform, api_channel_id(team), None, "setup", {}, True), on_platform
 
 
-def submit_in_request(app, session: ChatSession, text: str, version_number: int | None, *others) -> Exchange:
+def submit_in_request(
+    app, session: ChatSession, text: str, version_number: int | None, history: tuple[dict, ...] = (), *others
+) -> Exchange:
+    """The history, then the message to answer, recorded in one write."""
+    appended = [{**message, "id": str(uuid4())} for message in history]
+    if appended:
+        session.append_messages(appended)
     task_id = str(uuid4())
     message = session.submit_user_message(
         task_id, str(uuid4()), text, [], version_number=version_number, answered_in_request=True
     )
     app.save(*others, session)
-    return Exchange(session, task_id, message, version_number)
+    return Exchange(session, task_id, message, version_number, (*(m["id"] for m in appended), message["id"]))
 
 
 RESET = "/reset"
@@ -84,4 +94,4 @@ def send_api_message(command: commands.SendApiMessage, app: OcsApplication) -> E
         return Exchange(fresh, None, None, None)
     if session is None:
         session = open_session(chatbot, participant, api_channel_id(command.team), None, "setup", {}, True)
-    return submit_in_request(app, session, command.text, command.version_number, participant)
+    return submit_in_request(app, session, command.text, command.version_number, (), participant)

@@ -12,6 +12,7 @@ from command_api.http.conversations import conversations_blueprints
 from command_api.http.cookie_sessions import cookie_sessions_blueprint
 from command_api.http.oauth import oauth_blueprint
 from command_api.http.participants import participants_blueprint
+from command_api.http.responses import responses_blueprint
 from command_api.http.sessions import sessions_blueprint
 from command_api.ports import ReplySource
 from command_api.read_your_writes import ReadModelWaiter
@@ -47,6 +48,7 @@ def create_app(
         chat_blueprint(bus, waiter, tokens, credentials, chat_access),
         cookie_sessions_blueprint(bus, waiter, cookies),
         openai_api,
+        responses_blueprint(bus, waiter, replies),
     )
     mount_api_v2(app, bot_messages_v2)
     app.register_blueprint(channels, url_prefix="/channels")

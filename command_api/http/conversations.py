@@ -5,31 +5,22 @@ the same code the LLM workers use, and recorded before the answer goes out.
 With `stream: true`, a completion's chunks go out as the provider produces them: the reply is produced in a thread
 of its own, which records it whether or not the client stays to the end."""
 
-import json
-import logging
-import queue
-import threading
 import time
 
 from flask import Blueprint, Response, g
 
 from command_api import commands
 from command_api.bus import CommandBus
-from command_api.domain.chat_session import ChatSession
 from command_api.handlers.conversations import conversing_chatbot
+from command_api.http.answered_in_request import STREAM_HEADERS, in_background, settled, sse, started
 from command_api.ports import Answer, NoReply, ReplySource
 from command_api.read_your_writes import ReadModelWaiter
-from command_api.write_model.application import EventTooLarge
-from command_api.write_model.repository import load
 from infra.authentication import FORBIDDEN
 from infra.permissions import CONVERSATIONS, guarded
 from infra.web import json_body, json_response, validated
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, detail, openai_error
-from schemas.read_models import SESSIONS
 from schemas.requests import ApiMessageRequest, completion_messages
-
-log = logging.getLogger(__name__)
 
 RESET_REPLY = "Conversation reset"
 
@@ -50,19 +41,13 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         """The completion's chunks as the reply is generated; a provider that fails before its first piece is the
         same 502 as without streaming, one that fails later an `error` event."""
         session_id = str(exchange.session.id)
-        pieces: queue.Queue = queue.Queue()
 
-        def produce() -> None:
-            try:
-                answer = replies.answer(session_id, exchange.task_id, exchange.message, exchange.version, pieces.put)
-                settled(session_id)
-                pieces.put(answer or Answer("", None))
-            except Exception as exc:  # the client must hear of it; NoReply is recorded already, the rest is logged
-                if not isinstance(exc, NoReply):
-                    log.exception("the streamed reply to task %s failed", exchange.task_id)
-                pieces.put(exc)
+        def produce(on_piece) -> Answer:
+            answer = replies.answer(session_id, exchange.task_id, exchange.message, exchange.version, on_piece)
+            settled(bus, waiter, session_id)
+            return answer or Answer("", None)
 
-        threading.Thread(target=produce, name=f"completion-{exchange.task_id}", daemon=True).start()
+        pieces = in_background(produce, f"completion-{exchange.task_id}")
         first = pieces.get()
         if isinstance(first, Exception):
             raise openai_error(502, REPLY_FAILED)
@@ -82,13 +67,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
                     yield sse(representations.completion_usage_chunk(session_id, created, item.usage))
             yield "data: [DONE]\n\n"
 
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # a proxy passes each chunk on at once
-        return Response(chunks(), mimetype="text/event-stream", headers=headers)
-
-    def settled(session_id) -> None:
-        """Answer once the read model shows the whole exchange, reply included."""
-        session = load(bus.app, session_id, ChatSession)
-        waiter.wait(SESSIONS, str(session.id), session.version)
+        return Response(chunks(), mimetype="text/event-stream", headers=STREAM_HEADERS)
 
     @openai_api.post("/openai/<uuid:experiment_id>/chat/completions")
     @openai_api.post(
@@ -101,20 +80,15 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         body = json_body(refuse_field=lambda errors: openai_error(400, str(errors)))
         messages = completion_messages(body)
         user = body.get("user")
-        try:
-            exchange = bus.handle(
-                commands.StartCompletion(
-                    team=g.caller.team,
-                    caller=g.caller.user,
-                    chatbot_id=str(experiment_id),
-                    version_number=version,
-                    participant=user.strip() if isinstance(user, str) and user.strip() else None,
-                    history=tuple(messages[:-1]),
-                    text=messages[-1]["content"],
-                )
-            )
-        except EventTooLarge as exc:
-            raise openai_error(413, exc.message()) from None
+        exchange = started(
+            bus,
+            commands.StartCompletion,
+            experiment_id,
+            version,
+            participant=user.strip() if isinstance(user, str) and user.strip() else None,
+            history=tuple(messages[:-1]),
+            text=messages[-1]["content"],
+        )
         if body.get("stream") is True:
             options = body.get("stream_options")
             return streamed_reply(exchange, isinstance(options, dict) and options.get("include_usage") is True)
@@ -122,7 +96,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
             text = reply_to(exchange)
         except ApiError:
             raise openai_error(502, REPLY_FAILED) from None
-        settled(exchange.session.id)
+        settled(bus, waiter, exchange.session.id)
         return json_response(representations.completion(str(exchange.session.id), int(time.time()), text))
 
     @channels.post("/api/<uuid:experiment_id>/incoming_message")
@@ -148,11 +122,7 @@ def conversations_blueprints(bus: CommandBus, waiter: ReadModelWaiter, replies: 
         )
         text = RESET_REPLY if exchange.task_id is None else reply_to(exchange)
         session_id = str(exchange.session.id)
-        settled(session_id)
+        settled(bus, waiter, session_id)
         return json_response(representations.api_reply(text, session_id), headers={"X-Session-Id": session_id})
 
     return openai_api, channels
-
-
-def sse(chunk: dict) -> str:
-    return f"data: {json.dumps(chunk)}\n\n"

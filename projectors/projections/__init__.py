@@ -14,7 +14,15 @@ that turns it into read-model writes.
 
 from collections.abc import Callable
 
-from projectors.projections import chatbots, files, participants, sessions, subscriptions, teams_and_access
+from projectors.projections import (
+    chatbots,
+    files,
+    participants,
+    responses,
+    sessions,
+    subscriptions,
+    teams_and_access,
+)
 from projectors.projections.writes import Write
 from schemas import events
 from schemas.events import PAYLOAD_SCHEMAS
@@ -61,6 +69,8 @@ PROJECTIONS: dict[str, Callable[[dict, dict], list[Write]]] = {
     events.FILE_ATTACHED: files.file_attached,
     events.SUBSCRIPTION_CREATED: subscriptions.subscription_created,
     events.SUBSCRIPTION_DISABLED: subscriptions.subscription_disabled,
+    events.STORED_RESPONSE_CREATED: responses.stored_response_created,
+    events.STORED_RESPONSE_DELETED: responses.stored_response_deleted,
 }
 
 

@@ -18,6 +18,7 @@ from infra.web import base_url, install_error_handlers, json_response, mount_api
 from query_api.http.chat import chat_blueprint
 from query_api.http.events import events_blueprint
 from query_api.http.pages import page_request
+from query_api.http.responses import responses_blueprint
 from query_api.http.v2 import v2_blueprint
 from query_api.queries import participants
 from query_api.queries.change_feed import ChangeFeed
@@ -143,6 +144,7 @@ def create_app(
         team_blueprint(db, files, credentials, cookies),
         chat_blueprint(db, tokens, feed, deltas),
         events_blueprint(db, event_feed),
+        responses_blueprint(db),
     )
     mount_api_v2(app, v2_blueprint(db))
     return app

@@ -23,6 +23,7 @@ from schemas.openapi.cookie_session_operations import cookie_session_operations
 from schemas.openapi.document_operations import document_operations
 from schemas.openapi.event_operations import event_operations
 from schemas.openapi.oauth_operations import deployment_operations, oauth_operations
+from schemas.openapi.response_operations import response_operations
 from schemas.openapi.team_operations import team_operations
 
 TITLE = "Open Chat Studio API"
@@ -141,6 +142,7 @@ def operation_texts() -> dict:
     return {
         **team_operations(),
         **conversation_operations(),
+        **response_operations(),
         **chat_operations(),
         **event_operations(),
         **oauth_operations(),

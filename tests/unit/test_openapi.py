@@ -164,6 +164,9 @@ NOT_BODIES = {
     "file_url",
     "completion_chunk",
     "completion_usage_chunk",
+    "response_output_message",
+    "output_text",
+    "response_stream_event",
     "streamed_message",
     "reply_delta",
 }
@@ -197,6 +200,20 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
     participant = documents.participant_document(upserted.participant)
     session_id = session["_id"]
     uploaded = {"file_id": 7, "name": "notes.txt", "size": 3, "content_type": "text/plain"}
+    kept_response = {
+        "_id": session_id,
+        "task_id": session_id,
+        "created_at": 1_700_000_000,
+        "model": "gpt-x",
+        "status": "completed",
+        "error": None,
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        "metadata": [["k", "v"]],
+        "previous_response_id": session_id,
+        "instructions": "be brief",
+        "store": True,
+    }
+    failed_response = {**kept_response, "status": "failed", "error": "no reply", "usage": None}
     rendered = [
         ("Experiment", representations.experiment, (chatbot, base)),
         ("ExperimentStub", representations.experiment_stub, (chatbot, base)),
@@ -222,6 +239,12 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
         ("ChatTaskPoll", representations.task_poll, (None, base)),
         ("CreateChatCompletionResponse", representations.completion, (session_id, 1_700_000_000, "hello")),
         ("ApiResponseMessage", representations.api_reply, ("hello", session_id)),
+        ("ModelResponse", representations.model_response, (kept_response, "hello")),
+        ("ModelResponse", representations.model_response, ({**kept_response, "status": "in_progress"}, None)),
+        ("ModelResponse", representations.model_response, (failed_response, None)),
+        ("ResponseInputItemList", representations.response_input_items, (messages, False)),
+        ("ResponseInputItemList", representations.response_input_items, ([], False)),
+        ("ResponseDeleted", representations.response_deleted, (session_id,)),
         ("ConsentRequest", representations.consent_request, ("c1", "App", "acme", "u@acme", ["sessions:read"], base)),
         ("EventPage", representations.event_page, (list(app.all_envelopes())[:3], 0)),
         ("EventPage", representations.event_page, ([], 42)),
