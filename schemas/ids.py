@@ -29,3 +29,9 @@ def user_number(team: str, user: str) -> int:
     number, so the number is derived from the team and identity: the same user gets the same number on every call
     and every process. It fits OCS's integer ids (31 bits)."""
     return derived_id("user", team, user).int % 2**31
+
+
+def model_number(model: str) -> int:
+    """The id a model has in a pipeline node's `llm_provider_model_id` (OCS numbers the models it stores). Models
+    here are names a chatbot gives, so the number is derived from the name: the same on every call and process."""
+    return derived_id("model", model).int % 2**31

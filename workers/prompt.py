@@ -8,7 +8,7 @@ may contain JSON or code.
 import json
 import re
 
-PLACEHOLDER = re.compile(r"\{([a-z_]+)((?:\.[^.{}\s]+)*)\}")
+from schemas.prompt_placeholders import PLACEHOLDER
 
 
 def lookup(root, path: str):
