@@ -8,7 +8,8 @@ converted to the graph form wherever a pipeline is read (`in_graph_form`): on in
 
 import json
 
-from schemas.pipeline_nodes import NODE_TYPES, PROVIDER_IDS
+from schemas.ids import model_number
+from schemas.pipeline_nodes import LLM_PARAMS, NODE_TYPES, PROVIDER_LABELS, output_handles, provider_number
 from schemas.prompt_placeholders import PIPELINE_ROOTS, PLACEHOLDER
 
 
@@ -119,5 +120,60 @@ def literal(text: str) -> str:
     return f"{{{{ {json.dumps(text, ensure_ascii=False)} }}}}" if "{" in text or "}" in text else text
 
 
-def provider_number(provider: str) -> int | None:
-    return next((number for number, name in PROVIDER_IDS.items() if name == provider), None)
+def prompt_pipeline(prompt: str) -> dict:
+    """What a chatbot without a pipeline amounts to: its one prompt, with the conversation so far, in one LLM node."""
+    return {
+        "nodes": [
+            {"node_id": "start", "type": "StartNode", "label": "start", "params": {}},
+            {
+                "node_id": "llm",
+                "type": "LLMResponseWithPrompt",
+                "label": "llm",
+                "params": {"prompt": prompt, "history_type": "global"},
+            },
+            {"node_id": "end", "type": "EndNode", "label": "end", "params": {}},
+        ],
+        "edges": [
+            {"id": "start-llm", "source": "start", "target": "llm", "source_handle": "output", "target_handle": None},
+            {"id": "llm-end", "source": "llm", "target": "end", "source_handle": "output", "target_handle": None},
+        ],
+    }
+
+
+def inspected(graph: dict, provider: str, model: str) -> dict:
+    """A pipeline in the graph form as inspect shows it: its `graph` (topology) and its `nodes` in full, each node's
+    LLM resolved (the chatbot's `provider` and `model` unless it names its own) and the resources it could reference,
+    which this server does not have, empty. Fed back as it is, it records the same pipeline."""
+    return {
+        "graph": {
+            "nodes": [{key: node[key] for key in ("node_id", "type", "label")} for node in graph["nodes"]],
+            "edges": [{**edge, "target_handle": None} for edge in graph["edges"]],
+        },
+        "nodes": [inspected_node(node, provider, model) for node in graph["nodes"]],
+    }
+
+
+def inspected_node(node: dict, provider: str, model: str) -> dict:
+    params = node["params"]
+    shown = {
+        "node_id": node["node_id"],
+        "type": node["type"],
+        "label": node.get("label", node["node_id"]),
+        "params": {key: value for key, value in params.items() if key not in LLM_PARAMS},
+        "output_handles": [
+            {"handle": handle, "label": label} for handle, label in output_handles(node["type"], params)
+        ],
+    }
+    if NODE_TYPES[node["type"]].calls_llm:
+        llm = node.get("llm", {})
+        kind, name = llm.get("type") or provider, llm.get("model") or model
+        shown["llm"] = {
+            "provider_id": provider_number(kind),
+            "provider_name": PROVIDER_LABELS.get(kind),
+            "model_id": model_number(name),
+            "type": kind,
+            "model": name,
+            "max_token_limit": None,
+            "deprecated": None,
+        }
+    return shown

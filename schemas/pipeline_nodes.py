@@ -11,6 +11,7 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.chatbots import PROVIDERS
+from schemas.errors import ApiError
 
 DOCUMENTATION_URL = "https://docs.openchatstudio.com/how-to/pipelines/nodes/"
 # Far more than any chatbot needs; they bound the work of checking and running one, and keep it inside one event.
@@ -23,6 +24,10 @@ HISTORY_TYPES = ("global", "none")
 # The providers a node may call, by the ids OCS's params carry: the chatbot's base URL and key are used for either.
 PROVIDER_IDS = {number: provider for number, provider in enumerate(PROVIDERS, start=1)}
 PROVIDER_LABELS = {"openai": "OpenAI-compatible (the chatbot's base URL)", "echo": "Echo (offline)"}
+
+
+def provider_number(provider: str) -> int | None:
+    return next((number for number, name in PROVIDER_IDS.items() if name == provider), None)
 
 
 def text(description: str, required: bool = False, max_chars: int = MAX_TEXT_CHARS, **options) -> fields.String:
@@ -230,7 +235,37 @@ NODE_TYPES = {
         ),
     )
 }
-ROUTERS = ("RouterNode", "StaticRouterNode", "BooleanNode")
+# The params that name a node's LLM: inspect shows them resolved, in the node's `llm`.
+LLM_PARAMS = ("llm_provider_id", "llm_provider_model_id")
+# OCS's params of what this server does not run (tools, citations, history compression, emails, assistants): a node
+# carrying one is refused, and inspect never shows one.
+OCS_ONLY_PARAMS = (
+    "llm_model_parameters",
+    "history_name",
+    "history_mode",
+    "max_history_length",
+    "user_max_token_limit",
+    "generate_citations",
+    "max_indexed_collection_search_results",
+    "tools",
+    "built_in_tools",
+    "tool_config",
+    "mcp_tools",
+    "citations_enabled",
+    "input_formatter",
+    "recipient_list",
+    "subject",
+    "body",
+)
+# What prompts and templates read (`/pipeline/options/`' variable lists): the same values, single-braced in prompts
+# (`{participant_data.name}`), double-braced in Jinja templates (`{{ participant_data.name }}`), at any depth.
+VARIABLES = (
+    {"label": "input", "description": "The text passed into this node from the preceding one."},
+    {"label": "session_state", "description": "State that survives for the whole session; `page_context` in it."},
+    {"label": "participant_data", "description": "The participant's data for this chatbot."},
+    {"label": "temp_state", "description": "State that lives for this message's run only."},
+)
+VARIABLE_LISTS = ("template_variables", "llm_prompt_variables", "router_prompt_variables")
 
 
 def output_handles(node_type: str, params: dict) -> list[tuple[str, str | None]]:
@@ -243,29 +278,45 @@ def output_handles(node_type: str, params: dict) -> list[tuple[str, str | None]]
     return [(handle, None) for handle in outputs.handles]
 
 
-def params_json_schema(node_type: str) -> dict:
+def params_json_schema(node_type: NodeType) -> dict:
     """The JSON Schema of a type's params, generated from its marshmallow schema (with OCS's `must_match`)."""
-    schema = NODE_TYPES[node_type].params()
+    schema = node_type.params()
     converter = OpenAPIConverter(openapi_version="3.1.0", schema_name_resolver=lambda _: None, spec=None)
-    json_schema = {"title": node_type, **converter.schema2jsonschema(schema)}
+    json_schema = {"title": node_type.name, **converter.schema2jsonschema(schema)}
     for name, field in schema.fields.items():
         if "must_match" in field.metadata:
             json_schema["properties"][name]["must_match"] = field.metadata["must_match"]
     return json_schema
 
 
-def catalogue_entry(node_type: str) -> dict:
+def catalogue_entry(node_type: NodeType) -> dict:
     """One node type as `/pipeline/nodes/` serves it."""
-    node = NODE_TYPES[node_type]
-    outputs = {"kind": node.outputs.kind, "handles": node.outputs.handles, "description": node.outputs.description}
-    if node.outputs.handles is None:
-        outputs["handle_pattern"] = "output_{index}"
-    else:
-        outputs["handles"] = list(node.outputs.handles)
+    outputs = node_type.outputs
+    shown = {"kind": outputs.kind, "handles": None if outputs.handles is None else list(outputs.handles)}
+    if outputs.handles is None:
+        shown["handle_pattern"] = "output_{index}"
     return {
-        "type": node.name,
-        "description": node.description,
+        "type": node_type.name,
+        "description": node_type.description,
         "documentation_url": DOCUMENTATION_URL,
-        "outputs": outputs,
+        "outputs": {**shown, "description": outputs.description},
         "schema": params_json_schema(node_type),
     }
+
+
+def node_type_named(name: str) -> NodeType:
+    """The node type of that name, or the 404 OCS answers (`NodeTypeNotFound`), listing the types there are."""
+    if name not in NODE_TYPES:
+        raise ApiError(404, {"detail": f"Unknown node type {name!r}.", "valid_types": list(NODE_TYPES)})
+    return NODE_TYPES[name]
+
+
+def option_keys(node_type: NodeType) -> list[str]:
+    """The keys of `/pipeline/options/` that building a node of this type uses: its params' option lists, the variable
+    list its prompt or template reads, and the default LLM where it calls one."""
+    keys = [name for name in node_type.params().fields if name in LLM_PARAMS]
+    if node_type.prompt_variables:
+        keys.append(node_type.prompt_variables)
+    if node_type.calls_llm:
+        keys.append("default_llm_provider")
+    return keys

@@ -291,7 +291,7 @@ def test_extract_participant_data_merges_what_it_found_and_passes_its_input_on(k
 
 def test_the_catalogue_schemas_are_generated_from_the_validators_schemas():
     """Params the validator takes pass the catalogue's JSON Schema, and params it refuses do not."""
-    entry = catalogue_entry("RouterNode")
+    entry = catalogue_entry(NODE_TYPES["RouterNode"])
     assert entry["outputs"] == {
         "kind": "per_keyword",
         "handles": None,
@@ -308,8 +308,8 @@ def test_the_catalogue_schemas_are_generated_from_the_validators_schemas():
     for bad in ({"prompt": "Which?"}, {**good, "tools": []}, {**good, "keywords": "A"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, entry["schema"])
-    for kind in NODE_TYPES:
-        jsonschema.Draft202012Validator.check_schema(catalogue_entry(kind)["schema"])
+    for node_type in NODE_TYPES.values():
+        jsonschema.Draft202012Validator.check_schema(catalogue_entry(node_type)["schema"])
 
 
 def broken(change) -> dict:

@@ -14,8 +14,8 @@ from marshmallow import ValidationError
 
 from schemas.chatbots import PROVIDERS
 from schemas.ids import model_number
-from schemas.pipeline_graph import PipelineError, in_graph_form, provider_number
-from schemas.pipeline_nodes import MAX_NAME_CHARS, NODE_TYPES, PROVIDER_IDS, output_handles
+from schemas.pipeline_graph import PipelineError, in_graph_form
+from schemas.pipeline_nodes import MAX_NAME_CHARS, NODE_TYPES, PROVIDER_IDS, output_handles, provider_number
 from workers.pipelines.python_node import PythonNodeError, check_code
 from workers.pipelines.templates import TemplateFailure, check_template
 
