@@ -197,9 +197,9 @@ def v2_operations() -> dict:
         },
         "pipeline_node_list": {
             "summary": "List Pipeline Node Types",
-            "description": "The node types a pipeline can contain, with the JSON Schema of each one's `params` (generated "
-            "from the schemas the pipeline validator loads them with) and the outputs its edges leave by. Static per "
-            "deploy: revalidate a cached copy with `If-None-Match` against the `ETag`.",
+            "description": "The node types a pipeline can contain, with the JSON Schema of each one's `params` "
+            "(generated from the schemas the pipeline validator loads them with) and the outputs its edges leave by. "
+            "Static per deploy: revalidate a cached copy with `If-None-Match` against the `ETag`.",
             "tags": ["Pipelines"],
             "security": team_security("chatbots:read"),
             "responses": {
