@@ -14,6 +14,7 @@ from schemas.pipeline_nodes import MAX_TEXT_CHARS, NODE_TYPES, catalogue_entry
 from workers.llm import LlmClients, LlmReply
 from workers.pipelines.definition import MAX_NODES, MAX_PIPELINE_CHARS, PipelineError, validate_pipeline
 from workers.pipelines.engine import PipelineEngine
+from workers.pipelines.templates import TemplateFailure
 
 ECHO = {"provider": "echo", "model": "m", "base_url": None}
 
@@ -406,3 +407,21 @@ def broken(change) -> dict:
 def test_invalid_pipelines_are_refused_naming_the_node_and_the_problem(pipeline, problem):
     with pytest.raises(PipelineError, match=problem.replace("(", r"\(").replace(")", r"\)")):
         validate_pipeline(pipeline)
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{{ range(1000000) | list }}", "the template failed: OverflowError"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "the template failed: RecursionError"),
+        ("{% for i in range(200) %}{{ 'x' * 1000 }}{% endfor %}", "rendered more than 100000 characters"),
+        ("{{ 1 / 0 }}", "ZeroDivisionError"),
+    ],
+)
+def test_a_failing_template_ends_the_run_with_what_went_wrong(template, problem):
+    with pytest.raises(TemplateFailure, match=problem):
+        run(graph(("t", "RenderTemplate", {"template_string": template})))
+
+
+def test_a_template_reaches_no_python_internals():
+    assert run(graph(("t", "RenderTemplate", {"template_string": "[{{ input.__class__ }}]"}))).reply == "[]"

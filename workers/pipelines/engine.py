@@ -10,6 +10,7 @@ nodes make is the caller's to pass on whole.
 
 import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from schemas.pipeline_nodes import output_handles
 from workers.llm import NO_LISTENER, Listener, LlmCall, LlmClients, LlmReply
@@ -47,7 +48,6 @@ class Run:
     session_tags: list[str] = field(default_factory=list)
     ends_session: bool = False
     trace: list[dict] = field(default_factory=list)
-    printed: dict[str, str] = field(default_factory=dict)  # a Python node's printed text, until it is traced
     streamed: bool = False
     stopped: bool = False
     usage: dict | None = None
@@ -91,6 +91,14 @@ def traced(node: dict, output: str | None, printed: str) -> dict:
     }
 
 
+class Stepped(NamedTuple):
+    """What one node did: its output, the route it picked (routers only) and what it printed (Python nodes only)."""
+
+    output: str
+    route: str | None = None
+    printed: str = ""
+
+
 class Aborted(Exception):
     """A Python node called `abort_with_message`: its message is the reply, and nothing else runs."""
 
@@ -104,7 +112,7 @@ class PipelineEngine:
         self.llm = llm
         self.limits = limits or Limits()
         self.steps = {
-            "StartNode": lambda node, value, run, config, listener: (value, None),
+            "StartNode": lambda node, value, run, config, listener: Stepped(value),
             "LLMResponseWithPrompt": self.llm_response,
             "CodeNode": self.python,
             "RenderTemplate": self.template,
@@ -146,7 +154,7 @@ class PipelineEngine:
 
     def step(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, str]:
         """(the node's output, the handle it leaves by)."""
-        output, route = self.steps[node["type"]](node, value, run, config, listener)
+        output, route, printed = self.steps[node["type"]](node, value, run, config, listener)
         params = node["params"]
         handles = output_handles(node["type"], params)
         handle = next(handle for handle, keyword in handles if keyword == route) if route else handles[0][0]
@@ -156,45 +164,45 @@ class PipelineEngine:
                 tagged(run, f"{node['label']}:{route}")
         if params.get("tag"):
             tagged(run, params["tag"])
-        run.trace.append(traced(node, output, run.printed.pop(node["node_id"], "")))
+        run.trace.append(traced(node, output, printed))
         return output, handle
 
-    def llm_response(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, None]:
+    def llm_response(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         params = node["params"]
         prompt = self.rendered(params["prompt"], value, run)
         with_history = params["history_type"] == "global"
-        return run.counted(self.ask(config, node, prompt, value, run, with_history, listener)), None
+        return Stepped(run.counted(self.ask(config, node, prompt, value, run, with_history, listener)))
 
-    def template(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, None]:
+    def template(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         state = {
             "session_state": run.session_state,
             "participant_data": run.participant_data,
             "temp_state": run.temp_state,
         }
-        return render_template(node["params"]["template_string"], input=value, **state), None
+        return Stepped(render_template(node["params"]["template_string"], input=value, **state))
 
-    def static_router(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, str]:
+    def static_router(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         params = node["params"]
         sources = {"session_state": run.session_state, "participant_data": run.participant_data}
         chosen = lookup(sources.get(params["data_source"], run.temp_state), f".{params['route_key']}")
-        return value, keyword_named(params, chosen)
+        return Stepped(value, keyword_named(params, chosen))
 
-    def llm_router(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, str]:
+    def llm_router(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         params = node["params"]
         instruction = (
             f"{self.rendered(params['prompt'], value, run)}\n\n"
             f"Answer with exactly one of these words and nothing else: {', '.join(params['keywords'])}."
         )
         answer = run.counted(self.ask(config, node, instruction, value, run, params["history_type"] == "global"))
-        return value, keyword_named(params, answer.strip().strip("."))
+        return Stepped(value, keyword_named(params, answer.strip().strip(".")))
 
-    def boolean(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, str]:
-        return value, "true" if value == node["params"]["input_equals"] else "false"
+    def boolean(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
+        return Stepped(value, "true" if value == node["params"]["input_equals"] else "false")
 
-    def extract_structured_data(self, node: dict, value: str, run: Run, config: dict, listener: Listener):
-        return json.dumps(self.extracted(node, value, run, config), ensure_ascii=False), None
+    def extract_structured_data(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
+        return Stepped(json.dumps(self.extracted(node, value, run, config), ensure_ascii=False))
 
-    def extract_participant_data(self, node: dict, value: str, run: Run, config: dict, listener: Listener):
+    def extract_participant_data(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         found = {key: found for key, found in self.extracted(node, value, run, config).items() if found is not None}
         key = node["params"]["key_name"]
         if key:
@@ -202,7 +210,7 @@ class PipelineEngine:
             run.participant_data = {**run.participant_data, key: {**(kept if isinstance(kept, dict) else {}), **found}}
         else:
             run.participant_data = {**run.participant_data, **found}
-        return value, None
+        return Stepped(value)
 
     def extracted(self, node: dict, value: str, run: Run, config: dict) -> dict:
         """The fields of the node's `data_schema` the LLM found in the input (None for the others); an answer that
@@ -245,7 +253,7 @@ class PipelineEngine:
         )
         return self.llm.reply(call, listener)
 
-    def python(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> tuple[str, None]:
+    def python(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         context = NodeContext(
             session_state=run.session_state,
             participant_data=run.participant_data,
@@ -266,8 +274,7 @@ class PipelineEngine:
                 run.message_tags.append(result.abort_tag)
             run.trace.append(traced(node, None, result.printed))
             raise Aborted(result.abort_message)
-        run.printed[node["node_id"]] = result.printed
-        return result.output, None
+        return Stepped(result.output, printed=result.printed)
 
 
 def tagged(run: Run, tag: str) -> None:
