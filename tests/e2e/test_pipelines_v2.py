@@ -313,3 +313,10 @@ def test_an_earlier_form_pipeline_recorded_before_the_graph_form_still_answers(s
     assert chat.reply_to(chat.say("hi"))["message"]["content"] == "echo: Question 1 about product P-2: hi"
     # And the earlier form is still taken as input.
     assert publish(stack, tmp_path, chatbot, python_then_llm()) == 2
+
+
+def test_a_read_model_without_the_configuration_asks_for_a_rebuild(stack, tenant):
+    """Read models built before versions' configurations were kept: inspect says so rather than failing."""
+    stack.system.db[CHATBOTS].update_one({"_id": tenant.chatbot_id}, {"$unset": {"llm": ""}})
+    response = tenant.client().get(f"/api/v2/chatbots/{tenant.chatbot_id}/inspect/")
+    assert response.status_code == 503 and "rebuild-read-models" in response.json()["detail"]
