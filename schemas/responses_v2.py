@@ -4,7 +4,7 @@ named as OCS's v2 document names them. What v2 shares with v1 (the team, the err
 
 import copy
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, missing
 
 from schemas import responses
 from schemas.pipeline_nodes import LLM_PARAMS, NODE_TYPES, OCS_ONLY_PARAMS
@@ -405,7 +405,8 @@ def inspect_node_params() -> type[Schema]:
                 continue
             if name not in shown:
                 shown[name] = copy.copy(field)
-                shown[name].required = False
+                # Inspect shows every param as recorded; defaults differ by type (the catalogue says each one's).
+                shown[name].required, shown[name].load_default = False, missing
                 shown[name].metadata = {**field.metadata, "description": f"{field.metadata['description']} In:"}
             shown[name].metadata["description"] += f" {node_type.name}"
     never = {"description": "never present: OCS's param of what this server does not run"}
