@@ -1,5 +1,5 @@
 """The placeholders prompts and templates of this server's own syntax read: `{root.path.to.value}`, single-braced,
-rendered by `workers/prompt.py` and read when an earlier-form pipeline's templates become Jinja
+rendered by `workers/pipelines/prompt.py` and read when an earlier-form pipeline's templates become Jinja
 (`schemas/pipeline_graph.py`)."""
 
 import re

@@ -26,9 +26,9 @@ from command_api.write_model.repository import load
 from schemas.pipeline_graph import in_graph_form
 from workers.llm import Listener, LlmCall, LlmClients, LlmFailure
 from workers.pipelines.engine import PipelineEngine
+from workers.pipelines.prompt import render
 from workers.pipelines.python_node import PythonNodeError
 from workers.pipelines.templates import TemplateFailure
-from workers.prompt import render
 from workers.reply_deltas import DeltaPublisher, StopRequests
 
 log = logging.getLogger(__name__)

@@ -414,8 +414,11 @@ def test_invalid_pipelines_are_refused_naming_the_node_and_the_problem(pipeline,
     [
         ("{{ range(1000000) | list }}", "the template failed: OverflowError"),
         ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "the template failed: RecursionError"),
-        ("{% for i in range(200) %}{{ 'x' * 1000 }}{% endfor %}", "rendered more than 100000 characters"),
+        ("{% for i in range(200) %}{{ 'x' * 1000 }}{% endfor %}", "rendered 200000 characters; at most 10000"),
         ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        # Work that would stall or exhaust the worker stops at the sandbox's limits.
+        ("{{ 'x' * 10 ** 10 }}", "more than the 256 MB allowed"),
+        ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}", "more than 2 s of CPU"),
     ],
 )
 def test_a_failing_template_ends_the_run_with_what_went_wrong(template, problem):

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 from schemas.pipeline_nodes import output_handles
 from workers.llm import NO_LISTENER, Listener, LlmCall, LlmClients, LlmReply
+from workers.pipelines.prompt import lookup, render
 from workers.pipelines.python_node import Limits, NodeContext, run_python_node
 from workers.pipelines.templates import render_template
-from workers.prompt import lookup, render
 
 
 @dataclass
@@ -179,7 +179,7 @@ class PipelineEngine:
             "participant_data": run.participant_data,
             "temp_state": run.temp_state,
         }
-        return Stepped(render_template(node["params"]["template_string"], input=value, **state))
+        return Stepped(render_template(node["params"]["template_string"], self.limits, input=value, **state))
 
     def static_router(self, node: dict, value: str, run: Run, config: dict, listener: Listener) -> Stepped:
         params = node["params"]

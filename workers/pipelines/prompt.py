@@ -1,14 +1,16 @@
-"""Prompt templates: `{session_state.<path>}` and `{participant_data.<path>}` placeholders, any depth
-(pipelines add `{temp_state.<path>}` and `{input}`).
+"""Prompts, the chatbot's and a pipeline's LLM nodes': `{session_state.<path>}` and `{participant_data.<path>}`
+placeholders, any depth (pipelines add `{temp_state.<path>}` and `{input}`).
 
 A missing key renders as an empty string, never an error; other braces are left as they are, so prompts
 may contain JSON or code.
 """
 
-import json
 import re
 
 from schemas.prompt_placeholders import PLACEHOLDER
+
+# How a value shows in text is the sandbox's, which renders templates with it and can import nothing of ours.
+from workers.pipelines.python_node_child import as_text
 
 
 def lookup(root, path: str):
@@ -21,18 +23,6 @@ def lookup(root, path: str):
         else:
             return None
     return value
-
-
-def as_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
 
 
 def render(template: str, session_state: dict, participant_data: dict, **more_roots) -> str:
