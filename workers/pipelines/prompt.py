@@ -9,20 +9,14 @@ import re
 
 from schemas.prompt_placeholders import PLACEHOLDER
 
-# How a value shows in text is the sandbox's, which renders templates with it and can import nothing of ours.
-from workers.pipelines.python_node_child import as_text
+# How a value shows in text, and how a path finds it, are the sandbox's: it renders templates and runs Python nodes
+# with them, and can import nothing of ours.
+from workers.pipelines.python_node_child import as_text, value_at
 
 
 def lookup(root, path: str):
-    value = root
-    for part in path.split(".")[1:] if path else []:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
+    """The value at a placeholder's path (`.a.b`, as PLACEHOLDER matches it), or None where it leads nowhere."""
+    return value_at(root, path.split(".")[1:] if path else [])
 
 
 def render(template: str, session_state: dict, participant_data: dict, **more_roots) -> str:
