@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, Flask, Response, request
 from swagger_ui_bundle import swagger_ui_path
 
-from infra.web import API_MOUNTS, install_error_handlers, json_response, mount_api
+from infra.web import API_MOUNTS, install_error_handlers, json_response, mount_api, revalidated
 from schemas.openapi.document import TITLE, Route
 
 SCHEMA_PATH = "/api/schema/"
@@ -80,17 +80,11 @@ def create_docs_app(document: dict, asyncapi: dict, v2_document: dict) -> Flask:
     install_error_handlers(app)
     document, asyncapi, v2_document = json.dumps(document), json.dumps(asyncapi), json.dumps(v2_document)
 
-    def conditional(response: Response) -> Response:
-        """Browsers revalidate (ETag) instead of downloading the document or the megabyte of UI again."""
-        response.headers["Cache-Control"] = "no-cache"
-        response.add_etag()
-        return response.make_conditional(request)
-
     def openapi(text: str) -> Response:
         # As DRF answers an unknown `format`: not found.
         if request.args.get("format", "json") != "json":
             return json_response({"detail": "Not found."}, 404)
-        return conditional(Response(text, mimetype="application/json"))
+        return revalidated(Response(text, mimetype="application/json"))
 
     @app.get(SCHEMA_PATH)
     def schema():
@@ -102,7 +96,7 @@ def create_docs_app(document: dict, asyncapi: dict, v2_document: dict) -> Flask:
 
     @app.get(DOCS_PATH)
     def docs():
-        return conditional(Response(PAGE, mimetype="text/html"))
+        return revalidated(Response(PAGE, mimetype="text/html"))
 
     assets = {name: (swagger_ui_path / name).read_bytes() for name in ASSETS}
 
@@ -110,13 +104,13 @@ def create_docs_app(document: dict, asyncapi: dict, v2_document: dict) -> Flask:
     def asset(name):
         if name not in assets:
             return json_response({"detail": "Not found."}, 404)
-        return conditional(Response(assets[name], mimetype=ASSETS[name]))
+        return revalidated(Response(assets[name], mimetype=ASSETS[name]))
 
     events = Blueprint("event_documents", __name__)
 
     @events.get(ASYNCAPI_ROUTE)
     def asyncapi_document():
-        return conditional(Response(asyncapi, mimetype="application/json"))
+        return revalidated(Response(asyncapi, mimetype="application/json"))
 
     mount_api(app, events)
     return app

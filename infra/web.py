@@ -20,6 +20,14 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
     return Response(json.dumps(body), status=status, headers=headers, mimetype="application/json")
 
 
+def revalidated(response: Response) -> Response:
+    """For what is the same until the next deploy: clients revalidate it (ETag, `If-None-Match`: 304) instead of
+    downloading it again."""
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 # Request bodies above these sizes are refused with 413 before they are read: JSON bodies, and uploads
 # (room for one 50 MB file and its multipart framing, so oversize files get the SPEC's own 400).
 MAX_JSON_BODY_BYTES = 2 * 1024 * 1024

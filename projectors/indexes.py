@@ -9,6 +9,7 @@ from schemas.read_models import (
     EVENTS,
     FILES,
     MESSAGES,
+    MESSAGING_CHANNELS,
     PARTICIPANTS,
     SESSIONS,
     TASKS,
@@ -23,6 +24,7 @@ INDEXES = {
     API_KEYS: [([("prefix", UP)], {"unique": True})],
     CHATBOTS: [([("team", UP), ("sort_key", UP)], {})],
     WIDGET_CHANNELS: [([("chatbot_id", UP)], {})],
+    MESSAGING_CHANNELS: [([("chatbot_id", UP)], {})],
     PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {}), ([("team", UP), ("identifier", UP)], {})],
     SESSIONS: [
         ([("team", UP), ("sort_key", UP)], {}),

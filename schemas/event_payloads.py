@@ -133,7 +133,12 @@ class LlmConfig(Schema):
     model = fields.Str(required=True)
     base_url = fields.Str(allow_none=True, load_default=None)
     pipeline = fields.Dict(
-        allow_none=True, load_default=None, metadata={"description": "nodes and edges; null: the prompt answers"}
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "nodes and edges, in the graph form (docs/pipelines.md; recorded before it, in the earlier "
+            "form, which readers convert); null: the prompt answers"
+        },
     )
 
 
@@ -144,7 +149,11 @@ class ChatbotCreated(Payload):
 
 
 class ChatbotPipelineChanged(Payload):
-    pipeline = fields.Dict(allow_none=True, required=True, metadata={"description": "the working version's"})
+    pipeline = fields.Dict(
+        allow_none=True,
+        required=True,
+        metadata={"description": "the working version's, as `llm.pipeline` of `Chatbot.Created` (null: its prompt)"},
+    )
 
 
 class ChatbotVersionPublished(Payload):

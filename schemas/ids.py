@@ -24,8 +24,22 @@ def canonical_uuid(value) -> str | None:
         return None
 
 
+def derived_number(kind: str, *parts: str) -> int:
+    """An integer id for what OCS numbers (it stores them in rows) and this server has no row for: derived from what
+    it is, so the same thing gets the same number on every call and every process. It fits OCS's ids (31 bits)."""
+    return derived_id(kind, *parts).int % 2**31
+
+
 def user_number(team: str, user: str) -> int:
-    """The number API v2's `Me.id` gives a user. Users here are identities keys act as, with no row of their own to
-    number, so the number is derived from the team and identity: the same user gets the same number on every call
-    and every process. It fits OCS's integer ids (31 bits)."""
-    return derived_id("user", team, user).int % 2**31
+    """The number API v2's `Me.id` gives a user: users here are identities keys act as."""
+    return derived_number("user", team, user)
+
+
+def model_number(model: str) -> int:
+    """The id a model has in a pipeline node's `llm_provider_model_id`: models here are the names chatbots give."""
+    return derived_number("model", model)
+
+
+def pipeline_number(chatbot_id: str, version_number: int) -> int:
+    """The id inspect gives a chatbot version's pipeline: pipelines here are part of their version."""
+    return derived_number("pipeline", chatbot_id, str(version_number))

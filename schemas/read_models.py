@@ -11,6 +11,9 @@ API_KEYS = "api_keys"
 OAUTH_CLIENTS = "oauth_clients"
 OAUTH_TOKENS = "oauth_tokens"
 COOKIE_SESSIONS = "cookie_sessions"
+# Each published version's configuration (its prompt or pipeline), beside its chatbot: written first, so a version
+# a chatbot lists can be inspected.
+CHATBOT_VERSIONS = "chatbot_versions"
 CHATBOTS = "chatbots"
 WIDGET_CHANNELS = "widget_channels"
 MESSAGING_CHANNELS = "messaging_channels"
@@ -37,6 +40,7 @@ COLLECTIONS = (
     OAUTH_CLIENTS,
     OAUTH_TOKENS,
     COOKIE_SESSIONS,
+    CHATBOT_VERSIONS,
     CHATBOTS,
     WIDGET_CHANNELS,
     MESSAGING_CHANNELS,
@@ -73,6 +77,11 @@ def stored_json(value) -> str:
     """Free-form client JSON as the read models keep it: as JSON text, since MongoDB restricts field names (no NUL,
     `$` and `.` only in some places) and a client must not be able to write an event no projection can store."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def chatbot_version_id(chatbot_id: str, version_number: int) -> str:
+    """A published version's document in `CHATBOT_VERSIONS`."""
+    return f"{chatbot_id}:{version_number}"
 
 
 def usage_model_field(model: str) -> str:

@@ -6,7 +6,7 @@ model, so a `POST` answers exactly what a `GET` of the same object shows.
 
 import json
 
-from schemas import responses_api
+from schemas import ids, pipeline_graph, responses_api
 
 
 def experiment_url(base_url: str, chatbot_id: str) -> str:
@@ -45,6 +45,57 @@ def experiment(chatbot: dict, base_url: str) -> dict:
 def chatbot(doc: dict, base_url: str) -> dict:
     """API v2's Chatbot: v1's experiment, at its v2 URL."""
     return {**experiment(doc, base_url), "url": chatbot_url(base_url, doc["_id"])}
+
+
+def chatbot_inspect(chatbot: dict, number: int, description: str, configuration: dict, channels: list[dict]) -> dict:
+    """API v2's ChatbotInspect of one version: its `configuration` as the read model keeps it (`projectors/projections/
+    chatbots.py`), its pipeline in the graph form; what this server does not have is null or empty, never made up."""
+    recorded = configuration["pipeline"]
+    if recorded:
+        graph = pipeline_graph.in_graph_form(json.loads(recorded))
+    else:
+        graph = pipeline_graph.prompt_pipeline(configuration["prompt"])
+    return {
+        "id": chatbot["_id"],
+        "name": chatbot["name"],
+        "description": chatbot["description"],
+        "version_number": number,
+        "is_unreleased": number == chatbot["version_number"],
+        "is_published_version": number == chatbot.get("default_version_number"),
+        "version_description": description,
+        "team_slug": chatbot["team"],
+        "settings": {
+            "seed_message": "",
+            "conversational_consent_enabled": False,
+            "voice_response_behaviour": "never",
+            "echo_transcript": False,
+            "debug_mode_enabled": False,
+            "file_uploads_enabled": True,
+            "participant_allowlist": [],
+        },
+        "consent_form": None,
+        "voice": None,
+        "trace_provider": None,
+        "channels": [inspected_channel(channel) for channel in channels],
+        "pipeline": {
+            "id": ids.pipeline_number(chatbot["_id"], number),
+            "name": chatbot["name"],
+            "version_number": number,
+            **pipeline_graph.inspected(graph, configuration["provider"], configuration["model"]),
+        },
+        "pipeline_valid": True,
+        "pipeline_errors": {"node": {}, "edge": [], "pipeline": []},
+        "unwired_handles": {},
+        "events": {"static_triggers": [], "timeout_triggers": []},
+    }
+
+
+def inspected_channel(doc: dict) -> dict:
+    """A widget channel (it has `allowed_domains`) or a messaging one; channels here have no names."""
+    if "allowed_domains" in doc:
+        domains = {"allow_all_domains": "*" in doc["allowed_domains"], "allowed_domains": doc["allowed_domains"]}
+        return {"platform": "embedded_widget", "name": "", "messaging_provider": None, **domains}
+    return {"platform": doc["platform"], "name": "", "messaging_provider": None}
 
 
 def experiment_stub(chatbot: dict, base_url: str) -> dict:

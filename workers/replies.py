@@ -23,10 +23,12 @@ from command_api.domain.participant import Participant
 from command_api.ports import Answer, NoReply
 from command_api.write_model.application import EventTooLarge, OcsApplication
 from command_api.write_model.repository import load
+from schemas.pipeline_graph import in_graph_form
 from workers.llm import Listener, LlmCall, LlmClients, LlmFailure
 from workers.pipelines.engine import PipelineEngine
+from workers.pipelines.prompt import render
 from workers.pipelines.python_node import PythonNodeError
-from workers.prompt import render
+from workers.pipelines.templates import TemplateFailure
 from workers.reply_deltas import DeltaPublisher, StopRequests
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class ReplyProducer:
                 reply = commands.RecordReply(session_id, task_id, "", (task.version_tag,), metadata=CANCELLED)
             elif pipeline := task.config.get("pipeline"):
                 outcome = self.pipelines.run(
-                    pipeline,
+                    in_graph_form(pipeline),
                     task.config,
                     message["content"],
                     self.history(session_id, task_id),
@@ -201,7 +203,7 @@ class ReplyProducer:
     def failure_recorded(self, session_id: str, task_id: str):
         try:
             yield
-        except (LlmFailure, PythonNodeError, EventTooLarge) as exc:
+        except (LlmFailure, PythonNodeError, TemplateFailure, EventTooLarge) as exc:
             reason = exc.message() if isinstance(exc, EventTooLarge) else str(exc)
             log.warning("no answer for task %s of session %s: %s", task_id, session_id, reason)
             self.bus.handle(commands.RecordReplyFailure(session_id, task_id, reason, user_facing=False))

@@ -45,13 +45,14 @@ def create_chatbot(command: commands.CreateChatbot, app: OcsApplication, check_p
 
 
 def checked_pipeline(pipeline: dict | None, check_pipeline) -> dict | None:
-    """`check_pipeline(pipeline)` raises ValueError, saying what is wrong, for one no chatbot may carry."""
-    if pipeline is not None:
-        try:
-            check_pipeline(pipeline)
-        except ValueError as exc:
-            raise detail(400, f"invalid pipeline: {exc}") from None
-    return pipeline
+    """The pipeline as recorded: `check_pipeline(pipeline)` answers it in its graph form, or raises ValueError,
+    saying what is wrong, for one no chatbot may carry."""
+    if pipeline is None:
+        return None
+    try:
+        return check_pipeline(pipeline)
+    except ValueError as exc:
+        raise detail(400, f"invalid pipeline: {exc}") from None
 
 
 def publish_version(command: commands.PublishVersion, app: OcsApplication, check_pipeline) -> Outcome:

@@ -2,10 +2,25 @@
 
 from projectors.projections.writes import Write, change, create, sort_key
 from schemas.read_models import (
+    CHATBOT_VERSIONS,
     CHATBOTS,
     MESSAGING_CHANNELS,
     WIDGET_CHANNELS,
+    chatbot_version_id,
+    stored_json,
 )
+
+
+def configuration(llm: dict) -> dict:
+    """What `inspect` shows of how a version answers: its prompt, provider and model, and its pipeline as recorded
+    (JSON text: client JSON), in whichever form it was recorded in (`schemas/pipeline_graph.py` reads both)."""
+    pipeline = llm.get("pipeline")
+    return {
+        "prompt": llm["prompt"],
+        "provider": llm["provider"],
+        "model": llm["model"],
+        "pipeline": None if pipeline is None else stored_json(pipeline),
+    }
 
 
 def chatbot_created(envelope: dict, data: dict) -> list[Write]:
@@ -23,14 +38,15 @@ def chatbot_created(envelope: dict, data: dict) -> list[Write]:
                 "versions": [],
                 "default_version_number": None,
                 "archived": False,
+                "llm": configuration(data["llm"]),
             },
         )
     ]
 
 
 def chatbot_pipeline_changed(envelope: dict, data: dict) -> list[Write]:
-    """Nothing the read API shows (how a chatbot answers is the worker's business); the version moves."""
-    return [change(CHATBOTS, envelope, {})]
+    pipeline = None if data["pipeline"] is None else stored_json(data["pipeline"])
+    return [change(CHATBOTS, envelope, {"$set": {"llm.pipeline": pipeline}})]
 
 
 def chatbot_version_published(envelope: dict, data: dict) -> list[Write]:
@@ -45,7 +61,12 @@ def chatbot_version_published(envelope: dict, data: dict) -> list[Write]:
     if data["is_default_version"]:
         # One scalar names the default, so moving it never rewrites the other versions.
         update["$set"]["default_version_number"] = data["version_number"]
-    return [change(CHATBOTS, envelope, update)]
+    chatbot_id = envelope["aggregate_id"]
+    snapshot = {"chatbot_id": chatbot_id, "version_number": data["version_number"], "llm": configuration(data["llm"])}
+    return [
+        create(CHATBOT_VERSIONS, envelope, snapshot, doc_id=chatbot_version_id(chatbot_id, data["version_number"])),
+        change(CHATBOTS, envelope, update),
+    ]
 
 
 def widget_channel_created(envelope: dict, data: dict) -> list[Write]:

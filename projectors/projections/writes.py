@@ -11,9 +11,10 @@ def sort_key(created_at: str, doc_id: str) -> str:
     return f"{created_at}|{doc_id}"
 
 
-def create(collection: str, envelope: dict, doc: dict) -> Write:
+def create(collection: str, envelope: dict, doc: dict, doc_id: str | None = None) -> Write:
+    """`doc_id`: for a document of its own that the event creates (the aggregate's id by default)."""
     return collection, UpdateOne(
-        {"_id": envelope["aggregate_id"]},
+        {"_id": doc_id or envelope["aggregate_id"]},
         {"$setOnInsert": {**doc, "team": envelope["team"], "version": envelope["aggregate_version"]}},
         upsert=True,
     )

@@ -19,10 +19,15 @@ def list_experiments(db: Database, team: str, page: PageRequest, base_url: str, 
 
 
 def retrieve_experiment(db: Database, team: str, chatbot_id: str, base_url: str, render: Render) -> dict:
+    return render(team_chatbot(db, team, chatbot_id), base_url)
+
+
+def team_chatbot(db: Database, team: str, chatbot_id: str) -> dict:
+    """The team's chatbot document, not archived; a 404 for anything else (another team's is not there)."""
     chatbot_id = canonical_uuid(chatbot_id)
     if chatbot_id is None:
         raise detail(404, "Not found.")
     doc = db[CHATBOTS].find_one({"_id": chatbot_id, "team": team, "archived": False})
     if doc is None:
         raise detail(404, "No Experiment matches the given query.")
-    return render(doc, base_url)
+    return doc

@@ -1,5 +1,5 @@
 """API v2's operations (OCS's `ocs-api-v2.yml`): their text, keyed by the view that serves each (its operation id,
-OCS's), the credentials v2's document names, and the v2 operations not served yet.
+OCS's), and the credentials v2's document names.
 
 v2 is its own OpenAPI document (`schemas/openapi/document.py`), as in OCS: one operation id, `trigger_bot_message`,
 names an operation of each version, and one document cannot hold two operations of one id."""
@@ -42,7 +42,8 @@ Open Chat Studio's REST API v2, wire-compatible with Open Chat Studio, served by
   only read), an OAuth2 access token from `/o/token/` as `Authorization: Bearer <token>`, limited by its scopes, or the
   cookie of a web page signed in with `POST /api/auth/session/`.
 - v2 calls chatbots what v1 calls experiments: the same chatbots, ids and versions.
-- Not served yet: {not_yet_served}.
+- Pipelines are written in OCS's node vocabulary: `/pipeline/nodes/` lists the node types this server runs, with the
+  JSON Schema of each one's params, and `/chatbots/{id}/inspect/` shows a chatbot's pipeline as a graph of them.
 """
 
 SCOPE_DESCRIPTIONS = {
@@ -68,22 +69,11 @@ SECURITY_SCHEMES = {
 TAGS = [
     {"name": "Chatbots", "description": "List and retrieve chatbots (v2; formerly 'experiments')."},
     {"name": "Me", "description": "The identity the credential acts as, and its team."},
+    {"name": "Pipelines", "description": "The node types a pipeline is built from, and the values their params take."},
     {"name": "Usage", "description": "Inspect team usage and activity data (message counts, and more)."},
     {"name": "Channels", "description": "Trigger bot messages or deliver messages directly to users on a channel."},
     {"name": "Documents", "description": "Beyond OCS: this document."},
 ]
-
-# v2's operations this server does not serve yet, by OCS's operation id: the v2 parity test
-# (tests/unit/test_openapi_v2.py) takes these as known gaps, and fails once one is served or another goes missing.
-NOT_YET_SERVED = (
-    # Each describes pipelines in OCS's node vocabulary (types such as `LLMResponseWithPrompt`, their params), which
-    # the pipelines this server runs do not speak yet.
-    "chatbot_inspect",
-    "pipeline_node_list",
-    "pipeline_node_retrieve",
-    "pipeline_options",
-    "pipeline_node_options",
-)
 
 
 def team_security(scope: str | None) -> list[dict]:
@@ -106,6 +96,25 @@ group (and bucket, zero-filled), in the order of the group's id; `count` (of gro
 `participant`, `participant_identifier`, `chatbot` and `platform` narrow it; another team's ids match nothing.
 
 Beyond OCS: sessions of the team's API channel count under the `api` platform."""
+
+
+INSPECT_DESCRIPTION = """\
+A chatbot version's whole configuration as one read-only document: its settings, channels, and its pipeline as a
+graph of nodes in OCS's vocabulary with each node's params and the LLM it calls (a chatbot without a pipeline shows the
+one `LLMResponseWithPrompt` node its prompt amounts to). What this server does not have (consent forms, voices, trace
+providers, assistants, collections, triggers) is null or empty. The pipeline's `graph` and `nodes`, fed back to `ocs
+admin publish-version --pipeline`, record the same pipeline."""
+
+OPTIONS_DESCRIPTION = """\
+The values node params take, for the team: `llm_provider_id` (the providers a node may call; the chatbot's base URL
+and key reach either) and `llm_provider_model_id` (the models the team's chatbots answer with and its price table
+names; write the model's name as the node's `llm.model`), and the variables prompts (single-braced: `{input}`) and
+templates (double-braced: `{{ input }}`) read. Lists of what this server does not have (voices, source material,
+collections, tools, custom actions) are empty."""
+
+
+def node_type_param() -> dict:
+    return path_param("node_type", "the type's name, as a `/pipeline/nodes/` entry's `type`")
 
 
 def usage_params() -> list[dict]:
@@ -163,6 +172,80 @@ def v2_operations() -> dict:
                 "401": unauthenticated(),
                 "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
                 "404": answer("no such chatbot in the team", r.Detail),
+            },
+        },
+        "chatbot_inspect": {
+            "summary": "Inspect Chatbot",
+            "description": INSPECT_DESCRIPTION,
+            "tags": ["Chatbots"],
+            "security": team_security("chatbots:read"),
+            "parameters": [
+                path_param("id", "Chatbot ID", format_="uuid"),
+                query_param(
+                    "version",
+                    "which version: a version number, `default` for the default published version (the working "
+                    "version while none is published), or omit it for the working (draft) version",
+                ),
+            ],
+            "responses": {
+                "200": answer("the version's whole configuration", v2.ChatbotInspect),
+                "401": unauthenticated(),
+                "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
+                "404": answer("no such chatbot in the team, or no such version of it", r.Detail),
+                "503": answer("a read model built before configurations were kept: rebuild it", r.Detail),
+            },
+        },
+        "pipeline_node_list": {
+            "summary": "List Pipeline Node Types",
+            "description": "The node types a pipeline can contain, with the JSON Schema of each one's `params` "
+            "(generated from the schemas the pipeline validator loads them with) and the outputs its edges leave by. "
+            "Static per deploy: revalidate a cached copy with `If-None-Match` against the `ETag`.",
+            "tags": ["Pipelines"],
+            "security": team_security("chatbots:read"),
+            "responses": {
+                "200": answer("every node type", v2.NodeType(many=True)),
+                "304": answer("unchanged since the `ETag` sent as `If-None-Match`"),
+                "401": unauthenticated(),
+                "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
+            },
+        },
+        "pipeline_node_retrieve": {
+            "summary": "Retrieve a Pipeline Node Type",
+            "description": "One node type, as `/pipeline/nodes/` serves it. Static per deploy (`ETag`).",
+            "tags": ["Pipelines"],
+            "security": team_security("chatbots:read"),
+            "parameters": [node_type_param()],
+            "responses": {
+                "200": answer("the node type", v2.NodeType),
+                "304": answer("unchanged since the `ETag` sent as `If-None-Match`"),
+                "401": unauthenticated(),
+                "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
+                "404": answer("no such node type: the body lists those there are", v2.NodeTypeNotFound),
+            },
+        },
+        "pipeline_options": {
+            "summary": "List Pipeline Node Options",
+            "description": OPTIONS_DESCRIPTION,
+            "tags": ["Pipelines"],
+            "security": team_security("chatbots:read"),
+            "responses": {
+                "200": answer("the values of every node param that takes one of a set", v2.PipelineOptions),
+                "401": unauthenticated(),
+                "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
+            },
+        },
+        "pipeline_node_options": {
+            "summary": "List One Node Type's Options",
+            "description": "The keys of `/pipeline/options/` this node type's params use, the variable list its prompt "
+            "or template reads, and `default_llm_provider` where it calls an LLM; `{}` for a type with none.",
+            "tags": ["Pipelines"],
+            "security": team_security("chatbots:read"),
+            "parameters": [node_type_param()],
+            "responses": {
+                "200": answer("the type's options", v2.PipelineOptions),
+                "401": unauthenticated(),
+                "403": answer("a token without `chatbots:read`, or a key whose role may not view chatbots", r.Detail),
+                "404": answer("no such node type: the body lists those there are", v2.NodeTypeNotFound),
             },
         },
         "me": {

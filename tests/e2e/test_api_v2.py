@@ -1,14 +1,18 @@
 """API v2 over HTTP (OCS's `ocs-api-v2.yml`): the chatbots (v1's experiments in v2's shape), `me`, and
-v2's document. The usage report is tested in test_usage.py; `trigger_bot`, whose requests and refusals v2 shares
-with v1, is tested on both paths in test_trigger_bot.py; another team's objects in test_team_isolation.py."""
+v2's document. The usage report is tested in test_usage.py; inspect and the pipeline catalogue and options in
+test_pipelines_v2.py; `trigger_bot`, whose requests and refusals v2 shares with v1, is tested on both paths in
+test_trigger_bot.py; another team's objects in test_team_isolation.py."""
 
 import uuid
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.oauth_flow import AuthorizationCodeFlow
 from tests.stack import Client
 
+REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "ocs-api-v2.yml"
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 INVALID = {"detail": "Invalid token."}
@@ -130,6 +134,11 @@ def test_me_with_oauth_tokens_of_any_scope_but_not_a_machine_token(stack, tenant
         ("GET", "/api/v2/me/"),
         ("POST", "/api/v2/trigger_bot/"),
         ("GET", "/api/v2/usage/"),
+        ("GET", "/api/v2/chatbots/{chatbot}/inspect/"),
+        ("GET", "/api/v2/pipeline/nodes/"),
+        ("GET", "/api/v2/pipeline/nodes/CodeNode/"),
+        ("GET", "/api/v2/pipeline/options/"),
+        ("GET", "/api/v2/pipeline/options/CodeNode/"),
     ],
 )
 def test_no_credential_or_an_invalid_one_is_refused(stack, tenant, method, path):
@@ -161,7 +170,8 @@ def test_chatbots_need_chatbots_read_of_a_token_and_view_chatbots_of_a_role(stac
 def test_the_v2_document_is_served_beside_v1s(stack):
     v2 = Client(stack.base_url, None).get("/api/v2/schema/").json()
     assert v2["info"]["version"] == "v2"
-    served = {"/api/v2/chatbots/", "/api/v2/chatbots/{id}/", "/api/v2/me/", "/api/v2/trigger_bot/", "/api/v2/usage/"}
-    assert served <= set(v2["paths"])
+    theirs = yaml.safe_load(REFERENCE.read_text())["paths"] if REFERENCE.exists() else {}
+    assert set(theirs) <= set(v2["paths"])
+    assert "/api/v2/chatbots/{id}/inspect/" in v2["paths"] and "Not served yet" not in v2["info"]["description"]
     v1 = Client(stack.base_url, None).get("/api/schema/").json()
     assert not [path for path in v1["paths"] if path.startswith("/api/v2/")]

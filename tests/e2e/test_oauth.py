@@ -302,6 +302,9 @@ SCOPED_ENDPOINTS = [
     ("POST", "/api/participants", {"identifier": "p@example.org", "data": []}, "participants:write"),
     ("GET", "/api/files/1/content", None, "files:read"),
     ("GET", "/api/v2/usage/?metric=messages", None, "usage:read"),
+    ("GET", "/api/v2/chatbots/{chatbot}/inspect/", None, "chatbots:read"),
+    ("GET", "/api/v2/pipeline/nodes/", None, "chatbots:read"),
+    ("GET", "/api/v2/pipeline/options/LLMResponseWithPrompt/", None, "chatbots:read"),
     (
         "POST",
         "/api/openai/{chatbot}/chat/completions",

@@ -67,6 +67,7 @@ def test_team_b_sees_nothing_of_team_a(stack, team_a, team_b):
     checks = [
         ("GET", lambda i: f"/api/experiments/{i}/", chatbot, missing_uuid, None),
         ("GET", lambda i: f"/api/v2/chatbots/{i}/", chatbot, missing_uuid, None),
+        ("GET", lambda i: f"/api/v2/chatbots/{i}/inspect/", chatbot, missing_uuid, None),
         ("GET", lambda i: f"/api/sessions/{i}/", session, missing_uuid, None),
         ("POST", lambda i: f"/api/sessions/{i}/end_experiment_session/", session, missing_uuid, None),
         ("POST", lambda i: f"/api/sessions/{i}/tags/", session, missing_uuid, {"tags": ["x"]}),

@@ -3,6 +3,7 @@ that validate requests, covering every route the apps serve, and served with a b
 
 import copy
 import inspect
+import itertools
 import json
 import re
 import warnings
@@ -25,7 +26,7 @@ from projectors.projections import writes_for
 from query_api.http import app as query_app
 from schemas import representations
 from schemas.openapi.document import OPENAPI_VERSION, TITLE, Route, openapi_document, openapi_v2_document
-from schemas.read_models import MESSAGES
+from schemas.read_models import MESSAGES, stored_json
 from schemas.requests import (
     PLATFORMS,
     USAGE_METRICS,
@@ -37,6 +38,7 @@ from schemas.requests import (
     TriggerBotRequest,
 )
 from tests.unit.openapi_parity import missing_request_properties, operations
+from workers.pipelines.definition import validate_pipeline
 
 REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "ocs-api-v1.yml"
 
@@ -169,7 +171,31 @@ NOT_BODIES = {
     "response_stream_event",
     "streamed_message",
     "reply_delta",
+    "inspected_channel",
 }
+
+
+def every_node_type() -> dict:
+    """A pipeline with a node of every type, each handle led to the end."""
+    schema = '{"name": "a name"}'
+    middle = [
+        ("llm", "LLMResponseWithPrompt", {"prompt": "p", "tag": "t"}),
+        ("code", "CodeNode", {"code": "def main(input, **kwargs):\n    return input\n"}),
+        ("tpl", "RenderTemplate", {"template_string": "{{ input }}"}),
+        ("data", "ExtractStructuredData", {"data_schema": schema}),
+        ("who", "ExtractParticipantData", {"data_schema": schema, "key_name": "k"}),
+        ("static", "StaticRouterNode", {"data_source": "temp_state", "route_key": "k", "keywords": ["a", "b"]}),
+        ("router", "RouterNode", {"prompt": "p", "keywords": ["x"]}),
+        ("bool", "BooleanNode", {"input_equals": "yes"}),
+    ]
+    nodes = [("start", "StartNode", {}), *middle, ("end", "EndNode", {})]
+    edges = [(a[0], "output", b[0]) for a, b in itertools.pairwise(nodes[:7])]
+    edges += [("static", "output_0", "router"), ("static", "output_1", "end"), ("router", "output_0", "bool")]
+    edges += [("bool", "output_true", "end"), ("bool", "output_false", "end")]
+    return {
+        "nodes": [{"node_id": n, "type": t, "label": n, "params": p} for n, t, p in nodes],
+        "edges": [{"source": s, "source_handle": h, "target": t} for s, h, t in edges],
+    }
 
 
 def test_every_response_body_is_rendered_by_one_function_that_matches_its_documented_schema(
@@ -214,6 +240,9 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
         "store": True,
     }
     failed_response = {**kept_response, "status": "failed", "error": "no reply", "usage": None}
+    prompted = {"prompt": "Be kind.", "provider": "openai", "model": "m", "pipeline": None}
+    piped = {**prompted, "pipeline": stored_json(validate_pipeline(every_node_type()))}
+    channels = [{"allowed_domains": ["*"]}, {"platform": "telegram"}]
     rendered = [
         ("Experiment", representations.experiment, (chatbot, base)),
         ("ExperimentStub", representations.experiment_stub, (chatbot, base)),
@@ -271,6 +300,8 @@ def test_every_response_body_is_rendered_by_one_function_that_matches_its_docume
     rendered_v2 = [
         ("Chatbot", representations.chatbot, (chatbot, base)),
         ("Me", representations.me, ("u@acme", 7, team)),
+        ("ChatbotInspect", representations.chatbot_inspect, ({**chatbot, "team": "acme"}, 2, "", piped, channels)),
+        ("ChatbotInspect", representations.chatbot_inspect, ({**chatbot, "team": "acme"}, 1, "first", prompted, [])),
         ("TriggerBotMessageResponse", representations.bot_triggered_v2, (session_id, team, "whatsapp", base)),
         ("UsageResults", representations.usage_metrics, (counts, USAGE_METRICS)),
         ("UsagePeriod", representations.usage_period, (july, august, "UTC")),

@@ -1,7 +1,6 @@
 """API v2's OpenAPI document against OCS's (`../shared/reference/ocs-api-v2.yml`), as `test_openapi.py` checks v1's:
 every operation of OCS's v2 document is served with its operation id, its parameters, the fields of its request and
-response bodies, its statuses and its OAuth scopes, or is listed as not served yet in one place
-(`schemas/openapi/v2_operations.NOT_YET_SERVED`), which these tests name when they fail."""
+response bodies, its statuses and its OAuth scopes."""
 
 from pathlib import Path
 
@@ -11,7 +10,6 @@ from openapi_spec_validator import validate
 
 from infra.wiring.bootstrap import api_routes
 from schemas.openapi.document import openapi_v2_document
-from schemas.openapi.v2_operations import NOT_YET_SERVED
 from tests.unit.openapi_parity import missing_properties, missing_request_properties, operations
 
 REFERENCE = Path(__file__).parents[3] / "shared" / "reference" / "ocs-api-v2.yml"
@@ -29,31 +27,22 @@ def reference() -> dict:
     return yaml.safe_load(REFERENCE.read_text())
 
 
-def served(reference: dict):
-    """OCS's v2 operations this server serves: every one not listed as not served yet."""
-    for path, method, operation in operations(reference):
-        if operation["operationId"] not in NOT_YET_SERVED:
-            yield path, method, operation
-
-
 def test_the_v2_document_is_a_valid_openapi_3_document(document):
     validate(document)
     assert document["info"]["version"] == "v2"
 
 
-def test_every_v2_operation_is_served_with_its_operation_id_or_listed_as_not_served_yet(reference, document):
+def test_every_v2_operation_is_served_with_its_operation_id(reference, document):
     ours = {(path, method): operation["operationId"] for path, method, operation in operations(document)}
     theirs = {(path, method): operation["operationId"] for path, method, operation in operations(reference)}
     assert len(theirs) == 10
-    missing = {key: operation_id for key, operation_id in theirs.items() if ours.get(key) != operation_id}
-    # What is missing is exactly what is listed: serving one means taking it off the list.
-    assert sorted(missing.values()) == sorted(NOT_YET_SERVED)
+    assert {key: operation_id for key, operation_id in theirs.items() if ours.get(key) != operation_id} == {}
 
 
-def test_every_parameter_of_the_served_v2_operations_is_documented(reference, document):
+def test_every_parameter_of_the_v2_operations_is_documented(reference, document):
     missing = [
         f"{method.upper()} {path}: {parameter['in']} {parameter['name']}"
-        for path, method, operation in served(reference)
+        for path, method, operation in operations(reference)
         for parameter in operation.get("parameters", [])
         if (parameter["in"], parameter["name"])
         not in {(ours["in"], ours["name"]) for ours in document["paths"][path][method].get("parameters", [])}
@@ -61,14 +50,14 @@ def test_every_parameter_of_the_served_v2_operations_is_documented(reference, do
     assert missing == []
 
 
-def test_every_request_property_of_the_served_v2_operations_is_documented(reference, document):
-    assert missing_request_properties(reference, document, served(reference)) == []
+def test_every_request_property_of_the_v2_operations_is_documented(reference, document):
+    assert missing_request_properties(reference, document, operations(reference)) == []
 
 
-def test_every_response_status_and_field_of_the_served_v2_operations_is_documented(reference, document):
+def test_every_response_status_and_field_of_the_v2_operations_is_documented(reference, document):
     """Response fields at any depth, read-only ones included: those are what a client reads."""
     missing = []
-    for path, method, operation in served(reference):
+    for path, method, operation in operations(reference):
         for status, response in operation["responses"].items():
             where = f"{method.upper()} {path} {status}"
             ours = document["paths"][path][method]["responses"].get(status)
@@ -86,12 +75,12 @@ def test_every_response_status_and_field_of_the_served_v2_operations_is_document
     assert missing == []
 
 
-def test_the_served_v2_operations_take_the_oauth_scopes_ocs_lists_and_api_keys(reference, document):
+def test_the_v2_operations_take_the_oauth_scopes_ocs_lists_and_api_keys(reference, document):
     def scopes_and_schemes(security: list[dict]) -> tuple[list[str], set[str]]:
         scopes = next((requirement["OAuth2"] for requirement in security if "OAuth2" in requirement), None)
         return scopes, {name for requirement in security for name in requirement}
 
-    for path, method, operation in served(reference):
+    for path, method, operation in operations(reference):
         their_scopes, their_schemes = scopes_and_schemes(operation["security"])
         our_scopes, our_schemes = scopes_and_schemes(document["paths"][path][method]["security"])
         assert our_scopes == their_scopes, (method, path)

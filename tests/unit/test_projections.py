@@ -16,6 +16,7 @@ from projectors.projections.sessions import is_version_tag
 from schemas.ids import widget_channel_id
 from schemas.read_models import (
     API_KEYS,
+    CHATBOT_VERSIONS,
     CHATBOTS,
     COLLECTION_OF_AGGREGATE,
     EVENTS,
@@ -83,14 +84,15 @@ def test_every_creating_event_upserts_its_aggregates_document_at_version_one(cre
         assert update["$setOnInsert"]["team"] == "acme" and update["$setOnInsert"]["version"] == 1
 
 
-def test_a_new_chatbot_document_works_on_version_one_without_its_llm_config(chatbot, envelopes_of):
+def test_a_new_chatbot_document_works_on_version_one_with_its_configuration_but_no_secret(chatbot, envelopes_of):
     (envelope,) = envelopes_of(chatbot)
     _, _, update, _ = unpack(writes_for(envelope)[0])
     doc = update["$setOnInsert"]
 
     assert (doc["version_number"], doc["versions"], doc["default_version_number"]) == (1, [], None)
     assert doc["sort_key"] == f"{envelope['occurred_at']}|{envelope['aggregate_id']}"
-    assert "llm" not in doc
+    # What inspect shows: never the provider's key, nor where it is reached.
+    assert set(doc["llm"]) == {"prompt", "provider", "model", "pipeline"}
 
 
 def later_writes(aggregate, envelopes_of) -> list[tuple]:
@@ -124,8 +126,11 @@ def test_a_revoked_key_is_marked_revoked_at_the_next_version(envelopes_of):
 def test_a_published_default_version_moves_the_default_and_the_working_number(chatbot, envelopes_of):
     chatbot.publish_version("v-one", "first", False)
 
-    ((collection, _, update, _),) = later_writes(chatbot, envelopes_of)
+    (snapshot, (collection, _, update, _)) = later_writes(chatbot, envelopes_of)
 
+    # The version's configuration first, in a document of its own, so the version a chatbot lists can be inspected.
+    assert snapshot[:2] == (CHATBOT_VERSIONS, {"_id": f"{chatbot.id}:1"})
+    assert snapshot[2]["$setOnInsert"]["llm"]["pipeline"] is None and snapshot[3]
     assert collection == CHATBOTS
     assert update["$push"] == {
         "versions": {

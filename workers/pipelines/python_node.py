@@ -81,7 +81,23 @@ def check_code(code: str) -> None:
 
 def run_python_node(code: str, input: str, context: NodeContext, limits: Limits = Limits()) -> NodeResult:
     """Runs the node's main(input) in a fresh child process; raises PythonNodeError if it cannot, or fails."""
-    request = json.dumps({"code": code, "input": input, "context": asdict(context), "limits": asdict(limits)})
+    return result_from(sandboxed({"code": code, "input": input, "context": asdict(context)}, limits))
+
+
+def render_in_sandbox(template: str, context: dict, limits: Limits = Limits()) -> str:
+    """Renders a Jinja template on a JSON context in a fresh child process; raises PythonNodeError if it cannot."""
+    try:
+        payload = json.loads(sandboxed({"template": template, "context": context}, limits))
+        if "error" in payload:
+            raise PythonNodeError(payload["error"])
+        return str(payload["output"])
+    except (ValueError, TypeError, KeyError):
+        raise PythonNodeError("the template's process gave no readable result") from None
+
+
+def sandboxed(request: dict, limits: Limits) -> bytes:
+    """The child's answer to the request, run under the limits; raises PythonNodeError when it gave none."""
+    request = json.dumps({**request, "limits": asdict(limits)})
     # Files rather than pipes: the child's RLIMIT_FSIZE then bounds how much it can make this process read.
     with (
         tempfile.TemporaryDirectory(prefix="python-node-") as workdir,
@@ -111,7 +127,7 @@ def run_python_node(code: str, input: str, context: NodeContext, limits: Limits 
         raise PythonNodeError(f"the code did not finish within {limits.wall_seconds:g} s")
     if child.returncode != 0:
         raise PythonNodeError(stopped(child.returncode, problems, limits))
-    return result_from(answer)
+    return answer
 
 
 def stopped(returncode: int, problems: bytes, limits: Limits) -> str:

@@ -1,9 +1,10 @@
 """The child side of a Python node: compiles the node's code under RestrictedPython and runs its `main` in the
-process that workers/pipelines/python_node.py started for this one run, then reports what the node did.
+process that workers/pipelines/python_node.py started for this one run, then reports what the node did. A
+`RenderTemplate` node's Jinja template renders here too, in Jinja's sandbox, under the same OS limits.
 
 It reads the request as JSON on stdin and writes the result as JSON on stdout. It imports only the standard
-library and RestrictedPython, because it runs in an isolated interpreter (`python -I`) without the project on
-its path; the parent imports it too, for `compile_node`, so both sides apply the same rules.
+library, RestrictedPython and Jinja, because it runs in an isolated interpreter (`python -I`) without the project on
+its path; the parent imports it too, for `compile_node`, `templates` and `as_text`, so both sides apply the same rules.
 
 One module past the ~400 lines of the others, on purpose: it is one concept, the sandbox, and it must be a single
 file, since the isolated interpreter runs it by path and can import nothing of ours beside it.
@@ -13,6 +14,7 @@ import ast
 import builtins
 import copy
 import datetime
+import functools
 import json
 import math
 import operator
@@ -335,6 +337,29 @@ def value_at(root, path: list[str]):
     return value
 
 
+def as_text(value) -> str:
+    """A value as prompts and templates show it: JSON for objects and lists, `true`/`false`, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@functools.cache
+def templates():
+    """Jinja's sandbox, which keeps a template from Python's internals (the OS limits keep it from taking too much
+    work). Imported when first used, so the child of a Python node does not pay for importing Jinja."""
+    from jinja2 import ChainableUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, finalize=as_text)
+
+
 def as_json(value):
     """A copy of the value as JSON would store it; refusing other values here points the author at the call."""
     return json.loads(json.dumps(value, allow_nan=False))
@@ -434,6 +459,20 @@ def run(request: dict) -> dict:
     return api.result(output, printed.text())
 
 
+def render_template(request: dict) -> dict:
+    """Renders the request's template on its context; `{"output": ...}`, or `{"error": ...}` for its author."""
+    limit = request["limits"]["output_chars"]
+    try:
+        output = templates().from_string(request["template"]).render(**request["context"])
+    except MemoryError:
+        return {"error": f"the template needed more than the {request['limits']['memory_mb']} MB allowed"}
+    except BaseException as exc:  # whatever the author's template raised is theirs to read
+        return {"error": f"the template failed: {type(exc).__name__}: {exc}"[:limit]}
+    if len(output) > limit:
+        return {"error": f"the template rendered {len(output)} characters; at most {limit} are allowed"}
+    return {"output": output}
+
+
 def described(exc: BaseException) -> str:
     """`Type: message (line N)`, N being the last line of the node's code the exception passed through."""
     lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == FILENAME]
@@ -455,7 +494,7 @@ def apply_limits(limits: dict) -> None:
 def main() -> None:
     request = json.loads(sys.stdin.buffer.read())
     apply_limits(request["limits"])
-    answer = json.dumps(run(request)).encode()
+    answer = json.dumps(render_template(request) if "template" in request else run(request)).encode()
     if len(answer) > MAX_RESULT_BYTES:
         answer = json.dumps({"error": f"the node's state is over the {MAX_RESULT_BYTES // 1024 // 1024} MB limit"})
         answer = answer.encode()
