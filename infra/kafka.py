@@ -26,9 +26,10 @@ CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP)
 # longer the longer it stays idle (one poll costs ~1 ms of CPU), and not at all while records flow.
 POLL_TIMEOUT_MS = 1
 # While its group (re)forms, a member polls for longer: at 1 ms a group of two or more members never became
-# stable on the local broker (its join and sync round trips did not complete within the polls), and at 100 ms
-# it is stable within a second. Only for the moments of a rebalance, so the busy loop above costs little.
-JOIN_POLL_TIMEOUT_MS = 100
+# stable on the local broker (its join and sync round trips did not complete within the polls). A join waits for
+# every member to hear of the rebalance at its next heartbeat (a second apart, `make_consumer`), so most complete
+# within one poll of this length, and a join that completes inside a poll is taken up at once (see `Poller.poll`).
+JOIN_POLL_TIMEOUT_MS = 500
 IDLE_SLEEP_MIN_S = 0.002
 IDLE_SLEEP_MAX_S = 0.02
 # A consumer idle this long sleeps up to DEEP_IDLE_SLEEP_S between polls: an idle replica then costs ~2 % of a core
@@ -158,8 +159,9 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
         # Members learn of a rebalance at their next heartbeat: a second, not kafka-python's three.
         heartbeat_interval_ms=1_000,
         # Also the rebalance timeout: how long a group waits for its members to rejoin. On the local broker a replica
-        # restarted under its id while its group rebalances can make the group wait it out once (seen as a ~55 s
-        # stall at 60 s); a projector polls at least every ~10 s (projectors/runner.py BATCH_BUDGET_S).
+        # killed in the middle of a rebalance and restarted under its id makes the group wait it out once (a ~30 s
+        # stall; rebalances last about a second since `Poller` takes up every join); a projector polls at least every
+        # ~10 s (projectors/runner.py BATCH_BUDGET_S), and a worker keeps polling with all its slots busy.
         max_poll_interval_ms=30_000,
         enable_auto_commit=False,
         allow_auto_create_topics=False,
@@ -186,20 +188,44 @@ class Poller:
 
     def poll(self) -> list:
         """The next batch of records across assigned partitions, in each partition's order ([] when idle)."""
+        if self.consumer.group_metadata().state is not MemberState.STABLE:
+            # While the group forms, poll back to back, without pacing or idle sleeps: kafka-python drops a join
+            # that completes between two polls and sends it again, which starts another rebalance for every member
+            # (an idle replica sleeping 0.1 s between polls kept its group rebalancing for seconds after a restart).
+            resume_a_lost_join(self.consumer)
+            return self.records(self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS))
         if self.pace_s:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
-        joining = self.consumer.group_metadata().state is not MemberState.STABLE
-        batches = self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS if joining else POLL_TIMEOUT_MS)
-        if batches:
-            self.idle_sleep = IDLE_SLEEP_MIN_S
-            self.last_record = time.monotonic()
-            return [record for records in batches.values() for record in records]
-        if not self.pace_s:  # a paced consumer has waited before polling already
+        records = self.records(self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS))
+        if not records and not self.pace_s:  # a paced consumer has waited before polling already
             time.sleep(self.idle_sleep)
             deep = time.monotonic() - self.last_record > DEEP_IDLE_AFTER_S
             self.idle_sleep = min(self.idle_sleep * 2, DEEP_IDLE_SLEEP_S if deep else IDLE_SLEEP_MAX_S)
-        return []
+        return records
+
+    def records(self, batches: dict) -> list:
+        if batches:
+            self.idle_sleep = IDLE_SLEEP_MIN_S
+            self.last_record = time.monotonic()
+        return [record for records in batches.values() for record in records]
+
+
+def resume_a_lost_join(consumer: KafkaConsumer) -> None:
+    """Make a member whose join kafka-python lost join again.
+
+    kafka-python 3.0 sends a JoinGroup as a task that outlives a poll which stops waiting for it, and a later poll
+    takes up its result only while the coordinator still says the member must rejoin. When the only reason was the
+    group leader's stale view of the topics' partitions (a restarted replica that leads the group before it has read
+    the topics' metadata), the leader's own assignment clears that reason while the task is in flight: the result is
+    dropped, the member stays "rebalancing" with no partitions, never heartbeats and never joins again, and its group
+    waits for its leader's assignment forever (seen: a replica killed and restarted under its id in a group of
+    three, about one restart in ten, stalled the whole group until the stuck replica was restarted). Asking for
+    a rejoin while a join is under way is harmless: the poll re-awaits the join in flight, or sends a new one. It
+    reaches into the consumer's coordinator because kafka-python has no public way to ask for a rejoin."""
+    coordinator = consumer._coordinator
+    if not coordinator.need_rejoin():
+        coordinator.request_rejoin()
 
 
 def held_partitions(consumer: KafkaConsumer) -> list[str]:

@@ -7,7 +7,6 @@ means re-handling (harmless, see `workers.replies`), never skipping.
 
 import logging
 import threading
-import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -85,11 +84,9 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set():
-                if self.in_flight >= self.max_in_flight:
-                    time.sleep(0.005)
-                else:
-                    for record in self.poller.poll():
-                        self.dispatch(record)
+                self.hold_back(self.in_flight >= self.max_in_flight)
+                for record in self.poller.poll():
+                    self.dispatch(record)
                 self.commit()
                 self.heartbeat.beat(
                     handled=self.handled, in_flight=self.in_flight, partitions=held_partitions(self.consumer)
@@ -100,6 +97,15 @@ class Worker:
             self.pool.shutdown(wait=True)
             self.commit()
             self.consumer.close()
+
+    def hold_back(self, full: bool) -> None:
+        """Take no new records while `full`, and keep polling all the same: a member that stops polling for the
+        group's max poll interval is put out of it, and its messages in flight are handed to another worker, which
+        asks the LLM for the same replies again."""
+        if full:
+            self.consumer.pause(*self.consumer.assignment())
+        elif paused := self.consumer.paused():
+            self.consumer.resume(*paused)
 
     def dispatch(self, record) -> None:
         partition = TopicPartition(record.topic, record.partition)

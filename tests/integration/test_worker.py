@@ -99,3 +99,34 @@ def test_a_message_that_cannot_be_handled_ends_in_a_recorded_failure_not_a_hang(
     background.run(worker)
     assert eventually(lambda: given_up, timeout_s=30)
     assert given_up == [(envelope["event_id"], "OSError('event store unavailable')")]
+
+
+def test_a_worker_with_all_its_slots_busy_takes_no_more_and_stays_in_its_group(servers, background, submitted):
+    system, envelope = submitted
+    chatbot_id = new_team_with_chatbot(system.bus, f"full-{envelope['event_id']}")
+    for _ in range(6):  # more ChatSession events than the worker's four slots
+        system.bus.handle(commands.StartChatSession(chatbot_id, None, None, "", None, None))
+    background.run(system.relay())
+    release, handled = threading.Event(), []
+
+    def held(value):
+        release.wait(30)
+        handled.append(value["event_id"])
+
+    worker = Worker(
+        system.settings.kafka_bootstrap,
+        f"test-full-{envelope['event_id']}",
+        [TOPICS["ChatSession"]],
+        held,
+        lambda value, error: None,
+        1,
+        system.beat("test-worker"),
+        system.group_members("test-worker", f"test-full-{envelope['event_id']}"),
+    )
+    background.run(worker)
+    assert eventually(lambda: worker.consumer.paused(), timeout_s=30)
+    assert worker.in_flight >= worker.max_in_flight
+    assert worker.consumer.paused() == worker.consumer.assignment()
+    release.set()
+    assert eventually(lambda: not worker.consumer.paused() and worker.in_flight == 0, timeout_s=30)
+    assert len(handled) == worker.handled >= 8
