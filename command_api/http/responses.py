@@ -104,7 +104,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
         return Response(events(), mimetype="text/event-stream", headers=STREAM_HEADERS)
 
     @api.post("/openai/<uuid:experiment_id>/responses")
-    @api.post("/openai/<uuid:experiment_id>/v<int:version>/responses", endpoint="openai_create_response_versioned")
+    @api.post("/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses", endpoint="openai_create_response_versioned")
     @guarded(CONVERSATIONS)
     def openai_create_response(experiment_id, version=None):
         chatbot = conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)
@@ -146,7 +146,7 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
 
     @api.delete("/openai/<uuid:experiment_id>/responses/<response_id>")
     @api.delete(
-        "/openai/<uuid:experiment_id>/v<int:version>/responses/<response_id>",
+        "/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses/<response_id>",
         endpoint="openai_delete_response_versioned",
     )
     @guarded(CONVERSATIONS)

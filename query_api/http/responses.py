@@ -32,7 +32,7 @@ def responses_blueprint(db: Database) -> Blueprint:
 
     @api.get("/openai/<uuid:experiment_id>/responses/<response_id>")
     @api.get(
-        "/openai/<uuid:experiment_id>/v<int:version>/responses/<response_id>",
+        "/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses/<response_id>",
         endpoint="openai_retrieve_response_versioned",
     )
     @guarded(CONVERSATIONS)
@@ -42,7 +42,7 @@ def responses_blueprint(db: Database) -> Blueprint:
 
     @api.get("/openai/<uuid:experiment_id>/responses/<response_id>/input_items")
     @api.get(
-        "/openai/<uuid:experiment_id>/v<int:version>/responses/<response_id>/input_items",
+        "/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses/<response_id>/input_items",
         endpoint="openai_response_input_items_versioned",
     )
     @guarded(CONVERSATIONS)

@@ -29,18 +29,19 @@ def failing_llm():
 
 
 def test_a_response_is_created_retrieved_and_recorded_in_its_session(llm, bot_tenant, fake_llm):
+    said = f"hello there {uuid.uuid4().hex}"  # the fake LLM is shared: find this test's request by its words
     response = llm.responses.create(
-        model="ignored", input="hello there", instructions="Answer in French.", metadata={"order": "A-17"}
+        model="ignored", input=said, instructions="Answer in French.", metadata={"order": "A-17"}
     )
     assert response.object == "response" and response.status == "completed" and response.id.startswith("resp_")
-    assert response.output_text == "echo: hello there"
+    assert response.output_text == f"echo: {said}"
     (message,) = response.output
     assert message.type == "message" and message.role == "assistant"
-    assert message.content[0].type == "output_text" and message.content[0].text == "echo: hello there"
+    assert message.content[0].type == "output_text" and message.content[0].text == f"echo: {said}"
     assert response.model == "fake-model" and response.metadata == {"order": "A-17"}
     assert response.usage.input_tokens + response.usage.output_tokens == response.usage.total_tokens > 0
     assert response.previous_response_id is None and response.instructions == "Answer in French."
-    (request,) = fake_llm.requests_containing("hello there")
+    (request,) = fake_llm.requests_containing(said)
     # The chatbot's prompt comes first, the instructions after it.
     assert request["messages"][0]["role"] == "system"
     assert (
@@ -54,8 +55,8 @@ def test_a_response_is_created_retrieved_and_recorded_in_its_session(llm, bot_te
     (session,) = client.get("/api/sessions/").json()["results"]
     messages = client.get(f"/api/sessions/{session['id']}/").json()["messages"]
     assert [(m["role"], m["content"]) for m in messages] == [
-        ("user", "hello there"),
-        ("assistant", "echo: hello there"),
+        ("user", said),
+        ("assistant", f"echo: {said}"),
     ]
     events = client.get("/api/events/").json()["events"]
     assert "StoredResponse.Created" in [event["type"] for event in events]
@@ -192,6 +193,10 @@ def test_versions_choose_who_answers(stack, bot_tenant):
     with pytest.raises(openai.NotFoundError) as missing:
         responses_client(stack, bot_tenant, version=9).responses.create(model="x", input="x")
     assert missing.value.body["message"] == "Experiment with version 9 not found"
+    for unknown in (-1, 0):  # numbers no version has are refused in the shape OpenAI's clients read, too
+        with pytest.raises(openai.NotFoundError) as missing:
+            responses_client(stack, bot_tenant, version=unknown).responses.delete("resp_0")
+        assert missing.value.body["message"].endswith("not found.")
 
 
 def test_credentials_and_other_teams(stack, bot_tenant, llm):
