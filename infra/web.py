@@ -36,6 +36,7 @@ MAX_UPLOAD_BODY_BYTES = 64 * 1024 * 1024
 
 def install_error_handlers(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = MAX_JSON_BODY_BYTES
+    app.config.setdefault(OPENAI_SHAPED, [])
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
@@ -43,6 +44,8 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if request.blueprint is None and any(path.fullmatch(request.path) for path in app.config[OPENAI_SHAPED]):
+            return json_response(openai_error(exc.code, http_error_text(exc)).body, exc.code)
         return json_response({"detail": http_error_text(exc)}, exc.code)
 
     @app.errorhandler(Exception)
@@ -66,9 +69,20 @@ def http_error_text(exc: HTTPException) -> str:
     return exc.description
 
 
-def answers_errors_as_openai(blueprint: Blueprint) -> None:
+# The app's paths that no route matched but that belong to a blueprint answering errors in OpenAI's shape.
+OPENAI_SHAPED = "openai_shaped_paths"
+
+
+def answers_errors_as_openai(blueprint: Blueprint, own_paths: str) -> None:
     """Every error of the blueprint's views in OpenAI's shape, which OpenAI's clients read; statuses and texts stay
-    the ones the rest of the API gives."""
+    the ones the rest of the API gives. `own_paths`: a regular expression of the paths, below the blueprint's
+    mount, that are the blueprint's even where none of its routes matches them (an id of the wrong form): their
+    404s and 405s, answered by the app's routing, take that shape too."""
+    blueprint.record(
+        lambda state: state.app.config.setdefault(OPENAI_SHAPED, []).append(
+            re.compile(re.escape(state.url_prefix or "") + own_paths)
+        )
+    )
 
     @blueprint.errorhandler(ApiError)
     def api_error(exc: ApiError):

@@ -11,6 +11,9 @@ from schemas.errors import ApiError, openai_error
 from schemas.fields import type_name
 from schemas.requests import MAX_IDENTIFIER_LENGTH, MAX_MESSAGES_PER_REQUEST
 
+# The Responses API's paths below the API's mounts, the ones no route matches included (a chatbot id that is no UUID,
+# a version that is no whole number): all refused in OpenAI's shape.
+RESPONSES_PATHS = r"/openai/[^/]+(/v[^/]*)?/responses(/.*)?"
 # OpenAI's own limits on `metadata`.
 MAX_METADATA_PAIRS = 16
 MAX_METADATA_KEY_LENGTH = 64

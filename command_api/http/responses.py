@@ -22,13 +22,20 @@ from infra.web import answers_errors_as_openai, json_body, json_response
 from schemas import representations
 from schemas.errors import REPLY_FAILED, openai_error
 from schemas.read_models import RESPONSES
-from schemas.responses_api import ResponseRequest, message_item_id, missing_response, response_request, response_uuid
+from schemas.responses_api import (
+    RESPONSES_PATHS,
+    ResponseRequest,
+    message_item_id,
+    missing_response,
+    response_request,
+    response_uuid,
+)
 
 
 def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: ReplySource) -> Blueprint:
     """Served under /api and /api/v1, beside chat completions."""
     api = Blueprint("openai_responses", __name__)
-    answers_errors_as_openai(api)
+    answers_errors_as_openai(api, RESPONSES_PATHS)
 
     def answering(draft: dict, exchange: Exchange, request: ResponseRequest, team: str, chatbot_id: str):
         """A function of `on_piece` that produces the reply, keeps the response as it ended (completed or failed)
@@ -104,7 +111,10 @@ def responses_blueprint(bus: CommandBus, waiter: ReadModelWaiter, replies: Reply
         return Response(events(), mimetype="text/event-stream", headers=STREAM_HEADERS)
 
     @api.post("/openai/<uuid:experiment_id>/responses")
-    @api.post("/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses", endpoint="openai_create_response_versioned")
+    @api.post(
+        "/openai/<uuid:experiment_id>/v<int(signed=True):version>/responses",
+        endpoint="openai_create_response_versioned",
+    )
     @guarded(CONVERSATIONS)
     def openai_create_response(experiment_id, version=None):
         chatbot = conversing_chatbot(bus.app, g.caller.team, str(experiment_id), version)

@@ -11,6 +11,7 @@ from schemas.errors import openai_error
 from schemas.responses_api import (
     DEFAULT_INPUT_ITEMS_PAGE,
     MAX_INPUT_ITEMS_PAGE,
+    RESPONSES_PATHS,
     message_uuid,
     missing_response,
     response_uuid,
@@ -20,7 +21,7 @@ from schemas.responses_api import (
 def responses_blueprint(db: Database) -> Blueprint:
     """Served under /api and /api/v1, and under a chatbot version's base URL too (the OpenAI client's base URL)."""
     api = Blueprint("openai_responses", __name__)
-    answers_errors_as_openai(api)
+    answers_errors_as_openai(api, RESPONSES_PATHS)
 
     def requested_response(experiment_id, response_id: str) -> dict:
         g.caller.require_chatbot(experiment_id)

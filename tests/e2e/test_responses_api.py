@@ -197,6 +197,9 @@ def test_versions_choose_who_answers(stack, bot_tenant):
         with pytest.raises(openai.NotFoundError) as missing:
             responses_client(stack, bot_tenant, version=unknown).responses.delete("resp_0")
         assert missing.value.body["message"].endswith("not found.")
+    for path in ("/api/openai/not-a-uuid/responses", f"/api/openai/{bot_tenant.chatbot_id}/v1.5/responses/resp_0"):
+        refused = bot_tenant.client().delete(path)  # no route matches them, and OpenAI's clients read the answer
+        assert refused.status_code == 404 and refused.json()["error"]["message"] == "Not found."
 
 
 def test_credentials_and_other_teams(stack, bot_tenant, llm):

@@ -11,7 +11,7 @@ def client():
     app = Flask("errors")
     install_error_handlers(app)
     openai_style = Blueprint("openai_style", __name__)
-    answers_errors_as_openai(openai_style)
+    answers_errors_as_openai(openai_style, r"/.*")
     plain = Blueprint("plain", __name__)
     raised = {
         "detail": detail(404, "No Experiment matches the given query."),
@@ -47,11 +47,13 @@ def test_every_error_of_the_blueprint_is_in_openai_shape():
     assert answers["fields"].json == openai_body("{'participant': 'This field is required.'}")
     assert answers["openai"].json == openai_body("'tools' is not supported by this server", "tools")
     assert answers["crash"].json == openai_body("A server error occurred.")
-    # A method no route serves is refused while routing, before any blueprint is chosen: the API's own shape.
-    assert http.get("/openai/detail").json == {"detail": 'Method "GET" not allowed.'}
+    # Refused while routing, before any blueprint is chosen: a method no route serves, a path no route matches.
+    assert http.get("/openai/detail").json == openai_body('Method "GET" not allowed.')
+    assert http.post("/openai/no/such/route").json == openai_body("Not found.")
 
 
 def test_other_blueprints_keep_their_shapes():
     http = client()
     assert http.post("/plain/detail").json == {"detail": "No Experiment matches the given query."}
     assert http.post("/plain/crash").json == {"detail": "A server error occurred."}
+    assert http.post("/plain/no/such/route").json == {"detail": "Not found."}
