@@ -211,10 +211,13 @@ def waterfall_runs(args, data_dir: Path) -> dict:
         step(f"waterfall: {users} user(s) polling every {poll_interval} s")
         run = {}
         run_load(args, part, run)
+        cpu = run.get("cpu") or {}
         runs[f"{users} users"] = {
             "users": users,
             "poll_interval_s": poll_interval,
             **run_summary(run),
+            "machine_busy_percent": cpu.get("machine_busy_percent"),
+            "foreign_cpu_percent": cpu.get("foreign_percent"),
             **run["waterfall"],
         }
         step(f"waterfall: {users} user(s): {runs[f'{users} users']['answered_per_s']} answered/s")

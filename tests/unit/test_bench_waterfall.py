@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bench.summary import waterfall_rows
 from bench.waterfall import CHAIN, hop_lines, hops, joined, summarized
 from infra import hops as hop_log
 from infra.logs import JsonFormatter
@@ -128,3 +129,19 @@ def test_the_stacks_hops_lines_are_read_back_from_its_logs(tmp_path, caplog):
     assert isinstance(lines[1]["projected_at"], float)
     assert len(lines) == 2
     assert json.loads((tmp_path / "worker.log").read_text().splitlines()[0])["logger"] == "ocs.hops"
+
+
+def test_the_readme_table_has_a_row_per_hop_and_a_column_per_load():
+    run = {"answered_per_s": 9.1, "machine_busy_percent": 50, "foreign_cpu_percent": 1, **summarized([every_instant()])}
+    report = {
+        "waterfall": {
+            "1 users": {**run, "users": 1, "poll_interval_s": 0.02},
+            "10 users": {**run, "users": 10, "poll_interval_s": 0.1},
+        }
+    }
+
+    rows = waterfall_rows("waterfall", report)
+
+    assert "| 1 user(s) polling every 0.02 s | 10 user(s) polling every 0.1 s |" in rows[2]
+    assert "| sent → committed | 10.0/10.0 | 10.0/10.0 |" in rows
+    assert sum(row.startswith("| ") and "→" in row for row in rows) == len(run["hops"])
