@@ -119,4 +119,5 @@ def hop_lines(logs: Path) -> Iterable[dict]:
 
 
 def measure(client: list[dict], bootstrap: str, logs: Path) -> dict:
+    """The waterfall of the client's polled replies, read from the running stack's broker and its logs directory."""
     return summarized(joined(client, session_records(bootstrap), hop_lines(logs)))

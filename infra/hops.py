@@ -18,7 +18,8 @@ CONSUMED_AT: ContextVar[float | None] = ContextVar("consumed_at", default=None)
 
 
 def log_reply(task_id: str, llm_done_at: float) -> None:
-    """The worker's instants for one reply, logged once it is recorded."""
+    """The worker's instants for one reply, logged once it is recorded (`consumed_at` None for a reply produced within
+    its request: chat completions, the Responses API)."""
     hops_log.info(
         "reply timed",
         extra={"hops": {"task_id": task_id, "consumed_at": CONSUMED_AT.get(), "llm_done_at": llm_done_at}},
