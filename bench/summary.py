@@ -122,6 +122,16 @@ def waterfall_rows(name: str, report: dict) -> list[str]:
         + " | ".join(f"{r['timed_at_every_instant']} / {r['messages']}" for r in runs.values())
         + " |"
     )
+    loops = [r.get("projector_loop") for r in runs.values()]
+    if all(loops):
+        for part in ("loop", "poll_to_last_write", "last_write_to_next_poll"):
+            name = part.replace("_", " ")
+            rows.append(f"| (projector: {name}) | " + " | ".join(p50_p95(loop[part]) for loop in loops) + " |")
+        rows.append(
+            "| (projector: events per chunk) | "
+            + " | ".join(f"{loop['events_per_chunk']['p50']}/{loop['events_per_chunk']['p95']}" for loop in loops)
+            + " |"
+        )
     rows.append(
         "| (machine busy / other jobs' CPU, % of 1 core) | "
         + " | ".join(f"{r.get('machine_busy_percent')} / {r.get('foreign_cpu_percent')}" for r in runs.values())

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
 
-from bench.stats import summary
+from bench.stats import percentile, summary
 from bench.topics import every_record
 from schemas.events import CHAT_SESSION_REPLY_RECORDED, CHAT_SESSION_USER_MESSAGE_SUBMITTED, TOPICS
 from schemas.instants import parse_instant
@@ -118,6 +118,33 @@ def hop_lines(logs: Path) -> Iterable[dict]:
                     yield entry["hops"]
 
 
+def projector_loops(hop_lines: Iterable[dict], window: tuple[float, float]) -> dict:
+    """The projector's loop, from its lines, for the chunks it polled in the window: the time from one chunk's poll to
+    the next's, from a poll to the chunk's last acknowledged write, from that write to the next poll (what the loop
+    does besides writing the read models, and the poll), and the events a chunk carried."""
+    chunks: dict[float, dict] = {}
+    for line in hop_lines:
+        if "projected_at" in line and window[0] <= line["consumed_at"] <= window[1]:
+            chunk = chunks.setdefault(line["consumed_at"], {"last_write": 0.0, "events": set()})
+            chunk["last_write"] = max(chunk["last_write"], line["projected_at"])
+            chunk["events"].update(line["event_ids"])
+    polls = sorted(chunks)
+    events = sorted(len(chunks[poll]["events"]) for poll in polls)
+    return {
+        "chunks": len(polls),
+        "loop": summary([(b - a) * 1000 for a, b in pairwise(polls)]),
+        "poll_to_last_write": summary([(chunks[poll]["last_write"] - poll) * 1000 for poll in polls]),
+        "last_write_to_next_poll": summary([(b - chunks[a]["last_write"]) * 1000 for a, b in pairwise(polls)]),
+        "events_per_chunk": {"p50": percentile(events, 50), "p95": percentile(events, 95)},
+    }
+
+
 def measure(client: list[dict], bootstrap: str, logs: Path) -> dict:
-    """The waterfall of the client's polled replies, read from the running stack's broker and its logs directory."""
-    return summarized(joined(client, session_records(bootstrap), hop_lines(logs)))
+    """The waterfall of the client's polled replies, read from the running stack's broker and its logs directory, and
+    the projector's loop meanwhile."""
+    lines = list(hop_lines(logs))
+    window = (min((m["sent"] for m in client), default=0.0), max((m["seen"] for m in client), default=0.0))
+    return {
+        **summarized(joined(client, session_records(bootstrap), lines)),
+        "projector_loop": projector_loops(lines, window),
+    }

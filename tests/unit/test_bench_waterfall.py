@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bench.summary import waterfall_rows
-from bench.waterfall import CHAIN, hop_lines, hops, joined, summarized
+from bench.waterfall import CHAIN, hop_lines, hops, joined, projector_loops, summarized
 from infra import hops as hop_log
 from infra.logs import JsonFormatter
 from schemas.events import CHAT_SESSION_REPLY_RECORDED, CHAT_SESSION_USER_MESSAGE_SUBMITTED
@@ -145,3 +145,25 @@ def test_the_readme_table_has_a_row_per_hop_and_a_column_per_load():
     assert "| 1 user(s) polling every 0.02 s | 10 user(s) polling every 0.1 s |" in rows[2]
     assert "| sent → committed | 10.0/10.0 | 10.0/10.0 |" in rows
     assert sum(row.startswith("| ") and "→" in row for row in rows) == len(run["hops"])
+
+
+def test_the_projectors_loop_is_timed_from_poll_to_poll_and_split_at_its_last_write():
+    def line(polled, written, collection, *ids):
+        return {"consumed_at": polled, "projected_at": written, "collection": collection, "event_ids": list(ids)}
+
+    lines = [
+        {"task_id": "t1", "consumed_at": 9.99, "llm_done_at": 10.0},  # the worker's: not the projector's loop
+        line(5.0, 5.01, "tasks", "e0"),  # before the window
+        line(10.0, 10.01, "messages", "e1", "e2"),
+        line(10.0, 10.03, "tasks", "e2"),
+        line(10.05, 10.06, "tasks", "e3"),
+        line(10.12, 10.13, "tasks", "e4"),
+    ]
+
+    loops = projector_loops(lines, (9.0, 11.0))
+
+    assert loops["chunks"] == 3
+    assert loops["loop"]["p50_ms"] == 50.0 and loops["loop"]["max_ms"] == 70.0
+    assert loops["poll_to_last_write"]["max_ms"] == 30.0
+    assert loops["last_write_to_next_poll"]["p50_ms"] == 20.0 and loops["last_write_to_next_poll"]["max_ms"] == 60.0
+    assert loops["events_per_chunk"] == {"p50": 1, "p95": 2}
