@@ -53,6 +53,7 @@ class Recorder:
         self.read_model: list[tuple[float, float]] = []
         self.stream_visible: list[float] = []
         self.streamed: list[dict] = []
+        self.polled: list[dict] = []
         self.errors: Counter = Counter()
         self.window = (0.0, 0.0)
 
@@ -76,6 +77,12 @@ class Recorder:
     def reply(self, kind: str, seconds: float) -> None:
         if self.measuring:
             self.replies[kind].append(seconds * 1000)
+
+    def polled_reply(self, instants: dict) -> None:
+        """A polled reply's instants at the client ({task_id, sent, accepted, seen}, wall clock s) for
+        `bench.waterfall`."""
+        if self.measuring:
+            self.polled.append(instants)
 
     def streamed_reply(self, kind: str, reply: dict) -> None:
         """A streamed reply ({id, task_id, sent, first_delta, done}, monotonic seconds) for `bench.streaming`."""
@@ -104,6 +111,7 @@ class Recorder:
             "request_failures": {name: dict(c) for name, c in self.failures.items()},
             "flow_errors": dict(self.errors),
             "streamed_replies": self.streamed,
+            "polled_replies": self.polled,
         }
 
 
@@ -163,10 +171,11 @@ class WidgetPollUser(ChatUser):
     def converse(self):
         if not self.ensure_session():
             return
-        began = time.perf_counter()
+        began, sent_at = time.perf_counter(), time.time()
         task_id = self.send(f"poll user {uuid4().hex}")
         if task_id is None:
             return
+        accepted_at = time.time()
         deadline = began + CONFIG["reply_timeout_s"]
         while True:
             response = self.client.get(
@@ -180,6 +189,9 @@ class WidgetPollUser(ChatUser):
             status = response.json().get("status")
             if status == "complete":
                 RECORDER.reply("poll", time.perf_counter() - began)
+                RECORDER.polled_reply(
+                    {"task_id": task_id, "sent": sent_at, "accepted": accepted_at, "seen": time.time()}
+                )
                 return
             if status != "processing":
                 RECORDER.error(f"task ended {status}")

@@ -150,6 +150,12 @@ def lines(report: dict) -> list[str]:
             out.append(
                 f"  first delta after the fake's first word ({kind}): p50 {first['p50_ms']} p95 {first['p95_ms']} ms"
             )
+    for name, run in report.get("waterfall", {}).items():
+        out.append(
+            f"waterfall, {name} polling every {run['poll_interval_s']} s: answered {run['answered_per_s']}/s,"
+            f" {run['timed_at_every_instant']} of {run['messages']} messages timed at every instant"
+        )
+        out += [f"  {hop}: p50 {lat['p50_ms']} p95 {lat['p95_ms']} ms" for hop, lat in run["hops"].items()]
     load = report.get("load")
     if load:
         out.append(f"answered {load['answered_per_s']}/s over {load['seconds']} s")

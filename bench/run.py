@@ -6,6 +6,8 @@ ceilings, creates a team, key and chatbot with `ocs admin`, then runs the locust
 fixed window) while sampling every process's RSS and CPU, and writes a JSON report.
 `--growth`: the latency of the read endpoints as the number of sessions grows (bench.growth).
 `--streaming`: the same load without and then with streamed replies, on a fresh stack each (bench.streaming).
+`--waterfall`: polling widget users alone, 1 polling every 20 ms and then 10 every 0.1 s, on a fresh stack each; each
+answered message timed hop by hop (bench.waterfall).
 """
 
 import argparse
@@ -19,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench import ceilings, fill, profile, streaming
+from bench import ceilings, fill, profile, streaming, waterfall
 from bench.bounds import bounds
 from bench.mongo_ops import MongoOps
 from bench.procs import CpuWindow, ProcessSampler
@@ -32,6 +34,8 @@ from tests.fake_llm import FakeLlm
 DEFAULT_OUT = ROOT / "bench" / "results" / "latest.json"
 # The profile starts this long after the users do, once every user is running.
 PROFILE_AFTER_S = 3
+# The waterfall's loads: (polling widget users, seconds between a user's polls), issue 20's two latency targets.
+WATERFALL_LOADS = ((1, 0.02), (10, 0.1))
 
 
 def options(argv=None) -> argparse.Namespace:
@@ -99,6 +103,12 @@ def options(argv=None) -> argparse.Namespace:
         " the report's `streaming_comparison` and `targets` are issue 17's",
     )
     stream.add_argument("--no-baseline", action="store_true", help="with --streaming: the streaming run only")
+    p.add_argument(
+        "--waterfall",
+        action="store_true",
+        help="polling widget users alone (no SSE, API readers, probe, ceilings or profile): 1 user polling every 20 ms,"
+        " then 10 every 0.1 s, each on a fresh stack; the report's `waterfall` has p50/p95 of each hop of a message",
+    )
     growth = p.add_argument_group("growth (bench.growth)")
     growth.add_argument("--growth", action="store_true", help="run the growth benchmark instead of the load")
     growth.add_argument("--sizes", default="1000,10000", help="session counts to measure at (default 1000,10000)")
@@ -124,6 +134,8 @@ def main(argv=None) -> int:
             report["growth"] = growth.run(args, data_dir, report)
         elif args.worker_sweep:
             report["worker_sweep"] = worker_sweep(args, data_dir)
+        elif args.waterfall:
+            report["waterfall"] = waterfall_runs(args, data_dir)
         elif args.streaming:
             report["streaming_comparison"] = streaming_comparison(args, data_dir)
             report["targets"] = streaming.judge(report["streaming_comparison"])
@@ -185,6 +197,31 @@ def streaming_comparison(args, data_dir: Path) -> dict:
         }
         step(f"streaming comparison: the {name} run answered {comparison[name]['answered_per_s']}/s")
     return comparison
+
+
+def waterfall_runs(args, data_dir: Path) -> dict:
+    """Each of WATERFALL_LOADS on a fresh stack in its own part of the data dir, with nothing else loading it."""
+    args.skip_ceilings, args.profile, args.no_probe = True, 0, True
+    args.stream_users = args.api_users = args.completion_users = 0
+    runs = {}
+    for users, poll_interval in WATERFALL_LOADS:
+        args.users, args.poll_interval = users, poll_interval
+        part = data_dir / f"waterfall-{users}"
+        part.mkdir()
+        step(f"waterfall: {users} user(s) polling every {poll_interval} s")
+        run = {}
+        run_load(args, part, run)
+        cpu = run.get("cpu") or {}
+        runs[f"{users} users"] = {
+            "users": users,
+            "poll_interval_s": poll_interval,
+            **run_summary(run),
+            "machine_busy_percent": cpu.get("machine_busy_percent"),
+            "foreign_cpu_percent": cpu.get("foreign_percent"),
+            **run["waterfall"],
+        }
+        step(f"waterfall: {users} user(s): {runs[f'{users} users']['answered_per_s']} answered/s")
+    return runs
 
 
 def run_summary(run: dict) -> dict:
@@ -252,6 +289,9 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         report["load"], report["cpu"], report["profile"] = run_locust(args, stack, tenant, sampler, data_dir, mongo_ops)
         report["mongodb_operations"] = mongo_ops.summary(report["load"]["answered_messages"])
         streamed = report["load"].pop("streamed_replies")
+        polled = report["load"].pop("polled_replies")
+        if args.waterfall:
+            report["waterfall"] = waterfall.measure(polled, servers["kafka_bootstrap"], data_dir / "logs")
         if args.stream_replies:
             records = streaming.first_delta_records(servers["kafka_bootstrap"])
             report["streaming"] = {

@@ -15,10 +15,9 @@ import re
 import threading
 import time
 
-from kafka import KafkaConsumer, TopicPartition
-
 from bench.report import verdict
 from bench.stats import summary
+from bench.topics import every_record
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
 
 MESSAGE_ID = re.compile(r"\b[0-9a-f]{32}\b")
@@ -65,21 +64,11 @@ class FirstTokens:
 def first_delta_records(bootstrap: str) -> dict[str, int]:
     """When the worker sent each reply's first delta record (its timestamp, wall clock ms), by task id: the whole
     topic, read once the load is over."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5000)
     first = {}
-    try:
-        partitions = [TopicPartition(REPLY_DELTAS_TOPIC, n) for n in consumer.partitions_for_topic(REPLY_DELTAS_TOPIC)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    delta = json.loads(record.value)
-                    if delta["offset"] == 0:
-                        first.setdefault(delta["task_id"], record.timestamp)
-    finally:
-        consumer.close()
+    for record in every_record(bootstrap, REPLY_DELTAS_TOPIC):
+        delta = json.loads(record.value)
+        if delta["offset"] == 0:
+            first.setdefault(delta["task_id"], record.timestamp)
     return first
 
 

@@ -102,6 +102,44 @@ def ceiling_rows(name: str, report: dict) -> list[str]:
     ]
 
 
+def waterfall_rows(name: str, report: dict) -> list[str]:
+    """One row per hop of a message, a column per load of the waterfall (`--waterfall`)."""
+    runs = report["waterfall"]
+    rows = [
+        f"Waterfall (`{name}`), p50 / p95 ms per hop:",
+        "",
+        "| hop | "
+        + " | ".join(f"{r['users']} user(s) polling every {r['poll_interval_s']} s" for r in runs.values())
+        + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    hops = list(next(iter(runs.values()))["hops"])
+    for hop in hops:
+        rows.append(f"| {hop} | " + " | ".join(p50_p95(r["hops"].get(hop)) for r in runs.values()) + " |")
+    rows.append("| (answered/s) | " + " | ".join(str(r["answered_per_s"]) for r in runs.values()) + " |")
+    rows.append(
+        "| (messages timed at every instant / answered in the window) | "
+        + " | ".join(f"{r['timed_at_every_instant']} / {r['messages']}" for r in runs.values())
+        + " |"
+    )
+    loops = [r.get("projector_loop") for r in runs.values()]
+    if all(loops):
+        for part in ("loop", "poll_to_last_write", "last_write_to_next_poll"):
+            name = part.replace("_", " ")
+            rows.append(f"| (projector: {name}) | " + " | ".join(p50_p95(loop[part]) for loop in loops) + " |")
+        rows.append(
+            "| (projector: events per chunk) | "
+            + " | ".join(f"{loop['events_per_chunk']['p50']}/{loop['events_per_chunk']['p95']}" for loop in loops)
+            + " |"
+        )
+    rows.append(
+        "| (machine busy / other jobs' CPU, % of 1 core) | "
+        + " | ".join(f"{r.get('machine_busy_percent')} / {r.get('foreign_cpu_percent')}" for r in runs.values())
+        + " |"
+    )
+    return rows
+
+
 def growth_rows(name: str, report: dict) -> list[str]:
     growth = report["growth"]
     sizes = list(growth["sizes"])
@@ -146,6 +184,8 @@ def main(paths: list[str]) -> int:
                     out += ["", *rows]
         if report.get("growth"):
             out += ["", *growth_rows(name, report)]
+        if report.get("waterfall"):
+            out += ["", *waterfall_rows(name, report)]
         targets = report.get("targets", {})
         if targets:
             out += ["", f"Targets (`{name}`):", ""]

@@ -28,7 +28,7 @@ class JsonFormatter(logging.Formatter):
         request_id = REQUEST_ID.get()
         if request_id:
             entry["request_id"] = request_id
-        for key in ("method", "path", "status", "duration_ms"):
+        for key in ("method", "path", "status", "duration_ms", "hops"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

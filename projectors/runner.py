@@ -21,6 +21,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
+from infra.hops import CONSUMED_AT, log_projected
 from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
 from projectors.projections import writes_for
@@ -44,12 +45,15 @@ BATCH_BUDGET_S = 10.0
 def apply(db: Database, envelopes: list[dict]) -> None:
     """Apply events to the read models; within each aggregate, in the order given."""
     by_collection = defaultdict(list)
+    sources = defaultdict(dict)  # the ids of the events behind each collection's writes, in order, once each
     for envelope in envelopes:
         for collection, write in writes_for(envelope):
             by_collection[collection].append(write)
+            sources[collection][envelope["event_id"]] = None
     for collection in COLLECTIONS:
         if by_collection[collection]:
             write_in_order(db[collection], by_collection[collection])
+            log_projected(collection, list(sources[collection]))
     # After the sessions they are counted for (`projectors/usage.py`).
     count_usage(db, envelopes)
 
@@ -87,7 +91,9 @@ class Projector:
             while not stop.is_set():
                 records = self.poller.poll()
                 if records:
-                    self.waiting_since = self.waiting_since or time.time()
+                    polled_at = time.time()
+                    CONSUMED_AT.set(polled_at)
+                    self.waiting_since = self.waiting_since or polled_at
                     self.project(records)
                 self.beat()
                 self.members.remove_the_departed()

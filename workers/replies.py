@@ -10,6 +10,7 @@ was generated until then is recorded as the reply, with `{"cancelled": true}` in
 """
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from command_api.domain.participant import Participant
 from command_api.ports import Answer, NoReply
 from command_api.write_model.application import EventTooLarge, OcsApplication
 from command_api.write_model.repository import load
+from infra.hops import log_reply
 from schemas.pipeline_graph import in_graph_form
 from workers.llm import Listener, LlmCall, LlmClients, LlmFailure
 from workers.pipelines.engine import PipelineEngine
@@ -139,10 +141,12 @@ class ReplyProducer:
                     usage=answered.usage,
                     model=task.config["model"],
                 )
+            llm_done_at = time.time()
             if deltas:
                 deltas.finish()
             self.bus.handle(reply)
         log.info("reply recorded for session %s", session_id)
+        log_reply(task_id, llm_done_at)
         return Answer(reply.text, reply.usage)
 
     def send_bot_message(self, session_id: str, task_id: str, prompt_text: str | None, message_text: str | None):

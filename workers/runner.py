@@ -7,6 +7,7 @@ means re-handling (harmless, see `workers.replies`), never skipping.
 
 import logging
 import threading
+import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +16,7 @@ from kafka.structs import OffsetAndMetadata
 
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
+from infra.hops import CONSUMED_AT
 from infra.kafka import Poller, held_partitions, make_consumer
 from infra.logs import REQUEST_ID
 
@@ -85,8 +87,10 @@ class Worker:
         try:
             while not stop.is_set():
                 self.hold_back(self.in_flight >= self.max_in_flight)
-                for record in self.poller.poll():
-                    self.dispatch(record)
+                records = self.poller.poll()
+                polled_at = time.time()
+                for record in records:
+                    self.dispatch(record, polled_at)
                 self.commit()
                 self.heartbeat.beat(
                     handled=self.handled, in_flight=self.in_flight, partitions=held_partitions(self.consumer)
@@ -107,20 +111,22 @@ class Worker:
         elif paused := self.consumer.paused():
             self.consumer.resume(*paused)
 
-    def dispatch(self, record) -> None:
+    def dispatch(self, record, polled_at: float) -> None:
+        """Hand the record to a thread, or queue it behind its session's record in hand; `polled_at`: when the poll
+        returned it (`infra.hops`)."""
         partition = TopicPartition(record.topic, record.partition)
         with self.lock:
             self.progress[partition].add(record.offset)
             self.in_flight += 1
             if record.key in self.busy_keys:
-                self.waiting[record.key].append(record)
+                self.waiting[record.key].append((record, polled_at))
                 return
             self.busy_keys.add(record.key)
-        self.pool.submit(self.work, record)
+        self.pool.submit(self.work, record, polled_at)
 
-    def work(self, record) -> None:
+    def work(self, record, polled_at: float) -> None:
         while record is not None:
-            if not self.handle_with_retries(record):
+            if not self.handle_with_retries(record, polled_at):
                 return  # stopping: left uncommitted, so it is handled again after the restart
             with self.lock:
                 self.progress[TopicPartition(record.topic, record.partition)].done(record.offset)
@@ -128,15 +134,16 @@ class Worker:
                 self.handled += 1
                 queue = self.waiting.get(record.key)
                 if queue:
-                    record = queue.popleft()
+                    record, polled_at = queue.popleft()
                 else:
                     self.waiting.pop(record.key, None)
                     self.busy_keys.discard(record.key)
                     record = None
 
-    def handle_with_retries(self, record) -> bool:
+    def handle_with_retries(self, record, polled_at: float) -> bool:
         # Logs of this work carry the id of the request that caused it (a chat message's task id).
         REQUEST_ID.set(record.value.get("data", {}).get("task_id"))
+        CONSUMED_AT.set(polled_at)
         return self.try_until_done(record)
 
     def try_until_done(self, record) -> bool:
