@@ -147,3 +147,13 @@ def test_killing_ocs_up_leaves_no_process_behind(running_stack):
     # Each child is told to stop when its parent dies and finishes its in-flight work first.
     gone = eventually(lambda: processes_using(data_dir) == [], timeout_s=60)
     assert gone, processes_using(data_dir)
+
+
+def test_ocs_up_serves_with_gunicorn_workers_and_refuses_a_request_line_in_json(running_stack):
+    base_url, data_dir, _ = running_stack
+    api = [line for line in processes_using(data_dir) if "run api" in line]
+    assert len(api) == 1 + 2  # the arbiter and OCS_API_WORKERS' default of worker processes
+    response = requests.get(f"{base_url}/api/sessions/", params={"cursor": "x" * 10_000})
+    assert (response.status_code, response.json()) == (414, {"detail": "Request-URI Too Long"})
+    assert response.headers["Content-Type"] == "application/json"
+    assert requests.get(f"{base_url}/healthz").headers["Server"] == "gunicorn"
