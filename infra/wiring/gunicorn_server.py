@@ -33,6 +33,7 @@ def write_json_refusal(sock, status_int, reason, mesg):
 
 class ApiWorker(ThreadWorker):
     def init_process(self):
+        # gunicorn's workers send every refusal through util.write_error: replaced in this worker process only.
         util.write_error = write_json_refusal
         super().init_process()
 
