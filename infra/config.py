@@ -37,6 +37,7 @@
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -97,8 +98,17 @@ def generated_secret(data_dir: Path) -> str:
     path = data_dir / "secret.key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        # The stack's processes start together and each may make one: written whole beside it, then linked into
+        # place, so the first link wins and no process reads a secret half written or fails on another's.
+        descriptor, written = tempfile.mkstemp(dir=data_dir, prefix="secret.key.")  # mode 0600
+        with open(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(written, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(written)
     return path.read_text().strip()
 
 
