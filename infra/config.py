@@ -15,6 +15,8 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
+| OCS_API_WORKERS | gunicorn worker processes of the API under `ocs up` / `ocs run api` | 2 |
+| OCS_API_THREADS | threads per API worker: requests one worker serves at once, open chat streams included | 64 |
 | OCS_DELIVERY_ATTEMPTS | attempts to deliver one event to a webhook before it is parked | 5 |
 | OCS_DELIVERY_BACKOFF | seconds before a webhook's second attempt; doubled before each next one (up to 30) | 0.5 |
 | OCS_DELIVERY_TIMEOUT | seconds one webhook attempt may take | 10 |
@@ -35,6 +37,7 @@
 import json
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -74,6 +77,8 @@ class Settings:
     delivery_timeout: float = 10.0
     delivery_concurrency: int = 16
     demo_page: bool = False
+    api_workers: int = 2
+    api_threads: int = 64
 
     @property
     def rate_limit_database(self) -> str:
@@ -93,8 +98,17 @@ def generated_secret(data_dir: Path) -> str:
     path = data_dir / "secret.key"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        # The stack's processes start together and each may make one: written whole beside it, then linked into
+        # place, so the first link wins and no process reads a secret half written or fails on another's.
+        descriptor, written = tempfile.mkstemp(dir=data_dir, prefix="secret.key.")  # mode 0600
+        with open(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(written, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(written)
     return path.read_text().strip()
 
 
@@ -136,6 +150,8 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         delivery_timeout=float(environ.get("OCS_DELIVERY_TIMEOUT") or 10),
         delivery_concurrency=int(environ.get("OCS_DELIVERY_CONCURRENCY") or 16),
         demo_page=switched_on(environ.get("OCS_DEMO_PAGE")),
+        api_workers=int(environ.get("OCS_API_WORKERS") or 2),
+        api_threads=int(environ.get("OCS_API_THREADS") or 64),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },

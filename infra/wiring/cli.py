@@ -3,7 +3,6 @@
 import argparse
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,7 +18,7 @@ from infra.logs import configure as configure_logs
 from infra.secrets import webhook_secret
 from infra.wiring import subscription_admin
 from infra.wiring.bootstrap import System
-from infra.wiring.http_server import api_server
+from infra.wiring.gunicorn_server import serve_api
 from infra.wiring.stack import run_stack
 from projectors.rebuild import rebuild
 from projectors.runner import GROUP as PROJECTORS
@@ -277,24 +276,7 @@ def run_process(system: System, args) -> None:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if args.process == "api":
-        server = api_server(args.host, args.port, system.api())
-        # Werkzeug answers each request on a daemon thread, which closing the server does not wait for:
-        # a stop would cut off the requests in flight. Its server closes every connection after one
-        # response, so waiting for its threads is waiting for those requests, not for idle connections.
-        server.daemon_threads = False
-        serving = threading.Thread(target=server.serve_forever)
-        serving.start()
-        stop.wait()
-        server.shutdown()
-        # Werkzeug's serve_forever closes the server on its way out, and that close is the one that waits
-        # for the requests in flight (a second close here would find no thread left to wait for).
-        serving.join()
-        system.close()
-        # Every request is answered and every client closed; a library thread that is no daemon must
-        # not keep a stopped API process alive.
-        os._exit(0)
-    elif args.process == "relay":
+    if args.process == "relay":
         # The relay publishes the log; the feed writer copies it into the teams' event feeds, in the same order.
         run_together(stop, system.relay(), system.feed_writer())
     elif args.process == "projector":
@@ -347,6 +329,9 @@ def main(argv=None) -> int:
     if args.command == "up":
         replicas = {"projector": args.projectors, "worker": args.workers}
         return run_stack(args.data_dir or DEFAULT_DATA_DIR, args.host, args.port, replicas)
+    if args.command == "run" and args.process == "api":
+        serve_api(load_settings(args.data_dir), args.host, args.port)  # each worker process builds its own System
+        return 0
     system = System(load_settings(args.data_dir))
     try:
         if args.command == "admin":

@@ -1,5 +1,6 @@
-"""The HTTP server of `ocs up` and `ocs run api` (werkzeug's): what it refuses itself, before the app sees a
-request (a request line over 64 KiB, a malformed one), it answers in the SPEC's JSON error shape too."""
+"""The in-process HTTP server of the tests' stack (werkzeug's; `ocs up` serves with infra/wiring/gunicorn_server.py),
+and the JSON answer both servers give to what they refuse themselves, before the app sees a request (a request
+line too long, a malformed one): the SPEC's error shape, not the servers' own HTML pages that echo the request."""
 
 import json
 from http import HTTPStatus
@@ -7,11 +8,24 @@ from http import HTTPStatus
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
+def refusal_body(code: int) -> bytes:
+    return json.dumps({"detail": HTTPStatus(code).phrase}).encode()
+
+
+def json_refusal(code: int) -> bytes:
+    """The whole HTTP response refusing a request with status `code`; the connection closes after it."""
+    status, body = HTTPStatus(code), refusal_body(code)
+    head = (
+        f"HTTP/1.1 {code} {status.phrase}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 class JsonErrorsRequestHandler(WSGIRequestHandler):
     def send_error(self, code, message=None, explain=None):
-        # The standard library's own answer is an HTML page that echoes parts of the request.
         status = HTTPStatus(code)
-        body = json.dumps({"detail": status.phrase}).encode()
+        body = refusal_body(code)
         self.close_connection = True
         self.send_response(code, status.phrase)
         self.send_header("Content-Type", "application/json")

@@ -9,8 +9,9 @@ import time
 import pytest
 import requests
 
+from infra.config import Settings
 from infra.wiring.local_servers import free_port
-from tests.stack import eventually
+from tests.stack import ChatClient, eventually
 
 
 def ocs(*args: str, data_dir) -> subprocess.CompletedProcess:
@@ -147,3 +148,35 @@ def test_killing_ocs_up_leaves_no_process_behind(running_stack):
     # Each child is told to stop when its parent dies and finishes its in-flight work first.
     gone = eventually(lambda: processes_using(data_dir) == [], timeout_s=60)
     assert gone, processes_using(data_dir)
+
+
+def test_ocs_up_serves_with_gunicorn_workers_and_refuses_a_request_line_in_json(running_stack):
+    base_url, data_dir, _ = running_stack
+    api = [line for line in processes_using(data_dir) if "run api" in line]
+    assert len(api) == 1 + 2  # the arbiter and OCS_API_WORKERS' default of worker processes
+    response = requests.get(f"{base_url}/api/sessions/", params={"cursor": "x" * 10_000})
+    assert (response.status_code, response.json()) == (414, {"detail": "Request-URI Too Long"})
+    assert response.headers["Content-Type"] == "application/json"
+    assert requests.get(f"{base_url}/healthz").headers["Server"] == "gunicorn"
+
+
+def test_more_chat_streams_than_a_worker_has_threads_leave_the_api_answering(running_stack):
+    """Each open chat stream holds a server thread: the default threads must not run out at a few dozen pages."""
+    base_url, data_dir, _ = running_stack
+    admin("create-team", "--slug", "acme", data_dir=data_dir)
+    chatbot = admin("create-chatbot", "--team", "acme", "--name", "Bot", data_dir=data_dir)["id"]
+    admin("publish-version", "--chatbot", chatbot, "--make-default", data_dir=data_dir)
+    pages = Settings.__dataclass_fields__["api_threads"].default + 8
+    streams = []
+    for _ in range(pages):
+        chat = ChatClient(base_url)
+        chat.start(chatbot)
+        streams.append((chat, chat.get(f"/api/chat/{chat.session_id}/stream/", stream=True, timeout=30)))
+    assert all(stream.status_code == 200 for _, stream in streams)
+    chat, stream = streams[-1]
+    chat.say("still here?")
+    data = (json.loads(line[5:]) for line in stream.iter_lines() if line.startswith(b"data:"))
+    assert next(event["content"] for event in data if event.get("role") == "assistant") == "still here?"
+    for chat, stream in streams:
+        stream.close()
+        chat.close()

@@ -119,11 +119,10 @@ def test_each_api_side_runs_gunicorn_on_its_own_wsgi_entry_point(services):
         assert callable(getattr(infra.wiring.wsgi, app.split(":")[1].rstrip("()")))
 
 
-def test_the_image_installs_the_postgres_and_production_extras_which_bring_psycopg_and_gunicorn():
-    assert 'pip install ".[postgres,production]"' in (COMPOSE_DIR / "Dockerfile").read_text()
+def test_the_image_installs_the_postgres_extra_and_the_package_brings_gunicorn():
+    assert 'pip install ".[postgres]"' in (COMPOSE_DIR / "Dockerfile").read_text()
     pyproject = (ROOT / "pyproject.toml").read_text()
-    production = re.search(r"^production = \[(.*?)^\]", pyproject, re.M | re.S).group(1)
-    assert '"gunicorn' in production
+    assert '"gunicorn' in re.search(r"^dependencies = \[(.*?)^\]", pyproject, re.M | re.S).group(1)
     assert '"psycopg[binary,pool]' in re.search(r"^postgres = \[(.*?)^\]", pyproject, re.M | re.S).group(1)
 
 
