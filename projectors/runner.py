@@ -117,8 +117,11 @@ class Projector:
                 self.beat()  # a long batch must not look like a replica gone silent (infra/group_members.py)
                 if time.perf_counter() - started > BATCH_BUDGET_S:
                     break
+            if done:
+                self.heartbeat.journal()  # durable before the offsets move past it
         except ConnectionFailure:
-            log.exception("MongoDB unreachable; %d events will be tried again", len(records) - done)
+            log.exception("MongoDB unreachable; %d events will be applied again", len(records))
+            done = 0  # what was written may not be durable: applied again, harmlessly
             time.sleep(RETRY_SLEEP_S)
         if done < len(records):
             self.rewind(records[done:])

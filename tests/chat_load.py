@@ -132,6 +132,13 @@ def read_models(db) -> dict:
     return {name: sorted(db[name].find(), key=lambda doc: doc["_id"]) for name in COLLECTIONS}
 
 
+def answers(url: str, headers: dict) -> bool:
+    try:
+        return requests.get(url, headers=headers, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def first_differences(actual: dict, expected: dict, most: int = 3) -> dict:
     """Up to `most` documents per collection that differ, as (live, rebuilt), to tell a failure's cause."""
     found = {}
@@ -206,6 +213,8 @@ def verify(data_dir: Path, base_url: str, key: str, load: Load, mongo_url: str) 
         client.close()
 
         headers = {"X-api-key": key}
+        # An API process killed last may still be starting (gunicorn binds once the killed one's workers let go).
+        assert eventually(lambda: answers(f"{base_url}/api/sessions/", headers), timeout_s=30), "the API is down"
         missing = [
             s
             for s in load.created_sessions
