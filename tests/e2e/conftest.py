@@ -1,14 +1,13 @@
 """Fixtures the end-to-end tests share beyond tests/conftest.py: a stack whose parts can be killed, and a fake LLM that
 streams slowly enough to be caught mid-reply."""
 
-import signal
 import subprocess
 import sys
 import threading
 
 import pytest
 
-from infra.wiring.local_servers import free_port
+from infra.wiring.local_servers import free_port, terminate
 from tests.chat_load import ocs_admin
 from tests.fake_llm import FakeLlm
 
@@ -54,12 +53,7 @@ def faulty_stack(request, tmp_path, fake_llm):
         "m",
     )["id"]
     yield tmp_path, f"http://127.0.0.1:{port}", key, chatbot
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    terminate(process, 60)
 
 
 @pytest.fixture

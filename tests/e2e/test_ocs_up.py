@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from infra.config import Settings
-from infra.wiring.local_servers import free_port
+from infra.wiring.local_servers import free_port, terminate
 from tests.stack import ChatClient, eventually
 
 
@@ -48,13 +48,7 @@ def running_stack(tmp_path):
         if process.poll() is not None:
             pytest.fail("ocs up exited:\n" + "".join(lines))
     yield f"http://127.0.0.1:{port}", tmp_path, process
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    terminate(process, 60)
 
 
 def processes_using(data_dir) -> list[str]:
