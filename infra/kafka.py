@@ -25,11 +25,9 @@ CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP)
 # polling with a timeout busy-loops. So a member of a stable group polls for 1 ms, then sleeps when idle,
 # longer the longer it stays idle (one poll costs ~1 ms of CPU), and not at all while records flow.
 POLL_TIMEOUT_MS = 1
-# While its group (re)forms, a member polls for longer: at 1 ms a group of two or more members never became
-# stable on the local broker (its join and sync round trips did not complete within the polls). A join waits for
-# every member to hear of the rebalance at its next heartbeat (a second apart, `make_consumer`), so most complete
-# within one poll of this length, and a join that completes inside a poll is taken up at once (see `Poller.poll`).
-JOIN_POLL_TIMEOUT_MS = 500
+# The longest a member waits for its join in one `Poller.poll` (the join is then re-awaited by the next poll): joins
+# take about a second, and the caller's loop (heartbeats, stop requests, commits) resumes at least this often.
+JOIN_WAIT_S = 2.0
 IDLE_SLEEP_MIN_S = 0.002
 IDLE_SLEEP_MAX_S = 0.02
 # A consumer idle this long sleeps up to DEEP_IDLE_SLEEP_S between polls: an idle replica then costs ~2 % of a core
@@ -188,44 +186,51 @@ class Poller:
 
     def poll(self) -> list:
         """The next batch of records across assigned partitions, in each partition's order ([] when idle)."""
-        if self.consumer.group_metadata().state is not MemberState.STABLE:
-            # While the group forms, poll back to back, without pacing or idle sleeps: kafka-python drops a join
-            # that completes between two polls and sends it again, which starts another rebalance for every member
-            # (an idle replica sleeping 0.1 s between polls kept its group rebalancing for seconds after a restart).
-            resume_a_lost_join(self.consumer)
-            return self.records(self.consumer.poll(timeout_ms=JOIN_POLL_TIMEOUT_MS))
+        if not self.joined():
+            return []
         if self.pace_s:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
         records = self.records(self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS))
+        if not self.joined():  # the poll heard of a rebalance and began a join: awaited now, not after a sleep
+            return records
         if not records and not self.pace_s:  # a paced consumer has waited before polling already
             time.sleep(self.idle_sleep)
             deep = time.monotonic() - self.last_record > DEEP_IDLE_AFTER_S
             self.idle_sleep = min(self.idle_sleep * 2, DEEP_IDLE_SLEEP_S if deep else IDLE_SLEEP_MAX_S)
         return records
 
+    def joined(self) -> bool:
+        """Whether the member is in its stable group, after waiting up to JOIN_WAIT_S for a join it needs.
+
+        kafka-python 3.0.12 runs a JoinGroup (and its SyncGroup) as a task that outlives a poll which stops waiting
+        for it, and a poll that finds that task already done sends a new JoinGroup instead of taking up its result.
+        Each such duplicate starts another rebalance for every member, and the local broker can lose a member's
+        duplicate join: it then leaves that member out of the next generation while still answering it, so the
+        member is stable with no partitions and the group waits the rebalance timeout (seen: a 1 ms poll began a
+        join, the member slept while it completed, and its group stalled for 30 s and then for good). So a join is
+        awaited in one call, from the poll that needs it, not over several short polls.
+
+        A member whose join kafka-python lost is also asked to join again: when the only reason to rejoin was the
+        group leader's stale view of the topics (a restarted replica that leads before it has read their metadata),
+        the leader's own assignment clears it while the join is in flight, and the member would never heartbeat or
+        join again. kafka-python has no public calls for either, hence its coordinator."""
+        coordinator = self.consumer._coordinator
+        deadline = time.monotonic() + JOIN_WAIT_S
+        while (left_s := deadline - time.monotonic()) > 0:
+            if coordinator.need_rejoin():
+                coordinator.poll(timeout_ms=int(left_s * 1000) + 1)
+            elif self.consumer.group_metadata().state is MemberState.STABLE:
+                return True
+            else:
+                coordinator.request_rejoin()
+        return False
+
     def records(self, batches: dict) -> list:
         if batches:
             self.idle_sleep = IDLE_SLEEP_MIN_S
             self.last_record = time.monotonic()
         return [record for records in batches.values() for record in records]
-
-
-def resume_a_lost_join(consumer: KafkaConsumer) -> None:
-    """Make a member whose join kafka-python lost join again.
-
-    kafka-python 3.0 sends a JoinGroup as a task that outlives a poll which stops waiting for it, and a later poll
-    takes up its result only while the coordinator still says the member must rejoin. When the only reason was the
-    group leader's stale view of the topics' partitions (a restarted replica that leads the group before it has read
-    the topics' metadata), the leader's own assignment clears that reason while the task is in flight: the result is
-    dropped, the member stays "rebalancing" with no partitions, never heartbeats and never joins again, and its group
-    waits for its leader's assignment forever (seen: a replica killed and restarted under its id in a group of
-    three, about one restart in ten, stalled the whole group until the stuck replica was restarted). Asking for
-    a rejoin while a join is under way is harmless: the poll re-awaits the join in flight, or sends a new one. It
-    reaches into the consumer's coordinator because kafka-python has no public way to ask for a rejoin."""
-    coordinator = consumer._coordinator
-    if not coordinator.need_rejoin():
-        coordinator.request_rejoin()
 
 
 def held_partitions(consumer: KafkaConsumer) -> list[str]:
