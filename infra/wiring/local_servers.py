@@ -33,11 +33,18 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout_s: float = 60) -
 PR_SET_PDEATHSIG = 1
 
 
-def end_with_parent() -> None:
-    """In a child process: be sent SIGTERM when the process (thread) that started it dies, even by
-    SIGKILL, so a crashed `ocs up` or test run leaves no server behind."""
+def end_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a child process: be sent `signum` when the process (thread) that started it dies, even by SIGKILL, so a
+    crashed `ocs up` or test run leaves no process behind. Our own processes get SIGTERM and finish what they are
+    doing; the servers get SIGKILL (`end_server_with_parent`)."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signum)
+
+
+def end_server_with_parent() -> None:
+    """SIGKILL, which nothing can defer or ignore: secantusd-py once outlived a killed `ocs up` (in CI; a SIGTERM sent
+    by hand later stopped it), and both servers are made to survive a kill -9 anyway (their fault tests)."""
+    end_with_parent(signal.SIGKILL)
 
 
 def noida_binary() -> str:
@@ -78,7 +85,7 @@ class LocalServer:
             stdout=self.log_file or subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a Ctrl-C meant for `ocs up` must not reach it before its clients stop
-            preexec_fn=end_with_parent,
+            preexec_fn=end_server_with_parent,
         )
         wait_for_port(self.port, self.process)
         return self
