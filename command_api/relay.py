@@ -25,6 +25,7 @@ from kafka.errors import CorruptRecordError, InvalidRecordError, MessageSizeTooL
 
 from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
+from infra.doorbells import UNWIRED, Doorbell, Doorbells, Unwired
 from infra.kafka import (
     DEFAULT_MAX_MESSAGE_BYTES,
     EnvelopeJson,
@@ -102,8 +103,14 @@ class Relay:
         heartbeat,
         dead_letters: DeadLetters,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        doorbell: Doorbell | Unwired = UNWIRED,
+        consumers: Doorbells | Unwired = UNWIRED,
     ):
+        """`doorbell`: rung by whoever appends to the event store, it ends the relay's idle sleeps; `consumers`:
+        the doorbells the relay rings once it has published (`infra.doorbells`)."""
         self.app = app
+        self.doorbell = doorbell
+        self.consumers = consumers
         self.bootstrap = bootstrap
         self.new_topic_partitions = new_topic_partitions
         self.heartbeat = heartbeat
@@ -251,9 +258,11 @@ class Relay:
                 continue
             self.failing_since = None
             self.progressed_at = time.time()
+            if published:
+                self.consumers.ring()
             self.beat()
             if published < BATCH:
-                time.sleep(IDLE_SLEEP_S)
+                self.doorbell.wait(IDLE_SLEEP_S)
 
     def beat(self) -> None:
         self.heartbeat.beat(

@@ -12,6 +12,7 @@ from kafka.partitioner.default import murmur2
 from kafka.serializer import Deserializer, Serializer
 from kafka.structs import MemberState
 
+from infra.doorbells import UNWIRED, Doorbell, Unwired
 from infra.instance import instance_id
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ CONSUMER_GROUPS = (PROJECTORS_GROUP, REPLIES_GROUP)
 # polling with a timeout busy-loops. So a member of a stable group polls for 1 ms, then sleeps when idle,
 # longer the longer it stays idle (one poll costs ~1 ms of CPU), and not at all while records flow.
 POLL_TIMEOUT_MS = 1
+# After a ring of its doorbell a poll waits this long for records: they are on the broker already, but a 1 ms poll
+# ends before the fetch that brings them is answered, and the next ring may never come.
+RUNG_POLL_TIMEOUT_MS = 10
 # The longest a member waits for its join in one `Poller.poll` (the join is then re-awaited by the next poll): joins
 # take about a second, and the caller's loop (heartbeats, stop requests, commits) resumes at least this often.
 JOIN_WAIT_S = 2.0
@@ -175,12 +179,15 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
 class Poller:
     """`pace_s`: at least this long from one poll to the next, for consumers that can wait: one poll costs
     ~1.7 ms of CPU with 8 partitions (kafka-python 3.0, answered or not), so a consumer that takes what came
-    in the last 100 ms in one poll spends a tenth of what polling as fast as records arrive would."""
+    in the last 100 ms in one poll spends a tenth of what polling as fast as records arrive would. `doorbell`:
+    idle sleeps end when the relay rings it after publishing (`infra.doorbells`)."""
 
-    def __init__(self, consumer: KafkaConsumer, pace_s: float = 0.0):
+    def __init__(self, consumer: KafkaConsumer, pace_s: float = 0.0, doorbell: Doorbell | Unwired = UNWIRED):
         self.consumer = consumer
         self.pace_s = pace_s
+        self.doorbell = doorbell
         self.idle_sleep = IDLE_SLEEP_MIN_S
+        self.poll_timeout_ms = POLL_TIMEOUT_MS
         self.last_poll = 0.0
         self.last_record = time.monotonic()
 
@@ -191,11 +198,13 @@ class Poller:
         if self.pace_s:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
-        records = self.records(self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS))
+        timeout_ms, self.poll_timeout_ms = self.poll_timeout_ms, POLL_TIMEOUT_MS
+        records = self.records(self.consumer.poll(timeout_ms=timeout_ms))
         if not self.joined():  # the poll heard of a rebalance and began a join: awaited now, not after a sleep
             return records
         if not records and not self.pace_s:  # a paced consumer has waited before polling already
-            time.sleep(self.idle_sleep)
+            if self.doorbell.wait(self.idle_sleep):
+                self.poll_timeout_ms = RUNG_POLL_TIMEOUT_MS
             deep = time.monotonic() - self.last_record > DEEP_IDLE_AFTER_S
             self.idle_sleep = min(self.idle_sleep * 2, DEEP_IDLE_SLEEP_S if deep else IDLE_SLEEP_MAX_S)
         return records

@@ -19,6 +19,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
+from infra.doorbells import UNWIRED, Doorbell, Unwired
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.hops import CONSUMED_AT, log_projected
@@ -74,12 +75,18 @@ def write_in_order(collection: Collection, writes: list) -> None:
 
 class Projector:
     def __init__(
-        self, db: Database, bootstrap: str, heartbeat: Heartbeat, dead_letters: DeadLetters, members: GroupMembers
+        self,
+        db: Database,
+        bootstrap: str,
+        heartbeat: Heartbeat,
+        dead_letters: DeadLetters,
+        members: GroupMembers,
+        doorbell: Doorbell | Unwired = UNWIRED,
     ):
         self.db = db
         self.members = members
         self.consumer = make_consumer(bootstrap, GROUP, TOPICS.values())
-        self.poller = Poller(self.consumer)
+        self.poller = Poller(self.consumer, doorbell=doorbell)
         self.heartbeat = heartbeat
         self.dead_letters = dead_letters
         self.applied = 0

@@ -47,8 +47,8 @@ from the same schemas.
   operator's services; they are not events, and the reply is recorded whole as `ChatSession.ReplyRecorded`.
 
 The feed, the stream and the webhooks carry the team's own events, except those of {not_in_feed}: credentials' carry
-secrets' hashes, webhook subscriptions' URLs often hold a receiver's token. Every message is the same envelope whatever carries
-it; `position` is its place in the event store's log, and the feed's cursor. Delivery is at least once: use
+secrets' hashes, webhook subscriptions' URLs often hold a receiver's token. Every message is the same envelope whatever
+carries it; `position` is its place in the event store's log, and the feed's cursor. Delivery is at least once: use
 `event_id` to ignore an event already handled. A payload may gain fields within its `schema_version`: ignore fields
 you do not know.
 """.format(not_in_feed=", ".join(f"`{aggregate}`" for aggregate in NOT_IN_FEED))

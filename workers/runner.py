@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kafka import TopicPartition
 from kafka.structs import OffsetAndMetadata
 
+from infra.doorbells import UNWIRED, Doorbell, Unwired
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.hops import CONSUMED_AT
@@ -63,13 +64,14 @@ class Worker:
         heartbeat: Heartbeat,
         members: GroupMembers,
         pace_s: float = 0.0,
+        doorbell: Doorbell | Unwired = UNWIRED,
     ):
         """`handle(envelope)` does the work; `give_up(envelope, error)` records that it could not be done;
-        `pace_s`: the least time between polls (`infra.kafka.Poller`)."""
+        `pace_s`: the least time between polls, `doorbell`: rung when there is more (`infra.kafka.Poller`)."""
         self.consumer = make_consumer(bootstrap, group, topics)
         self.give_up = give_up
         self.stopping = threading.Event()
-        self.poller = Poller(self.consumer, pace_s)
+        self.poller = Poller(self.consumer, pace_s, doorbell)
         self.handle = handle
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="reply")
         self.max_in_flight = concurrency * 4

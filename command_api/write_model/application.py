@@ -5,7 +5,7 @@ relay will send, and a save whose envelope would not fit in one broker message (
 is refused whole, so a client's oversized request gets a 413 instead of jamming the relay for everyone.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from uuid import uuid5
 
@@ -44,7 +44,15 @@ class OcsApplication(Application):
     # Long chat sessions are loaded from a snapshot plus the events after it.
     snapshotting_intervals = {ChatSession: 50}
 
-    def __init__(self, event_store_url: str, files_dir: Path, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(
+        self,
+        event_store_url: str,
+        files_dir: Path,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        after_commit: Callable[[], None] | None = None,
+    ):
+        """`after_commit`: called once events are in the store, to tell the relay at once (`infra.doorbells`)."""
+        self.after_commit = after_commit
         self.files = FileStore(files_dir)
         self.max_event_bytes = max_event_bytes(max_message_bytes)
         self.envelope_json = EnvelopeJson()
@@ -67,7 +75,10 @@ class OcsApplication(Application):
         for aggregate in aggregates:
             for event in getattr(aggregate, "pending_events", ()):
                 self.check_publishable(event)
-        return super().save(*aggregates, **kwargs)
+        recordings = super().save(*aggregates, **kwargs)
+        if self.after_commit and recordings:
+            self.after_commit()
+        return recordings
 
     def check_publishable(self, event: CanMutateAggregate) -> None:
         """Raises EventTooLarge for an event whose envelope would not fit in a broker message; an event that cannot

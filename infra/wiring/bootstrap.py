@@ -22,6 +22,7 @@ from infra.cors import TeamOrigins
 from infra.dead_letters import DeadLetters
 from infra.demo_page import DEMO_ROUTE, create_demo_app
 from infra.docs import DOCS_PATHS, create_docs_app, routes_of
+from infra.doorbells import Doorbell, Doorbells
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.instance import instance_id
@@ -59,11 +60,17 @@ BACKGROUND_COMPONENTS = ("relay", "feed", "projector", "worker", "delivery")
 class System:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.doorbells: list[Doorbell] = []
 
     @cached_property
     def app(self) -> OcsApplication:
         settings = self.settings
-        return OcsApplication(settings.event_store_url, settings.files_dir, settings.kafka_max_message_bytes)
+        return OcsApplication(
+            settings.event_store_url,
+            settings.files_dir,
+            settings.kafka_max_message_bytes,
+            Doorbells(settings.data_dir, "relay").ring,
+        )
 
     @cached_property
     def bus(self) -> CommandBus:
@@ -224,6 +231,8 @@ class System:
             self.beat("relay"),
             self.dead_letters(RELAY),
             settings.kafka_max_message_bytes,
+            self.doorbell("relay"),
+            Doorbells(settings.data_dir, "projector", "worker"),
         )
 
     def feed_writer(self) -> FeedWriter:
@@ -248,6 +257,7 @@ class System:
             self.beat("projector"),
             self.dead_letters(PROJECTORS),
             self.group_members("projector", PROJECTORS),
+            self.doorbell("projector"),
         )
 
     @cached_property
@@ -272,6 +282,7 @@ class System:
             self.settings.worker_concurrency,
             self.beat("worker"),
             self.group_members("worker", reactions.group),
+            doorbell=self.doorbell("worker"),
         )
 
     def delivery(self) -> delivery.SubscriptionDelivery:
@@ -302,7 +313,15 @@ class System:
         """The consumer group `group`, whose members are `component`'s replicas."""
         return GroupMembers(self.db, component, group, instance_id(), self.require_kafka())
 
+    def doorbell(self, component: str) -> Doorbell:
+        """This replica's doorbell, rung when `component` has new work (`infra.doorbells`)."""
+        doorbell = Doorbell(self.settings.data_dir, component, instance_id())
+        self.doorbells.append(doorbell)
+        return doorbell
+
     def close(self) -> None:
+        for doorbell in self.doorbells:
+            doorbell.close()
         if "reply_deltas" in self.__dict__:
             self.reply_deltas.close()
         for feed in ("message_feed", "event_feed", "delta_feed"):

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from infra.config import STACK_FILE, switched_on
+from infra.doorbells import remove_unanswered
 from infra.metrics import MULTIPROCESS_DIR
 from infra.wiring.local_servers import LocalKafka, LocalMongo, end_with_parent, terminate
 
@@ -106,6 +107,7 @@ def run_stack(data_dir: str, host: str, port: int, replicas: dict[str, int] | No
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children.values():
             terminate(child)
+        remove_unanswered(root)
         (root / STACK_FILE).unlink(missing_ok=True)
         for server in (mongo, kafka):
             if server:

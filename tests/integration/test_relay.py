@@ -13,6 +13,7 @@ from command_api import commands
 from command_api.relay import GROUP as RELAY
 from command_api.write_model.application import OcsApplication
 from infra.dead_letters import BEHIND_A_PARKED_EVENT
+from infra.doorbells import Doorbell
 from infra.kafka import EnvelopeJson
 from schemas.events import TOPICS
 from tests.integration.conftest import record_workload
@@ -179,3 +180,18 @@ def test_events_the_relay_cannot_publish_are_parked_with_their_aggregates_later_
     # What still cannot be read stays parked, with why.
     (still,) = letters.letters()
     assert still["event_id"] == unreadable_letter["event_id"] and still["replay_requested_at"] is None
+
+
+def test_a_commit_rings_the_relay_and_what_the_relay_publishes_rings_the_consumers(servers, run_relay):
+    """`infra.doorbells`: the relay and the consumers hear of new work at once instead of at their next poll."""
+    system = servers.system
+    data_dir = system.settings.data_dir
+    relay_bell, consumer_bell = Doorbell(data_dir, "relay", "watcher"), Doorbell(data_dir, "worker", "watcher")
+    try:
+        record_workload(system, sessions=1, messages_per_session=1)
+        assert relay_bell.wait(30)
+        run_relay(system)
+        assert consumer_bell.wait(30)
+    finally:
+        relay_bell.close()
+        consumer_bell.close()
