@@ -15,7 +15,9 @@ from schemas.instants import parse_instant, utc_iso
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1500
-# A page's first window is never narrower than this; each window after it is this many times wider.
+# A page's first window holds this many times a page if the list is spread evenly (a little more than a page, so
+# that one window usually does), and is never narrower than the smallest; each window after it is wider by the growth.
+FIRST_WINDOW_MARGIN = 1.25
 SMALLEST_WINDOW = timedelta(milliseconds=1)
 WINDOW_GROWTH = 4
 
@@ -109,14 +111,14 @@ def nearest(collection: Collection, listing: Listing, position: str | None, up: 
     """The listing's first `n` documents past `position` (None: from the list's start), going up or down `sort_key`.
     Read in windows of creation time that widen until they hold `n` documents or reach the list's end: each window
     is one bounded index range per range of the listing, so a page costs about what it holds, however long the list.
-    The first window is sized to hold `n` if documents were spread evenly between the list's ends."""
+    The first window is sized to hold a little more than `n` if documents were spread evenly between the list's ends."""
     ends = listing.ends
     anchor = ends and ends.documents and instant_of(position or (ends.first_key if up else ends.last_key))
     if not anchor:
         return read(collection, listing, {"$gt" if up else "$lt": position} if position else {}, n, up)
     edge = ends.last_key if up else ends.first_key
     span = (instant_of(ends.last_key) or anchor) - (instant_of(ends.first_key) or anchor)
-    width = max(span * n / ends.documents, SMALLEST_WINDOW)
+    width = max(span * n * FIRST_WINDOW_MARGIN / ends.documents, SMALLEST_WINDOW)
     inner, found = position, []
     while True:
         outer = moved(anchor, width if up else -width)
@@ -162,7 +164,9 @@ def counted(collection: Collection, listing: Listing) -> int:
     """A count no counter holds: the documents of the listing's ranges, each once."""
     if listing.keep is None and len(listing.ranges) == 1:
         return collection.count_documents(listing.ranges[0])
-    return len({doc["_id"] for selector in listing.ranges for doc in collection.find(selector) if keeps(listing, doc)})
+    fields = None if listing.keep else {"_id": 1}  # the check reads the documents; a plain union only their ids
+    found = (doc for selector in listing.ranges for doc in collection.find(selector, fields) if keeps(listing, doc))
+    return len({doc["_id"] for doc in found})
 
 
 def keeps(listing: Listing, doc: dict) -> bool:
