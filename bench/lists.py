@@ -52,7 +52,14 @@ def fill(db, first: int, last: int) -> None:
         (SESSIONS, "all", ""): last - first,
         (SESSIONS, "version", "v1"): last - first,
         (SESSIONS, "tag", "vip"): tagged,
-        **{(SESSIONS, "chatbot", bot): len(range(first + i, last, len(CHATBOTS))) for i, bot in enumerate(CHATBOTS)},
+        **{(SESSIONS, "chatbot", bot): len(of_chatbot(first, last, bot)) for bot in CHATBOTS},
+        **{(SESSIONS, "chatbot_version", f"{bot}|v1"): len(of_chatbot(first, last, bot)) for bot in CHATBOTS},
+        **{
+            (SESSIONS, "chatbot_tag", f"{bot}|vip"): len(
+                [n for n in of_chatbot(first, last, bot) if n % TAGGED_EVERY == 0]
+            )
+            for bot in CHATBOTS
+        },
         (PARTICIPANTS, "all", ""): last - first,
     }
     for (listing, dimension, value), n in moved.items():
@@ -62,6 +69,11 @@ def fill(db, first: int, last: int) -> None:
         db[LIST_COUNTS].update_one(
             {"_id": list_counter_id(listing, TEAM, dimension, value)}, {"$inc": {"count": n}, **ends}, upsert=True
         )
+
+
+def of_chatbot(first: int, last: int, chatbot: str) -> range:
+    """The numbers of `chatbot`'s sessions among `first` to `last` - 1 (the chatbots take turns)."""
+    return range(first + (CHATBOTS.index(chatbot) - first) % len(CHATBOTS), last, len(CHATBOTS))
 
 
 def key_of(n: int) -> str:

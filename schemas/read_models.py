@@ -32,11 +32,14 @@ RESPONSES = "responses"
 USAGE = "usage"
 LIST_COUNTS = "list_counts"
 COUNTING_PROGRESS = "counting_progress"
-# The lists' counters (`list_counts`): per listing and team, in all and per chatbot, tag and version tag.
+# The lists' counters (`list_counts`): per listing and team, in all and per chatbot, tag and version tag, and per
+# chatbot and tag and chatbot and version tag (a counter's value is then `chatbot|tag`).
 LISTED_IN_ALL = "all"
 LISTED_BY_CHATBOT = "chatbot"
 LISTED_BY_TAG = "tag"
 LISTED_BY_VERSION = "version"
+LISTED_BY_CHATBOT_TAG = "chatbot_tag"
+LISTED_BY_CHATBOT_VERSION = "chatbot_version"
 # The usage counters' two levels (`level`): per chatbot and platform, and per participant, chatbot and platform.
 USAGE_BY_CHATBOT = "chatbot"
 USAGE_BY_PARTICIPANT = "participant"

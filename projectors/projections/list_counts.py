@@ -1,7 +1,7 @@
-"""The lists' counts (`count` on a list's first page): how many sessions a team has in all, per chatbot, per tag and
-per version tag, and how many participants, kept as counters so that no request counts documents. The team's
-counters also keep the lowest and highest ordering key of its list, which tell the query API where the list ends
-(`query_api/queries/pagination.py`).
+"""The lists' counts (`count` on a list's first page): how many sessions a team has in all, per chatbot, per tag, per
+version tag, and per chatbot and tag or version tag, and how many participants, kept as counters so that no request
+counts documents. The team's counters also keep the lowest and highest ordering key of its list, which tell the query
+API where the list ends (`query_api/queries/pagination.py`).
 
 A session's counters follow what it is listed under (`listed`: its chatbot, tags and version tags), which each of its
 events moves as the sessions read model moves them (`projections/sessions.py`); these are pure functions from events
@@ -14,6 +14,8 @@ from projectors.projections.writes import sort_key
 from schemas import events
 from schemas.read_models import (
     LISTED_BY_CHATBOT,
+    LISTED_BY_CHATBOT_TAG,
+    LISTED_BY_CHATBOT_VERSION,
     LISTED_BY_TAG,
     LISTED_BY_VERSION,
     LISTED_IN_ALL,
@@ -57,6 +59,8 @@ def session_counters(listed: dict | None) -> set[tuple[str, str]]:
         (LISTED_BY_CHATBOT, listed["chatbot"]),
         *((LISTED_BY_TAG, tag) for tag in listed["tags"]),
         *((LISTED_BY_VERSION, version) for version in listed["versions"]),
+        *((LISTED_BY_CHATBOT_TAG, f"{listed['chatbot']}|{tag}") for tag in listed["tags"]),
+        *((LISTED_BY_CHATBOT_VERSION, f"{listed['chatbot']}|{version}") for version in listed["versions"]),
     }
 
 

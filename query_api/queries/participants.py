@@ -8,7 +8,7 @@ from pymongo.database import Database
 from query_api.queries.list_counts import list_counters
 from query_api.queries.pagination import ListEnds, Listing, PageRequest, paginate
 from schemas import representations
-from schemas.read_models import CHATBOTS, LISTED_IN_ALL, PARTICIPANTS, list_counter_id
+from schemas.read_models import CHATBOTS, PARTICIPANTS, list_counter_id
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def participant_listing(db: Database, team: str, only: ParticipantFilter) -> Lis
     (one identifier's participants are a few; a platform's or a chatbot's are every participant of the team read)."""
     ranges = ({"team": team, "identifier": only.identifier} if only.identifier else {"team": team},)
     keep = passes(only) if only.platform or only.chatbot_id else None
-    team_counter = list_counters(db, PARTICIPANTS, team, LISTED_IN_ALL, ()).get(list_counter_id(PARTICIPANTS, team))
+    team_counter = list_counters(db, [list_counter_id(PARTICIPANTS, team)]).get(list_counter_id(PARTICIPANTS, team))
     if team_counter is None:  # no participant of the team counted: none yet, or none since the counters came
         return Listing(PARTICIPANTS, ranges, keep)
     # An identifier's participants are few: one window over the whole list reads them.

@@ -13,6 +13,8 @@ from schemas.ids import canonical_uuid
 from schemas.read_models import (
     CHATBOTS,
     LISTED_BY_CHATBOT,
+    LISTED_BY_CHATBOT_TAG,
+    LISTED_BY_CHATBOT_VERSION,
     LISTED_BY_TAG,
     LISTED_BY_VERSION,
     LISTED_IN_ALL,
@@ -33,7 +35,8 @@ class SessionFilter:
 def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
     """The team's sessions that pass the filter. Its first condition of tags, versions and chatbot names the index
     ranges, one per value; the other conditions are checked on what those ranges hold. A filter of one value of one
-    condition is counted by its counter, any other by reading what it lists."""
+    condition, or of a chatbot and one tag or version, is counted by its counter; any other by reading what it lists
+    (a session may carry two of the tags or versions asked for)."""
     conditions = [
         (field, dimension, values)
         for field, dimension, values in (
@@ -50,13 +53,33 @@ def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
         dimension, values, others = LISTED_IN_ALL, ("",), []
         ranges = ({"team": team},)
     keep = passes(others) if others else None
-    counters = list_counters(db, SESSIONS, team, dimension, values)
+    in_ranges = [list_counter_id(SESSIONS, team, dimension, value) for value in values]
+    whole = whole_filter_counter(team, only)
+    counters = list_counters(db, [list_counter_id(SESSIONS, team), *in_ranges, *([whole] if whole else [])])
     team_counter = counters.get(list_counter_id(SESSIONS, team))
     if team_counter is None:  # no session of the team counted: none yet, or none since the counters came (a rebuild)
         return Listing(SESSIONS, ranges, keep)
-    listed = sum(counters.get(list_counter_id(SESSIONS, team, dimension, v), {}).get("count", 0) for v in values)
+    listed = sum(counters.get(counter, {}).get("count", 0) for counter in in_ranges)
     ends = ListEnds(team_counter["first_key"], team_counter["last_key"], listed)
-    return Listing(SESSIONS, ranges, keep, ends, listed if len(values) == 1 and not others else None)
+    return Listing(SESSIONS, ranges, keep, ends, counters.get(whole, {}).get("count", 0) if whole else None)
+
+
+def whole_filter_counter(team: str, only: SessionFilter) -> str | None:
+    """The counter that counts every session the filter lists, if one does."""
+    tags, versions = only.tags, only.versions
+    if len(tags) + len(versions) > 1:
+        return None
+    if only.experiment_id and tags:
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT_TAG, f"{only.experiment_id}|{tags[0]}")
+    if only.experiment_id and versions:
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT_VERSION, f"{only.experiment_id}|{versions[0]}")
+    if only.experiment_id:
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT, only.experiment_id)
+    if tags:
+        return list_counter_id(SESSIONS, team, LISTED_BY_TAG, tags[0])
+    if versions:
+        return list_counter_id(SESSIONS, team, LISTED_BY_VERSION, versions[0])
+    return list_counter_id(SESSIONS, team)
 
 
 def passes(conditions: list[tuple[str, str, tuple[str, ...]]]) -> Callable[[dict], bool]:

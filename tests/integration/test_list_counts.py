@@ -22,6 +22,8 @@ def sessions_by_documents(db, team: str) -> Counter:
         counted.update([("all", ""), ("chatbot", doc["experiment_id"])])
         counted.update(("tag", tag) for tag in doc["tags"])
         counted.update(("version", version) for version in doc["version_tags"])
+        counted.update(("chatbot_tag", f"{doc['experiment_id']}|{tag}") for tag in doc["tags"])
+        counted.update(("chatbot_version", f"{doc['experiment_id']}|{version}") for version in doc["version_tags"])
     return counted
 
 

@@ -25,18 +25,24 @@ def test_a_created_session_counts_in_its_team_and_chatbot_and_moves_the_list_end
 
 def test_tags_count_once_each_and_leave_their_counters_when_removed():
     tagged, added = moved(CREATED, events.CHAT_SESSION_TAGGED, {"tags": ["a", "b"]})
-    assert added == {"sessions|t|tag|a": 1, "sessions|t|tag|b": 1}
+    assert added == {
+        "sessions|t|tag|a": 1,
+        "sessions|t|tag|b": 1,
+        "sessions|t|chatbot_tag|bot|a": 1,
+        "sessions|t|chatbot_tag|bot|b": 1,
+    }
     assert moved(tagged, events.CHAT_SESSION_TAGGED, {"tags": ["a"]})[1] == {}
     assert moved(tagged, events.CHAT_SESSION_UNTAGGED, {"tags": ["a", "c"]}) == (
         {**CREATED, "tags": ["b"]},
-        {"sessions|t|tag|a": -1},
+        {"sessions|t|tag|a": -1, "sessions|t|chatbot_tag|bot|a": -1},
     )
 
 
 def test_a_reply_tagged_with_a_version_counts_the_session_under_that_version():
     message = {"tags": ["v2", "urgent"]}
     after, added = moved(CREATED, events.CHAT_SESSION_REPLY_RECORDED, {"message": message})
-    assert after["versions"] == ["v2"] and added == {"sessions|t|version|v2": 1}
+    assert after["versions"] == ["v2"]
+    assert added == {"sessions|t|version|v2": 1, "sessions|t|chatbot_version|bot|v2": 1}
     assert moved(after, events.CHAT_SESSION_MESSAGES_APPENDED, {"messages": [message]})[1] == {}
 
 
