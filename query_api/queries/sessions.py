@@ -59,9 +59,13 @@ def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
     team_counter = counters.get(list_counter_id(SESSIONS, team))
     if team_counter is None:  # no session of the team counted: none yet, or none since the counters came (a rebuild)
         return Listing(SESSIONS, ranges, keep)
-    listed = sum(counters.get(counter, {}).get("count", 0) for counter in in_ranges)
+    count = counters.get(whole, {}).get("count", 0) if whole else None
+    if count == 0:  # counted before it is written, so none is there to read
+        return Listing(SESSIONS, (), count=0)
+    # Windows are sized by what the filter lists when a counter says, else by what its ranges hold.
+    listed = count or sum(counters.get(counter, {}).get("count", 0) for counter in in_ranges)
     ends = ListEnds(team_counter["first_key"], team_counter["last_key"], listed)
-    return Listing(SESSIONS, ranges, keep, ends, counters.get(whole, {}).get("count", 0) if whole else None)
+    return Listing(SESSIONS, ranges, keep, ends, count)
 
 
 def whole_filter_counter(team: str, only: SessionFilter) -> str | None:
