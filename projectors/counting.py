@@ -15,7 +15,7 @@ from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from projectors.projections.list_counts import ListCounts, listed_after
+from projectors.projections.list_counts import LISTING_EVENTS, ListCounts, listed_after
 from projectors.projections.usage import COUNTED, Counters
 from schemas import events
 from schemas.events import PAYLOAD_SCHEMAS
@@ -73,7 +73,9 @@ def count_once(db: Database, envelopes: list[dict], txn: ClientSession) -> None:
         counted = progress.get(doc_id, {"version": 0, "engaged": False, "listed": None})
         if version != counted["version"] + 1:
             continue
-        data = PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"])
+        # Only what counts is read (an event of a type this version does not know is not, and moves only the version).
+        reads = envelope["type"] in COUNTED or envelope["type"] in LISTING_EVENTS
+        data = PAYLOAD_SCHEMAS[envelope["type"]].load(envelope["data"]) if reads else {}
         engaged = counted["engaged"]
         if envelope["type"] in COUNTED:
             if doc_id not in sessions:

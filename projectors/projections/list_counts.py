@@ -30,6 +30,13 @@ MESSAGE_EVENTS = (
     events.CHAT_SESSION_REPLY_RECORDED,
     events.CHAT_SESSION_BOT_MESSAGE_SENT,
 )
+# The events that can move what a session is listed under; the others leave it as it is.
+LISTING_EVENTS = (
+    events.CHAT_SESSION_CREATED,
+    events.CHAT_SESSION_TAGGED,
+    events.CHAT_SESSION_UNTAGGED,
+    *MESSAGE_EVENTS,
+)
 
 
 def listed_after(listed: dict | None, envelope: dict, data: dict) -> dict | None:

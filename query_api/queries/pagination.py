@@ -113,8 +113,8 @@ def nearest(collection: Collection, listing: Listing, position: str | None, up: 
     is one bounded index range per range of the listing, so a page costs about what it holds, however long the list.
     The first window is sized to hold a little more than `n` if documents were spread evenly between the list's ends."""
     ends = listing.ends
-    anchor = ends and ends.documents and instant_of(position or (ends.first_key if up else ends.last_key))
-    if not anchor:
+    anchor = instant_of(position or (ends.first_key if up else ends.last_key)) if ends and ends.documents else None
+    if anchor is None:
         return read(collection, listing, {"$gt" if up else "$lt": position} if position else {}, n, up)
     edge = ends.last_key if up else ends.first_key
     span = (instant_of(ends.last_key) or anchor) - (instant_of(ends.first_key) or anchor)
