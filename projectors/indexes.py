@@ -25,12 +25,14 @@ INDEXES = {
     CHATBOTS: [([("team", UP), ("sort_key", UP)], {})],
     WIDGET_CHANNELS: [([("chatbot_id", UP)], {})],
     MESSAGING_CHANNELS: [([("chatbot_id", UP)], {})],
-    PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {}), ([("team", UP), ("identifier", UP)], {})],
+    # A list's page is read in windows of `sort_key` under one equality (`query_api/queries/pagination.py`): each
+    # index ends with `sort_key`, so a window is one bounded range of it.
+    PARTICIPANTS: [([("team", UP), ("sort_key", UP)], {}), ([("team", UP), ("identifier", UP), ("sort_key", UP)], {})],
     SESSIONS: [
         ([("team", UP), ("sort_key", UP)], {}),
         ([("team", UP), ("experiment_id", UP), ("sort_key", UP)], {}),
-        ([("team", UP), ("tags", UP)], {}),
-        ([("team", UP), ("version_tags", UP)], {}),
+        ([("team", UP), ("tags", UP), ("sort_key", UP)], {}),
+        ([("team", UP), ("version_tags", UP), ("sort_key", UP)], {}),
     ],
     FILES: [([("file_id", UP)], {"unique": True})],
     # One index per message (each costs every insert): a session's messages in `seq` order are its few

@@ -25,8 +25,8 @@ from infra.heartbeat import Heartbeat
 from infra.hops import CONSUMED_AT, log_projected
 from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
+from projectors.counting import count_events
 from projectors.projections import writes_for
-from projectors.usage import count_usage
 from schemas.events import TOPICS
 from schemas.read_models import COLLECTIONS
 
@@ -45,6 +45,8 @@ BATCH_BUDGET_S = 10.0
 
 def apply(db: Database, envelopes: list[dict]) -> None:
     """Apply events to the read models; within each aggregate, in the order given."""
+    # Counted first: whoever sees a document this batch writes sees it counted (`projectors/counting.py`).
+    count_events(db, envelopes)
     by_collection = defaultdict(list)
     sources = defaultdict(dict)  # the ids of the events behind each collection's writes, in order, once each
     for envelope in envelopes:
@@ -55,8 +57,6 @@ def apply(db: Database, envelopes: list[dict]) -> None:
         if by_collection[collection]:
             write_in_order(db[collection], by_collection[collection])
             log_projected(collection, list(sources[collection]))
-    # After the sessions they are counted for (`projectors/usage.py`).
-    count_usage(db, envelopes)
 
 
 def write_in_order(collection: Collection, writes: list) -> None:

@@ -27,10 +27,19 @@ EVENTS = "events"
 SESSIONS = "sessions"
 # Responses API responses kept by their clients: written after the messages they name.
 RESPONSES = "responses"
-# Usage counters per team, day and dimension (`GET /api/v2/usage/`), and how far each session's events are counted:
-# written after the sessions they count.
+# Counters, written in one transaction before the batch's other writes (`projectors/counting.py`): usage per team,
+# day and dimension (`GET /api/v2/usage/`), the lists' counts and ends, and how far each session's events are counted.
 USAGE = "usage"
-USAGE_PROGRESS = "usage_progress"
+LIST_COUNTS = "list_counts"
+COUNTING_PROGRESS = "counting_progress"
+# The lists' counters (`list_counts`): per listing and team, in all and per chatbot, tag and version tag, and per
+# chatbot and tag and chatbot and version tag (a counter's value is then `chatbot|tag`).
+LISTED_IN_ALL = "all"
+LISTED_BY_CHATBOT = "chatbot"
+LISTED_BY_TAG = "tag"
+LISTED_BY_VERSION = "version"
+LISTED_BY_CHATBOT_TAG = "chatbot_tag"
+LISTED_BY_CHATBOT_VERSION = "chatbot_version"
 # The usage counters' two levels (`level`): per chatbot and platform, and per participant, chatbot and platform.
 USAGE_BY_CHATBOT = "chatbot"
 USAGE_BY_PARTICIPANT = "participant"
@@ -53,7 +62,8 @@ COLLECTIONS = (
     SESSIONS,
     RESPONSES,
     USAGE,
-    USAGE_PROGRESS,
+    LIST_COUNTS,
+    COUNTING_PROGRESS,
 )
 # Each aggregate's own document, keyed by aggregate id and carrying its version.
 COLLECTION_OF_AGGREGATE = {
@@ -88,3 +98,8 @@ def usage_model_field(model: str) -> str:
     """A model's name as a field name of the usage read model (its tokens per model): MongoDB gives `.` and a leading
     `$` a meaning."""
     return quote(model, safe="").replace(".", "%2E")
+
+
+def list_counter_id(listing: str, team: str, dimension: str = LISTED_IN_ALL, value: str = "") -> str:
+    """The id of one of a list's counters (`list_counts`): the projector moves it, the query API reads it."""
+    return f"{listing}|{team}|{dimension}|{value}"

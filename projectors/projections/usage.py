@@ -7,7 +7,7 @@ Quarter hours: every timezone's offset is a whole number of quarter hours, so a 
 a whole number of them.
 
 Sessions count in the quarter hour they started in, once engaged (once a participant has said something), as OCS
-counts them. These are pure functions from events to increments; `projectors/usage.py` applies them once each."""
+counts them. These are pure functions from events to increments; `projectors/counting.py` applies them once each."""
 
 from collections import defaultdict
 from datetime import timezone

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from pymongo.database import Database
 
-from query_api.queries.pagination import PageRequest, paginate
+from query_api.queries.pagination import Listing, PageRequest, paginate
 from schemas.errors import detail
 from schemas.ids import canonical_uuid
 from schemas.read_models import CHATBOTS
@@ -14,7 +14,9 @@ Render = Callable[[dict, str], dict]  # (chatbot document, base URL) -> its repr
 
 
 def list_experiments(db: Database, team: str, page: PageRequest, base_url: str, render: Render) -> dict:
-    docs, links = paginate(db[CHATBOTS], {"team": team, "archived": False}, "experiments", False, page)
+    # A team's chatbots are a few: one unbounded range, counted by reading it.
+    chatbots = Listing("experiments", ({"team": team, "archived": False},))
+    docs, links = paginate(db[CHATBOTS], chatbots, False, page)
     return {**links, "results": [render(doc, base_url) for doc in docs]}
 
 

@@ -3,15 +3,23 @@ so inserts between pages neither duplicate nor skip rows; `count` on the first p
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from pymongo.collection import Collection
 
 from schemas.errors import detail
+from schemas.instants import parse_instant, utc_iso
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1500
+# A page's first window holds this many times a page if the list is spread evenly (a little more than a page, so
+# that one window usually does), and is never narrower than the smallest; each window after it is wider by the growth.
+FIRST_WINDOW_MARGIN = 1.25
+SMALLEST_WINDOW = timedelta(milliseconds=1)
+WINDOW_GROWTH = 4
 
 
 @dataclass(frozen=True)
@@ -51,18 +59,37 @@ def decode_cursor(listing: str, cursor: str) -> tuple[str, bool]:
     raise detail(404, "Invalid cursor")
 
 
-def paginate(
-    collection: Collection, query: dict, listing: str, ascending: bool, page: PageRequest
-) -> tuple[list[dict], dict]:
+@dataclass(frozen=True)
+class ListEnds:
+    """Where a list ends (its lowest and highest `sort_key`) and about how many documents its ranges hold: what
+    sizes the windows a page is read in."""
+
+    first_key: str
+    last_key: str
+    documents: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a list shows: the documents of its ranges that `keep` keeps, in `sort_key` order. Each range is an
+    equality on every field an index holds before `sort_key`, so that a window of `sort_key` is one bounded range of
+    that index: the local MongoDB-protocol server reads only that range when a query names no field beyond the
+    index's and no `$in` (otherwise it scans the collection), and sorts what it read in memory, whatever the limit."""
+
+    name: str  # the cursor's listing
+    ranges: tuple[dict, ...]  # the list is their union
+    keep: Callable[[dict], bool] | None = None  # the filter's conditions that no range's index holds
+    ends: ListEnds | None = None  # None: read in one unbounded range (a few documents, or no counters yet)
+    count: int | None = None  # the first page's `count`, from counters; None: counted from the ranges
+
+
+def paginate(collection: Collection, listing: Listing, ascending: bool, page: PageRequest) -> tuple[list[dict], dict]:
     """(this page's documents, the page's `next`/`previous`/`count`), ordered by `sort_key`."""
     cursor = page.cursor
-    position, reverse = decode_cursor(listing, cursor) if cursor else (None, False)
+    position, reverse = decode_cursor(listing.name, cursor) if cursor else (None, False)
     # Walking backwards (a `previous` link) reads the opposite way, then turns the page around.
     forward_up = ascending != reverse
-    selector = dict(query)
-    if position is not None:
-        selector["sort_key"] = {"$gt" if forward_up else "$lt": position}
-    docs = list(collection.find(selector).sort("sort_key", 1 if forward_up else -1).limit(page.size + 1))
+    docs = nearest(collection, listing, position, forward_up, page.size + 1)
     more = len(docs) > page.size
     docs = docs[: page.size]
     if reverse:
@@ -72,9 +99,75 @@ def paginate(
     has_next = reverse or more
     has_previous = (more if reverse else cursor is not None) and first_key is not None
     links = {
-        "next": page.link(encode_cursor(listing, last_key, False)) if has_next and last_key else None,
-        "previous": page.link(encode_cursor(listing, first_key, True)) if has_previous else None,
+        "next": page.link(encode_cursor(listing.name, last_key, False)) if has_next and last_key else None,
+        "previous": page.link(encode_cursor(listing.name, first_key, True)) if has_previous else None,
     }
     if cursor is None:
-        links["count"] = collection.count_documents(query)
+        links["count"] = listing.count if listing.count is not None else counted(collection, listing)
     return docs, links
+
+
+def nearest(collection: Collection, listing: Listing, position: str | None, up: bool, n: int) -> list[dict]:
+    """The listing's first `n` documents past `position` (None: from the list's start), going up or down `sort_key`.
+    Read in windows of creation time that widen until they hold `n` documents or reach the list's end: each window
+    is one bounded index range per range of the listing, so a page costs about what it holds, however long the list.
+    The first window is sized to hold a little more than `n` if documents were spread evenly between the list's ends."""
+    ends = listing.ends
+    anchor = instant_of(position or (ends.first_key if up else ends.last_key)) if ends and ends.documents else None
+    if anchor is None:
+        return read(collection, listing, {"$gt" if up else "$lt": position} if position else {}, n, up)
+    edge = ends.last_key if up else ends.first_key
+    span = (instant_of(ends.last_key) or anchor) - (instant_of(ends.first_key) or anchor)
+    width = max(span * n * FIRST_WINDOW_MARGIN / ends.documents, SMALLEST_WINDOW)
+    inner, found = position, []
+    while True:
+        outer = moved(anchor, width if up else -width)
+        reaches_end = outer is None or (outer > edge if up else outer < edge)
+        bounds = {"$gt" if up else "$lt": inner} if inner else {}
+        if not reaches_end:
+            bounds["$lt" if up else "$gt"] = outer
+        found += read(collection, listing, bounds, n - len(found), up)
+        if len(found) >= n or reaches_end:
+            return found
+        inner, width = outer, width * WINDOW_GROWTH
+
+
+def instant_of(key: str) -> datetime | None:
+    """The creation instant a `sort_key` starts with (None: a position that is not one, from a hand-made cursor)."""
+    try:
+        return parse_instant(key.split("|", 1)[0])
+    except ValueError:
+        return None
+
+
+def moved(instant: datetime, by: timedelta) -> str | None:
+    """The instant `by` away, as `sort_key`s start (None: past the calendar's end, so past every list's end)."""
+    try:
+        return utc_iso(instant + by)
+    except OverflowError:
+        return None
+
+
+def read(collection: Collection, listing: Listing, bounds: dict, limit: int, up: bool) -> list[dict]:
+    """The listing's documents whose `sort_key` is within `bounds`, nearest first, at most `limit`."""
+    found = {}
+    for selector in listing.ranges:
+        query = {**selector, "sort_key": bounds} if bounds else selector
+        docs = collection.find(query).sort("sort_key", 1 if up else -1)
+        if listing.keep is None:
+            docs = docs.limit(limit)
+        found |= {doc["_id"]: doc for doc in docs if keeps(listing, doc)}
+    return sorted(found.values(), key=lambda doc: doc["sort_key"], reverse=not up)[:limit]
+
+
+def counted(collection: Collection, listing: Listing) -> int:
+    """A count no counter holds: the documents of the listing's ranges, each once."""
+    if listing.keep is None and len(listing.ranges) == 1:
+        return collection.count_documents(listing.ranges[0])
+    fields = None if listing.keep else {"_id": 1}  # the check reads the documents; a plain union only their ids
+    found = (doc for selector in listing.ranges for doc in collection.find(selector, fields) if keeps(listing, doc))
+    return len({doc["_id"] for doc in found})
+
+
+def keeps(listing: Listing, doc: dict) -> bool:
+    return listing.keep is None or listing.keep(doc)

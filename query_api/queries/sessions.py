@@ -1,14 +1,28 @@
 """Sessions as the team API lists and retrieves them (SPEC §3.3, §3.4), with their chatbots, team and messages."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pymongo.database import Database
 
-from query_api.queries.pagination import PageRequest, paginate
+from query_api.queries.list_counts import list_counters
+from query_api.queries.pagination import ListEnds, Listing, PageRequest, paginate
 from schemas import representations
 from schemas.errors import detail
 from schemas.ids import canonical_uuid
-from schemas.read_models import CHATBOTS, MESSAGES, SESSIONS, TEAMS
+from schemas.read_models import (
+    CHATBOTS,
+    LISTED_BY_CHATBOT,
+    LISTED_BY_CHATBOT_TAG,
+    LISTED_BY_CHATBOT_VERSION,
+    LISTED_BY_TAG,
+    LISTED_BY_VERSION,
+    LISTED_IN_ALL,
+    MESSAGES,
+    SESSIONS,
+    TEAMS,
+    list_counter_id,
+)
 
 
 @dataclass(frozen=True)
@@ -18,15 +32,71 @@ class SessionFilter:
     versions: tuple[str, ...]
 
 
-def session_query(team: str, only: SessionFilter) -> dict:
-    query: dict = {"team": team}
+def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
+    """The team's sessions that pass the filter. Its first condition of tags, versions and chatbot names the index
+    ranges, one per value; the other conditions are checked on what those ranges hold. A filter of one value of one
+    condition, or of a chatbot and one tag or version, is counted by its counter; any other by reading what it lists
+    (a session may carry two of the tags or versions asked for)."""
+    conditions = [
+        (field, dimension, values)
+        for field, dimension, values in (
+            ("tags", LISTED_BY_TAG, only.tags),
+            ("version_tags", LISTED_BY_VERSION, only.versions),
+            ("experiment_id", LISTED_BY_CHATBOT, (only.experiment_id,) if only.experiment_id else ()),
+        )
+        if values
+    ]
+    if conditions:
+        (field, dimension, values), others = conditions[0], conditions[1:]
+        ranges = tuple({"team": team, field: value} for value in values)
+    else:
+        dimension, values, others = LISTED_IN_ALL, ("",), []
+        ranges = ({"team": team},)
+    keep = passes(others) if others else None
+    in_ranges = [list_counter_id(SESSIONS, team, dimension, value) for value in values]
+    whole = whole_filter_counter(team, only)
+    counters = list_counters(db, [list_counter_id(SESSIONS, team), *in_ranges, *([whole] if whole else [])])
+    team_counter = counters.get(list_counter_id(SESSIONS, team))
+    if team_counter is None:  # no session of the team counted: none yet, or none since the counters came (a rebuild)
+        return Listing(SESSIONS, ranges, keep)
+    count = counters.get(whole, {}).get("count", 0) if whole else None
+    if count == 0:  # counted before it is written, so none is there to read
+        return Listing(SESSIONS, (), count=0)
+    # Windows are sized by what the filter lists when a counter says, else by what its ranges hold.
+    listed = count or sum(counters.get(counter, {}).get("count", 0) for counter in in_ranges)
+    ends = ListEnds(team_counter["first_key"], team_counter["last_key"], listed)
+    return Listing(SESSIONS, ranges, keep, ends, count)
+
+
+def whole_filter_counter(team: str, only: SessionFilter) -> str | None:
+    """The counter that counts every session the filter lists, if one does."""
+    tags, versions = only.tags, only.versions
+    if len(tags) + len(versions) > 1:
+        return None
+    if only.experiment_id and tags:
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT_TAG, f"{only.experiment_id}|{tags[0]}")
+    if only.experiment_id and versions:
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT_VERSION, f"{only.experiment_id}|{versions[0]}")
     if only.experiment_id:
-        query["experiment_id"] = only.experiment_id
-    if only.tags:
-        query["tags"] = {"$in": list(only.tags)}
-    if only.versions:
-        query["version_tags"] = {"$in": list(only.versions)}
-    return query
+        return list_counter_id(SESSIONS, team, LISTED_BY_CHATBOT, only.experiment_id)
+    if tags:
+        return list_counter_id(SESSIONS, team, LISTED_BY_TAG, tags[0])
+    if versions:
+        return list_counter_id(SESSIONS, team, LISTED_BY_VERSION, versions[0])
+    return list_counter_id(SESSIONS, team)
+
+
+def passes(conditions: list[tuple[str, str, tuple[str, ...]]]) -> Callable[[dict], bool]:
+    """Whether a session has one of each condition's values (as `$in` matches a field or any of an array's items)."""
+
+    def check(doc: dict) -> bool:
+        return all(set(values) & set(as_list(doc[field])) for field, _, values in conditions)
+
+    return check
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def chatbots_by_id(db: Database, chatbot_ids: set[str]) -> dict[str, dict]:
@@ -46,7 +116,7 @@ def team_document(db: Database, team: str) -> dict:
 def list_sessions(
     db: Database, team: str, only: SessionFilter, ascending: bool, page: PageRequest, base_url: str
 ) -> dict:
-    docs, links = paginate(db[SESSIONS], session_query(team, only), "sessions", ascending, page)
+    docs, links = paginate(db[SESSIONS], session_listing(db, team, only), ascending, page)
     chatbots = chatbots_by_id(db, {doc["experiment_id"] for doc in docs})
     team_doc = team_document(db, team)
     return {

@@ -51,6 +51,34 @@ def test_tags_filter_lists_each_session_once(tenant):
     assert none["id"] not in [s["id"] for s in listed["results"]]
 
 
+def test_every_filter_counts_what_it_lists(tenant):
+    second_bot = tenant.new_chatbot("Second")
+    first, second, third = (tenant.create_session() for _ in range(3))
+    other = tenant.create_session(experiment=second_bot)
+    client = tenant.client()
+    for session, tags in ((first, ["a", "b"]), (second, ["a"]), (other, ["a"]), (third, ["a"])):
+        client.post(f"/api/sessions/{session['id']}/tags/", json={"tags": tags})
+    client.delete(f"/api/sessions/{first['id']}/tags/", json={"tags": ["a"]})
+    client.delete(f"/api/sessions/{third['id']}/tags/", json={"tags": ["a"]})
+    expected = {
+        "": 4,
+        "tags=a": 2,
+        "tags=b": 1,
+        "tags=a,b": 3,
+        f"experiment={second_bot}": 1,
+        f"experiment={second_bot}&tags=a": 1,
+        f"experiment={tenant.chatbot_id}&tags=a,b": 2,
+        "tags=none": 0,
+        "versions=v1": 0,
+    }
+    counted = {}
+    for query in expected:
+        listed = client.get(f"/api/sessions/?{query}").json()
+        assert listed["count"] == len(listed["results"]), query
+        counted[query] = listed["count"]
+    assert counted == expected
+
+
 @pytest.mark.parametrize(
     ("body", "text"),
     [

@@ -49,7 +49,7 @@ def test_an_event_out_of_turn_is_not_applied(servers):
         for counts in doc["q"].values():
             counted.update(counts)
     assert counted == {"sessions": 1, "human": 3}
-    assert system.db.usage_progress.find_one({"_id": session_id})["version"] == 2
+    assert system.db.counting_progress.find_one({"_id": session_id})["version"] == 2
 
 
 def test_rebuild_equals_what_the_live_pipeline_built(servers, background):
