@@ -35,7 +35,8 @@ from schemas.instants import utc_iso
 
 
 def comma_separated(name: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in request.args.get(name, "").split(",") if part.strip())
+    """Each value once, in order (a value given twice filters as once)."""
+    return tuple(dict.fromkeys(part.strip() for part in request.args.get(name, "").split(",") if part.strip()))
 
 
 def session_filter() -> SessionFilter:

@@ -24,6 +24,10 @@ from schemas.read_models import (
     list_counter_id,
 )
 
+# A filter is read by one of its conditions, one index range per value: a condition of more values is only checked
+# on what another one's ranges (or the team's whole range) hold, so no request makes more than this many ranges.
+MOST_RANGES = 10
+
 
 @dataclass(frozen=True)
 class SessionFilter:
@@ -33,10 +37,10 @@ class SessionFilter:
 
 
 def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
-    """The team's sessions that pass the filter. Its first condition of tags, versions and chatbot names the index
-    ranges, one per value; the other conditions are checked on what those ranges hold. A filter of one value of one
-    condition, or of a chatbot and one tag or version, is counted by its counter; any other by reading what it lists
-    (a session may carry two of the tags or versions asked for)."""
+    """The team's sessions that pass the filter. Its first condition (tags, versions, chatbot) of at most MOST_RANGES
+    values names the index ranges, one per value (none: the team's); the others are checked on what those hold. A
+    filter of one value of one condition, or of a chatbot and one tag or version, is counted by its counter; any other
+    by reading what it lists (a session may carry two of the tags or versions asked for)."""
     conditions = [
         (field, dimension, values)
         for field, dimension, values in (
@@ -46,11 +50,13 @@ def session_listing(db: Database, team: str, only: SessionFilter) -> Listing:
         )
         if values
     ]
-    if conditions:
-        (field, dimension, values), others = conditions[0], conditions[1:]
+    by_ranges = [condition for condition in conditions if len(condition[2]) <= MOST_RANGES]
+    if by_ranges:
+        field, dimension, values = by_ranges[0]
+        others = [condition for condition in conditions if condition is not by_ranges[0]]
         ranges = tuple({"team": team, field: value} for value in values)
     else:
-        dimension, values, others = LISTED_IN_ALL, ("",), []
+        dimension, values, others = LISTED_IN_ALL, ("",), conditions
         ranges = ({"team": team},)
     keep = passes(others) if others else None
     in_ranges = [list_counter_id(SESSIONS, team, dimension, value) for value in values]

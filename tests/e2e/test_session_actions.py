@@ -70,6 +70,10 @@ def test_every_filter_counts_what_it_lists(tenant):
         f"experiment={tenant.chatbot_id}&tags=a,b": 2,
         "tags=none": 0,
         "versions=v1": 0,
+        # More values than a page reads ranges for (query_api/queries/sessions.py MOST_RANGES), and a value twice.
+        "tags=" + ",".join(["b", *(f"t{n}" for n in range(200))]): 1,
+        f"experiment={tenant.chatbot_id}&tags=" + ",".join(["a", *(f"t{n}" for n in range(200))]): 1,
+        "tags=b,b": 1,
     }
     counted = {}
     for query in expected:
