@@ -17,7 +17,7 @@ from bench import ceilings, fill
 from bench.procs import CpuWindow, ProcessSampler
 from bench.report import judge_growth, judge_rss
 from bench.stack import BenchStack
-from bench.stats import summary
+from bench.stats import median_ms, summary
 from infra.config import load_settings
 from infra.wiring.bootstrap import System
 from query_api.queries.pagination import DEFAULT_PAGE_SIZE, PageRequest, paginate
@@ -188,17 +188,9 @@ def sessions_list_on_server(db, team: str, samples: int = 5) -> dict:
     def page():
         return paginate(db[SESSIONS], session_listing(db, team, everything), False, first_page)[0]
 
-    def median_ms(operation) -> float:
-        times = []
-        for _ in range(samples):
-            began = time.perf_counter()
-            operation()
-            times.append((time.perf_counter() - began) * 1000)
-        return round(sorted(times)[len(times) // 2], 1)
-
     held = {"team": team, "sort_key": {"$gte": page()[-1]["sort_key"]}}
     return {
-        "page_and_count_ms": median_ms(page),
+        "page_and_count_ms": median_ms(page, samples),
         "plan": plan_stages(db[SESSIONS].find(held).sort("sort_key", -1).explain()["queryPlanner"]["winningPlan"]),
     }
 

@@ -8,13 +8,13 @@ whole filter (`find().sort().limit()`, and `count_documents`), which is how list
 import argparse
 import json
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
 from pymongo import MongoClient
 
+from bench.stats import median_ms
 from infra.wiring.local_servers import LocalMongo
 from projectors.indexes import ensure_indexes
 from query_api.queries.pagination import DEFAULT_PAGE_SIZE, PageRequest, encode_cursor, paginate
@@ -102,15 +102,6 @@ def participant(n: int) -> dict:
         "data": {},
         "sort_key": key_of(n),
     }
-
-
-def median_ms(operation, samples: int) -> float:
-    times = []
-    for _ in range(samples):
-        began = time.perf_counter()
-        operation()
-        times.append((time.perf_counter() - began) * 1000)
-    return round(sorted(times)[len(times) // 2], 1)
 
 
 def sessions_page(db, only: SessionFilter, page: PageRequest) -> None:

@@ -1,6 +1,7 @@
 """Percentiles and latency summaries (exact, from every sample; no library needed)."""
 
 import math
+import time
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:
@@ -23,3 +24,13 @@ def summary(values_ms: list[float], seconds: float | None = None) -> dict:
     out["max_ms"] = round(ordered[-1], 1) if ordered else None
     out["mean_ms"] = round(sum(ordered) / len(ordered), 1) if ordered else None
     return out
+
+
+def median_ms(operation, samples: int) -> float:
+    """The median of `samples` timed calls of `operation`, in ms."""
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        operation()
+        times.append((time.perf_counter() - began) * 1000)
+    return round(sorted(times)[len(times) // 2], 1)
