@@ -9,7 +9,7 @@ a sleep short; nothing depends on it: a ring that reaches nobody (a process on a
 buffer, a replica started since the ringer last looked) leaves its waiters to their usual polling.
 
 The sockets of one data dir's processes are in one directory of their own in the temp dir, named by a digest of
-the data dir's path, since a socket's path may hold at most 107 bytes (a data dir deep in a test's temp dir is
+the data dir's path, since a socket's path may hold at most 107 bytes (a data dir deep in a test's temp dir
 can be longer than that).
 """
 
