@@ -24,7 +24,8 @@ def participant_listing(db: Database, team: str, only: ParticipantFilter) -> Lis
     (one identifier's participants are a few; a platform's or a chatbot's are every participant of the team read)."""
     ranges = ({"team": team, "identifier": only.identifier} if only.identifier else {"team": team},)
     keep = passes(only) if only.platform or only.chatbot_id else None
-    team_counter = list_counters(db, [list_counter_id(PARTICIPANTS, team)]).get(list_counter_id(PARTICIPANTS, team))
+    counter_id = list_counter_id(PARTICIPANTS, team)
+    team_counter = list_counters(db, [counter_id]).get(counter_id)
     if team_counter is None:  # no participant of the team counted: none yet, or none since the counters came
         return Listing(PARTICIPANTS, ranges, keep)
     # An identifier's participants are few: one window over the whole list reads them.
