@@ -11,8 +11,11 @@ no dual write. The relay can only re-publish, never skip:
 - A broker can lose its last acknowledged writes when it is killed, and come back before the relay
   notices any error. So the relay remembers where recent acknowledged messages landed: when the broker
   hands out an offset again (a new send acknowledged at a lower offset), or a partition's end falls below
-  what was acknowledged, the messages from there on are lost, and the relay publishes again from the
-  earliest lost log position, every partition included (duplicates are harmless, gaps are not).
+  what was acknowledged, messages are lost, and the relay publishes again from the earliest remembered log
+  position, every partition included (duplicates are harmless, gaps are not). A broker that lost messages
+  may also have taken later ones behind the gap, so after a loss or a failed publish no partition's last
+  message is trusted to say what the partition holds below it: the relay publishes again from the earliest
+  send it remembers, or from where it stood, whichever is lower.
 """
 
 import logging
@@ -87,6 +90,10 @@ class AcknowledgedSends:
             if lost:
                 raise BrokerLostData(min(lost))
 
+    def earliest(self, default: int) -> int:
+        """The lowest log position among the remembered sends (`default` when there are none)."""
+        return min((p for sends in self.sends.values() for _, p, _ in sends), default=default)
+
     def partitions(self) -> list[TopicPartition]:
         return [partition for partition, sends in self.sends.items() if sends]
 
@@ -133,6 +140,8 @@ class Relay:
         self.progressed_at = time.time()
         # Topics with fewer partitions than new ones get, which hold messages: reported, never changed.
         self.narrow_topics: dict[str, int] = {}
+        # Set by a failed publish: the log position to publish again after, whatever the partitions end with.
+        self.republish_after: int | None = None
 
     def resume(self) -> None:
         ensure_topics(self.bootstrap, TOPICS.values(), self.new_topic_partitions)
@@ -145,6 +154,10 @@ class Relay:
         # that holds nothing may have lost everything.
         all_partitions = sum(self.partition_counts.values())
         self.position = min(self.held.values()) if len(self.held) == all_partitions else 0
+        if self.republish_after is not None:
+            self.held = {}
+            self.position = min(self.position, self.republish_after)
+            self.republish_after = None
         if self.producer is None:
             # Envelopes are encoded here, one by one, so that one that cannot be is parked alone.
             self.producer = make_producer(self.bootstrap, self.max_message_bytes, encodes_envelopes=False)
@@ -158,7 +171,8 @@ class Relay:
     def rewind(self, lost: BrokerLostData) -> None:
         log.warning("%s; publishing again from there", lost)
         self.held = {}
-        self.position = lost.first_lost_position - 1
+        # Other partitions may have lost earlier sends than the one that showed it.
+        self.position = self.acknowledged.earliest(lost.first_lost_position) - 1
         self.acknowledged.clear()
 
     def publish_once(self) -> int:
@@ -249,12 +263,7 @@ class Relay:
                 continue
             except Exception:
                 log.exception("publishing failed; resuming from what the broker holds")
-                self.failing_since = self.failing_since or time.time()
-                self.beat()
-                time.sleep(RETRY_SLEEP_S)
-                # A fresh producer: an idempotent one keeps sequence numbers a restarted broker may refuse forever.
-                self.close_clients()
-                self.resume_after_failure(stop)
+                self.start_over(stop)
                 continue
             self.failing_since = None
             self.progressed_at = time.time()
@@ -263,6 +272,16 @@ class Relay:
             self.beat()
             if published < BATCH:
                 self.doorbell.wait(IDLE_SLEEP_S)
+
+    def start_over(self, stop: threading.Event) -> None:
+        """After a failed publish: a fresh producer, and every send the broker may not hold published again."""
+        self.failing_since = self.failing_since or time.time()
+        self.republish_after = min(self.position, self.acknowledged.earliest(self.position + 1) - 1)
+        self.beat()
+        time.sleep(RETRY_SLEEP_S)
+        # A fresh producer: an idempotent one keeps sequence numbers a restarted broker may refuse forever.
+        self.close_clients()
+        self.resume_after_failure(stop)
 
     def beat(self) -> None:
         self.heartbeat.beat(
