@@ -266,7 +266,10 @@ def run_load(args, data_dir: Path, report: dict) -> None:
         on_first_token=first_tokens,
     ).start()
     replicas = ("--workers", str(args.workers), "--projectors", str(args.projectors))
-    stack = BenchStack(data_dir, replicas=replicas).start()
+    # The waterfall reads the sessions topic once the load is over: its records must outlive the local broker's
+    # one-minute retention (`infra.kafka_retention`).
+    keep = {"OCS_KAFKA_RETENTION_MS": "-1"} if args.waterfall else {}
+    stack = BenchStack(data_dir, env=keep, replicas=replicas).start()
     sampler = ProcessSampler(stack.process.pid, {os.getpid(): "harness"}).start()
     try:
         step(f"ocs up (pid {stack.process.pid}) on {stack.base_url}, data in {data_dir}")

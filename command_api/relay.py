@@ -38,6 +38,7 @@ from infra.kafka import (
     tail,
     widen_empty_topics,
 )
+from infra.kafka_retention import Retention
 from infra.metrics import EVENTS_PARKED, EVENTS_PUBLISHED
 from schemas.events import TOPICS
 
@@ -109,12 +110,14 @@ class Relay:
         new_topic_partitions: int,
         heartbeat,
         dead_letters: DeadLetters,
+        retention: Retention,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         doorbell: Doorbell | Unwired = UNWIRED,
         consumers: Doorbells | Unwired = UNWIRED,
     ):
-        """`doorbell`: rung by whoever appends to the event store, it ends the relay's idle sleeps; `consumers`:
-        the doorbells the relay rings once it has published (`infra.doorbells`)."""
+        """`retention`: removes the broker's old records that every group has read, while the relay is idle;
+        `doorbell`: rung by whoever appends to the event store, it ends the relay's idle sleeps; `consumers`: the
+        doorbells the relay rings once it has published (`infra.doorbells`)."""
         self.app = app
         self.doorbell = doorbell
         self.consumers = consumers
@@ -122,6 +125,7 @@ class Relay:
         self.new_topic_partitions = new_topic_partitions
         self.heartbeat = heartbeat
         self.dead_letters = dead_letters
+        self.retention = retention
         self.max_message_bytes = max_message_bytes
         self.envelope_json = EnvelopeJson()
         self.producer = None
@@ -258,6 +262,7 @@ class Relay:
                 if published < BATCH:
                     self.check_for_loss()
                     self.replay_when_asked()
+                    self.retention.trim_when_due()
             except BrokerLostData as lost:
                 self.rewind(lost)
                 continue

@@ -9,6 +9,7 @@
 | OCS_MONGO_DB | database holding the read models | `ocs` |
 | OCS_KAFKA_PARTITIONS | partitions per topic when the relay creates topics | 8 |
 | OCS_KAFKA_MAX_MESSAGE_BYTES | the most one broker message holds; events stay 16 KiB below it | 1048576 |
+| OCS_KAFKA_RETENTION_MS | ms a topic keeps a record our groups have read (-1: forever) | 7 days; local broker: 60000 |
 | OCS_READ_YOUR_WRITES_TIMEOUT | seconds a command waits for its read model | 5 |
 | OCS_SECRET_KEY | signs chat session tokens; every API process must share it | generated once into the data dir |
 | OCS_FILES_DIR | where uploaded files' bytes are kept; shared by every API process | `files/` in the data dir |
@@ -47,6 +48,10 @@ from infra.kafka import DEFAULT_MAX_MESSAGE_BYTES
 from infra.rate_limits import DEFAULT_RATES
 
 DEFAULT_DATA_DIR = ".ocs-data"
+# Kafka's own default retention; the local broker holds its records in memory, so it keeps a minute's
+# (`infra.kafka_retention`).
+BROKER_RETENTION_MS = 7 * 24 * 3600 * 1000
+LOCAL_BROKER_RETENTION_MS = 60_000
 STACK_FILE = "stack.json"
 
 
@@ -69,6 +74,7 @@ class Settings:
     rate_limit_db: str = ""
     trusted_proxies: int = 0
     kafka_max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    kafka_retention_ms: int = BROKER_RETENTION_MS
     cookie_session_lifetime_s: int = DEFAULT_LIFETIME_S
     cookie_same_site: str = "Lax"
     event_feed_retention: timedelta | None = None  # None: the feeds keep every event
@@ -122,6 +128,14 @@ def retention(days: str | None) -> timedelta | None:
     return window
 
 
+def kafka_retention_ms(text: str | None, default: int) -> int:
+    """Milliseconds, or -1 to keep every record; anything else stops the process at start."""
+    window = int(text) if (text or "").strip() else default
+    if window < -1:
+        raise ValueError(f"OCS_KAFKA_RETENTION_MS must be -1 (forever) or at least 0, not {text}")
+    return window
+
+
 def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ) -> Settings:
     root = Path(data_dir or environ.get("OCS_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     local = local_servers(root)
@@ -133,6 +147,10 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         mongo_db=environ.get("OCS_MONGO_DB") or "ocs",
         kafka_partitions=int(environ.get("OCS_KAFKA_PARTITIONS") or 8),
         kafka_max_message_bytes=int(environ.get("OCS_KAFKA_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES),
+        kafka_retention_ms=kafka_retention_ms(
+            environ.get("OCS_KAFKA_RETENTION_MS"),
+            BROKER_RETENTION_MS if environ.get("OCS_KAFKA_BOOTSTRAP") else LOCAL_BROKER_RETENTION_MS,
+        ),
         read_your_writes_timeout=float(environ.get("OCS_READ_YOUR_WRITES_TIMEOUT") or 5),
         secret_key=environ.get("OCS_SECRET_KEY") or generated_secret(root),
         files_dir=Path(environ.get("OCS_FILES_DIR") or root / "files"),

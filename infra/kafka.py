@@ -81,7 +81,9 @@ def ensure_topics(bootstrap: str, topics, partitions: int) -> None:
     try:
         for name in sorted(set(topics) - set(admin.list_topics())):
             try:
-                admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=-1)])
+                # Records go only once read and old: `infra.kafka_retention`, not the broker's own retention.
+                config = {"retention.ms": "-1"}
+                admin.create_topics([NewTopic(name, partitions, replication_factor=-1, topic_configs=config)])
             except TopicAlreadyExistsError:  # another process created it meanwhile
                 pass
     finally:
@@ -261,7 +263,8 @@ def tail(bootstrap: str, topic: str) -> tuple[int, dict[int, dict]]:
             return 0, {}
         consumer.assign(partitions)
         ends = consumer.end_offsets(partitions)
-        wanted = {tp for tp in partitions if ends[tp] > 0}
+        firsts = consumer.beginning_offsets(partitions)
+        wanted = {tp for tp in partitions if ends[tp] > firsts[tp]}  # records removed by retention are not there
         for tp in wanted:
             consumer.seek(tp, ends[tp] - 1)
         found: dict[int, dict] = {}

@@ -64,7 +64,10 @@ def table(schema: Schema) -> list[str]:
 SUBSCRIBING = """## Subscribing
 
 - **Kafka**, for the operator's own services: the topics below hold every team's events; read them with a
-  consumer group of your own (each event's `team` says whose it is).
+  consumer group of your own (each event's `team` says whose it is). A topic keeps a record for
+  `OCS_KAFKA_RETENTION_MS` (7 days; a minute on `ocs up`'s local broker) after the system's own groups have read
+  it, each partition's last record always; a subscriber away longer starts again from the oldest record kept, and
+  finds the whole history in the event store (or, for one team, its feed).
 - **The team's feed over HTTP**, for a team's own integrations, with nothing but its API key (a role that may
   read sessions) or an OAuth token with `events:read`: `GET /api/events/` answers
   `{"events": [<envelope>, ...], "next": "<cursor>"}`, the team's events in log order (`position` increasing),

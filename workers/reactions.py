@@ -39,7 +39,7 @@ class GroupReactions:
 
     @property
     def topics(self) -> list[str]:
-        return sorted({TOPICS[event_type.split(".")[0]] for event_type in self.table})
+        return topics_of(self.group)
 
     def handle(self, envelope: dict) -> None:
         reaction = self.table.get(envelope["type"])
@@ -50,3 +50,8 @@ class GroupReactions:
         reaction = self.table.get(envelope["type"])
         if reaction is not None:
             reaction.give_up(self.reactor, envelope, error)
+
+
+def topics_of(group: str) -> list[str]:
+    """The topics of the events `group` reacts to."""
+    return sorted({TOPICS[event_type.split(".")[0]] for event_type, r in REACTIONS.items() if r.group == group})

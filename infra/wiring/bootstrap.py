@@ -27,6 +27,7 @@ from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.instance import instance_id
 from infra.kafka import REPLIES_GROUP, ensure_topics
+from infra.kafka_retention import Retention
 from infra.logs import install_request_ids
 from infra.metrics import instrument
 from infra.rate_limits import RateLimits
@@ -41,7 +42,7 @@ from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.events import team_events
 from query_api.queries.reply_deltas import DeltaFeed
 from schemas.asyncapi import asyncapi_document
-from schemas.events import TOPICS
+from schemas.events import DEAD_LETTER_TOPIC, TOPICS
 from schemas.openapi.document import Route, openapi_document, openapi_v2_document
 from schemas.read_models import EVENTS, MESSAGES
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
@@ -49,7 +50,7 @@ from workers import delivery
 from workers.delivery_progress import DeliveryProgress
 from workers.llm import LlmClients
 from workers.pipelines.definition import validate_pipeline
-from workers.reactions import GroupReactions
+from workers.reactions import GroupReactions, topics_of
 from workers.replies import ReplyProducer
 from workers.reply_deltas import DeltaPublisher
 from workers.runner import Worker
@@ -230,10 +231,21 @@ class System:
             settings.kafka_partitions,
             self.beat("relay"),
             self.dead_letters(RELAY),
+            self.retention(),
             settings.kafka_max_message_bytes,
             self.doorbell("relay"),
             Doorbells(settings.data_dir, "projector", "worker"),
         )
+
+    def retention(self) -> Retention:
+        """What the relay removes from the broker once old: the events once the projectors, and for the topics they
+        react to the workers, have handled them; the reply deltas and the dead letters (read live, or by others) by
+        their age alone."""
+        readers = {topic: (PROJECTORS,) for topic in TOPICS.values()}
+        for topic in topics_of(REPLIES_GROUP):
+            readers[topic] += (REPLIES_GROUP,)
+        readers |= {REPLY_DELTAS_TOPIC: (), DEAD_LETTER_TOPIC: ()}
+        return Retention(self.require_kafka(), self.settings.kafka_retention_ms, readers)
 
     def feed_writer(self) -> FeedWriter:
         """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
