@@ -134,11 +134,14 @@ def run(args, data_dir, report: dict) -> dict:
         for size in sizes:
             step(f"recording sessions up to {size}")
             began = time.monotonic()
-            fill.record_sessions(system, tenant, size - recorded, first=recorded)
-            record_s = time.monotonic() - began
-            projected.wait()
+            added, record_s = size - recorded, 0.0
+            # Lot by lot, so that the broker holds what the projector is behind by in a burst, not the whole fill.
+            for lot in lots(recorded, size, args.fill_lot):
+                lot_began = time.monotonic()
+                fill.record_sessions(system, tenant, len(lot), first=lot.start)
+                record_s += time.monotonic() - lot_began
+                projected.wait()
             total_s = time.monotonic() - began
-            added = size - recorded
             recorded = size
             step(f"{size} sessions projected ({added} added: recorded in {record_s:.0f} s, projected {total_s:.0f} s)")
             out["sizes"][str(size)] = {
@@ -151,6 +154,8 @@ def run(args, data_dir, report: dict) -> dict:
                 },
                 "latency": measured(sampler, http, {**urls, **later_page(http, urls)}, args.samples),
                 "sessions_list_on_server": sessions_list_on_server(mongo[system.settings.mongo_db], tenant["team"]),
+                # Reaching this size and measuring at it.
+                "peak_rss_mb": sampler.recent_peak_rss_mb(),
             }
             out["sizes"][str(size)]["cpu_while_measuring"] = out["sizes"][str(size)]["latency"].pop("cpu")
         last_rate = out["sizes"][str(sizes[-1])]["fill"]["sessions_per_s"]
@@ -169,6 +174,12 @@ def run(args, data_dir, report: dict) -> dict:
         report["stop"] = {"clean": not leftovers, "killed_leftovers": leftovers}
         step("stack stopped" + (f"; had to kill {leftovers}" if leftovers else " cleanly"))
     return out
+
+
+def lots(first: int, end: int, size: int) -> list[range]:
+    """first..end - 1 in consecutive ranges of at most `size` (one range when `size` is 0)."""
+    step = size or (end - first)
+    return [range(start, min(start + step, end)) for start in range(first, end, step)]
 
 
 def later_page(http: requests.Session, urls: dict) -> dict[str, tuple[str, dict]]:

@@ -99,6 +99,7 @@ class ProcessSampler:
         self.root_pid = root_pid
         self.extra = dict(extra or {})
         self.peak_kib: dict[str, int] = defaultdict(int)
+        self.recent_peak_kib: dict[str, int] = defaultdict(int)
         self.pids: dict[int, str] = {}
         self.samples = 0
         self.stop_event = threading.Event()
@@ -135,11 +136,19 @@ class ProcessSampler:
             rss = rss_kib(pid)
             if rss is not None:
                 self.peak_kib[role] = max(self.peak_kib[role], rss)
+                with self.lock:
+                    self.recent_peak_kib[role] = max(self.recent_peak_kib[role], rss)
         self.pids = current
         self.samples += 1
 
     def peak_rss_mb(self) -> dict[str, float]:
         return {role: round(kib / 1024, 1) for role, kib in sorted(self.peak_kib.items())}
+
+    def recent_peak_rss_mb(self) -> dict[str, float]:
+        """Like `peak_rss_mb`, since the last call (or the start)."""
+        with self.lock:
+            recent, self.recent_peak_kib = self.recent_peak_kib, defaultdict(int)
+        return {role: round(kib / 1024, 1) for role, kib in sorted(recent.items())}
 
     def pid_of(self, role: str) -> int | None:
         for pid, found in self.current().items():

@@ -114,6 +114,12 @@ def options(argv=None) -> argparse.Namespace:
     growth.add_argument("--sizes", default="1000,10000", help="session counts to measure at (default 1000,10000)")
     growth.add_argument("--long-session", type=int, default=5000, help="messages in the one long session")
     growth.add_argument("--samples", type=int, default=50, help="requests per endpoint and size")
+    growth.add_argument(
+        "--fill-lot",
+        type=int,
+        default=10_000,
+        help="sessions recorded at once, each lot projected before the next (default 10000; 0: a size's all at once)",
+    )
     return p.parse_args(argv)
 
 

@@ -15,11 +15,16 @@ from schemas.instants import parse_instant, utc_iso
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1500
-# A page's first window holds this many times a page if the list is spread evenly (a little more than a page, so
-# that one window usually does), and is never narrower than the smallest; each window after it is wider by the growth.
-FIRST_WINDOW_MARGIN = 1.25
+# A page's first window holds this share of a page if the list is spread evenly, and is never narrower than the
+# smallest. Lists are not spread evenly (the newest sessions of a burst can be many times denser than the list's
+# average), and a window costs the local server what it holds, whatever the limit; so the first window is a probe, and
+# each next one reaches where, at the density the windows so far met, the page would be full, with a margin: at most
+# MOST_GROWTH times as far from the page's start, and WINDOW_GROWTH times as far when they met nothing.
+PROBE_SHARE = 0.25
+WINDOW_MARGIN = 1.25
 SMALLEST_WINDOW = timedelta(milliseconds=1)
 WINDOW_GROWTH = 4
+MOST_GROWTH = 16
 
 
 @dataclass(frozen=True)
@@ -109,19 +114,19 @@ def paginate(collection: Collection, listing: Listing, ascending: bool, page: Pa
 
 def nearest(collection: Collection, listing: Listing, position: str | None, up: bool, n: int) -> list[dict]:
     """The listing's first `n` documents past `position` (None: from the list's start), going up or down `sort_key`.
-    Read in windows of creation time that widen until they hold `n` documents or reach the list's end: each window
-    is one bounded index range per range of the listing, so a page costs about what it holds, however long the list.
-    The first window is sized to hold a little more than `n` if documents were spread evenly between the list's ends."""
+    Read in windows of creation time, each reaching farther from `position`, until they hold `n` documents or reach the
+    list's end: each window is one bounded index range per range of the listing, so a page costs about what it holds,
+    however long the list, and however unevenly spread (PROBE_SHARE)."""
     ends = listing.ends
     anchor = instant_of(position or (ends.first_key if up else ends.last_key)) if ends and ends.documents else None
     if anchor is None:
         return read(collection, listing, {"$gt" if up else "$lt": position} if position else {}, n, up)
     edge = ends.last_key if up else ends.first_key
     span = (instant_of(ends.last_key) or anchor) - (instant_of(ends.first_key) or anchor)
-    width = max(span * n * FIRST_WINDOW_MARGIN / ends.documents, SMALLEST_WINDOW)
+    reach = max(span * n * PROBE_SHARE / ends.documents, SMALLEST_WINDOW)
     inner, found = position, []
     while True:
-        outer = moved(anchor, width if up else -width)
+        outer = moved(anchor, reach if up else -reach)
         reaches_end = outer is None or (outer > edge if up else outer < edge)
         bounds = {"$gt" if up else "$lt": inner} if inner else {}
         if not reaches_end:
@@ -129,7 +134,14 @@ def nearest(collection: Collection, listing: Listing, position: str | None, up: 
         found += read(collection, listing, bounds, n - len(found), up)
         if len(found) >= n or reaches_end:
             return found
-        inner, width = outer, width * WINDOW_GROWTH
+        inner, reach = outer, farther(reach, len(found), n)
+
+
+def farther(reach: timedelta, found: int, wanted: int) -> timedelta:
+    """How far from a page's start its next window reaches, the windows up to `reach` having held `found` documents."""
+    if not found:
+        return reach * WINDOW_GROWTH
+    return min(reach * wanted * WINDOW_MARGIN / found, reach * MOST_GROWTH)
 
 
 def instant_of(key: str) -> datetime | None:

@@ -46,6 +46,7 @@ def test_percentiles_are_nearest_rank():
 
 def test_load_targets_pass_only_within_every_bound():
     passing = judge_load(load_report(rate=120))
+    assert passing.pop("reply_latency_1_user")["pass"] is None  # a run of 10 users does not judge one user's target
     assert all(verdict["pass"] for verdict in passing.values())
 
     failing = judge_load(load_report(rate=50, p50=150, delay_p95=120, errors=1))
@@ -58,6 +59,16 @@ def test_latency_is_not_judged_away_from_the_targets_load():
     report = load_report(rate=120)
     report["parameters"]["users"] = 60
     assert judge_load(report)["reply_latency_10_users"]["pass"] is None
+
+
+def test_one_user_polling_every_20_ms_is_judged_on_its_median_alone():
+    report = load_report(rate=20, p50=29)
+    report["parameters"].update(users=1, poll_interval=0.02)
+    judged = judge_load(report)
+    assert judged["reply_latency_1_user"]["pass"] is True and judged["reply_latency_10_users"]["pass"] is None
+    report = load_report(rate=20, p50=45)
+    report["parameters"].update(users=1, poll_interval=0.02)
+    assert judge_load(report)["reply_latency_1_user"]["margin"] == "p50 1.50x of 30 ms"
 
 
 def growth(sizes: dict[int, float]) -> dict:

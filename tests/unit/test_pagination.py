@@ -1,11 +1,20 @@
-"""Cursor pagination (SPEC §1.7): opaque cursors that round-trip, and 404 for any cursor not made for this listing."""
+"""Cursor pagination (SPEC §1.7): opaque cursors that round-trip, and 404 for any cursor not made for this listing;
+how far a page's next window of creation time reaches."""
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 
-from query_api.queries.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
+from query_api.queries.pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    decode_cursor,
+    encode_cursor,
+    farther,
+    page_size,
+)
 from schemas.errors import ApiError
 
 
@@ -63,3 +72,17 @@ def test_a_foreign_or_malformed_cursor_is_an_invalid_cursor_404(cursor):
 )
 def test_page_size_falls_back_to_100_and_caps_at_1500(raw, size):
     assert page_size(raw) == size
+
+
+@pytest.mark.parametrize(
+    ("found", "reach_s"),
+    [
+        (25, 5.0),  # the probe met the list's average density: the page is full at 4x as far, with a margin
+        (50, 2.5),  # twice as dense: half as far
+        (99, 1.2626),  # all but one: a little farther
+        (1, 16.0),  # much sparser than the average: at most 16x as far
+        (0, 4.0),  # nothing yet: 4x as far
+    ],
+)
+def test_a_pages_next_window_reaches_where_the_density_met_so_far_fills_it(found, reach_s):
+    assert farther(timedelta(seconds=1), found, 100).total_seconds() == pytest.approx(reach_s, abs=1e-3)
