@@ -7,7 +7,7 @@ so that no broker removes a record on its own, and the relay removes, every TRIM
 than the window (`OCS_KAFKA_RETENTION_MS`) and that every group reading the topic has committed past (Kafka's own
 `retention.ms` would remove them whether read or not: a projector down longer than the window would skip events).
 Each partition's last record always stays: the relay resumes after the partitions' last records (`command_api.relay`).
-DeleteRecords is Kafka's own admin request, so this works on Apache Kafka as on the local broker (both measured).
+DeleteRecords is Kafka's own admin request (Apache Kafka has it since 0.11; measured here on the local broker only).
 """
 
 import logging
