@@ -163,7 +163,7 @@ class Receiver(BaseHTTPRequestHandler):
         timestamp = self.headers.get("X-OCS-Timestamp", "")
         signed = f"{timestamp}.".encode() + body
         expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
-        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < MAX_AGE_S
+        fresh = timestamp.isascii() and timestamp.isdigit() and abs(time.time() - int(timestamp)) < MAX_AGE_S
         if not fresh or not hmac.compare_digest(expected, self.headers.get("X-OCS-Signature", "")):
             self.send_response(401)
         else:

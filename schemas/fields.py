@@ -11,6 +11,11 @@ REQUIRED = "This field is required."
 NULL = "This field may not be null."
 
 
+def decimal_digits(text: str) -> bool:
+    """Whether `text` is only the digits 0-9: `str.isdigit()` also takes digits such as '³' that `int()` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class DrfMixin:
     default_error_messages = {"required": REQUIRED, "null": NULL}
 
@@ -66,7 +71,7 @@ class Integer(DrfMixin, fields.Field):
             return int(value)
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
+        if isinstance(value, str) and decimal_digits(value.strip().removeprefix("-")) and len(value) < 30:
             return int(value)
         raise ValidationError("A valid integer is required.")
 

@@ -25,6 +25,7 @@ from projectors.runner import GROUP as PROJECTORS
 from projectors.runner import apply
 from schemas.chatbots import PROVIDERS
 from schemas.errors import ApiError
+from schemas.fields import decimal_digits
 from schemas.read_models import COLLECTION_OF_AGGREGATE
 from schemas.requests import PLATFORMS
 from schemas.roles import DEFAULT_ROLE, ROLES
@@ -53,7 +54,7 @@ def pipeline_file(path: str) -> dict:
 
 
 def feed_cursor(text: str) -> int:
-    if not text.isdigit() or len(text) > 18:
+    if not decimal_digits(text) or len(text) > 18:
         raise argparse.ArgumentTypeError("a cursor of GET /api/events/ (its `next`, or an event's `position`)")
     return int(text)
 

@@ -16,6 +16,7 @@ from query_api.queries.chat_messages import chat_session, messages_since, sessio
 from query_api.queries.reply_deltas import Delta, DeltaFeed
 from schemas import representations
 from schemas.errors import REPLY_FAILED, ApiError, error
+from schemas.fields import decimal_digits
 from schemas.instants import parse_instant, utc_iso
 
 DEFAULT_POLL_LIMIT = 50
@@ -34,7 +35,7 @@ def limit_param() -> int:
     raw = request.args.get("limit")
     if raw is None:
         return DEFAULT_POLL_LIMIT
-    if not raw.strip().isdigit() or len(raw) > 9:
+    if not decimal_digits(raw.strip()) or len(raw) > 9:
         raise error(400, "Invalid 'limit' parameter. Use a non-negative integer.")
     return int(raw)
 

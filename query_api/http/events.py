@@ -10,6 +10,7 @@ from query_api.queries.change_feed import ChangeFeed
 from query_api.queries.events import event_filter, team_events
 from schemas import representations
 from schemas.errors import field_errors
+from schemas.fields import decimal_digits
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -23,7 +24,7 @@ def after_param(header: str | None = None) -> int:
     raw = (header or request.args.get("after", "")).strip()
     if not raw:
         return 0
-    if not raw.isdigit() or len(raw) > 18:
+    if not decimal_digits(raw) or len(raw) > 18:
         raise field_errors({"after": ["Not a cursor this feed answered."]})
     return int(raw)
 
@@ -32,7 +33,7 @@ def limit_param() -> int:
     raw = request.args.get("limit", "").strip()
     if not raw:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not decimal_digits(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise field_errors({"limit": [f"Ensure this value is between 1 and {MAX_LIMIT}."]})
     return int(raw)
 

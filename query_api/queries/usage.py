@@ -17,6 +17,7 @@ from pymongo.database import Database
 from query_api.queries.pagination import PageRequest, decode_cursor, encode_cursor
 from schemas import representations
 from schemas.errors import field_errors
+from schemas.fields import decimal_digits
 from schemas.read_models import (
     CHATBOTS,
     PARTICIPANTS,
@@ -242,7 +243,7 @@ def grouped_page(groups: list[str], bucket_count: int, page: PageRequest) -> Gro
         index = bisect_left(groups, group)
         found = index < len(groups) and groups[index] == group
         # The cursor's row, or where it would be (its group has no counters in this window).
-        at = index * bucket_count + (min(int(bucket), bucket_count - 1) if found and bucket.isdigit() else 0)
+        at = index * bucket_count + (min(int(bucket), bucket_count - 1) if found and decimal_digits(bucket) else 0)
         if reverse:
             first, last = max(0, at - page.size), at
         else:

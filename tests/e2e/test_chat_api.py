@@ -260,7 +260,7 @@ def test_poll_since_and_limit(chat, tenant):
     assert chat.poll(since=everything[-1]["created_at"])["messages"] == []
     after_first = chat.poll(since=everything[0]["created_at"])["messages"]
     assert after_first == everything[1:]
-    for bad in ({"since": "not-a-date"}, {"limit": "x"}, {"limit": "-1"}):
+    for bad in ({"since": "not-a-date"}, {"limit": "x"}, {"limit": "-1"}, {"limit": "³"}):
         response = chat.get(f"/api/chat/{chat.session_id}/poll/", params=bad)
         assert response.status_code == 400
     assert chat.get(f"/api/chat/{chat.session_id}/poll/", params={"since": "x"}).json() == {

@@ -98,6 +98,8 @@ def test_a_chat_message_and_its_reply_reach_the_feed(stack, bot_tenant):
     [
         ({"after": "x"}, "after"),
         ({"after": "-1"}, "after"),
+        ({"after": "³"}, "after"),  # a digit to str.isdigit(), not to int()
+        ({"limit": "²"}, "limit"),
         ({"limit": "0"}, "limit"),
         ({"limit": "1001"}, "limit"),
         ({"types": ",".join(["A.b"] * 51)}, "types"),

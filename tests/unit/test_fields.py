@@ -3,7 +3,7 @@
 import pytest
 from marshmallow import ValidationError, missing
 
-from schemas.fields import NULL, REQUIRED, Choice, ListOf, Object, String, Uuid
+from schemas.fields import NULL, REQUIRED, Choice, Integer, ListOf, Object, String, Uuid, decimal_digits
 
 
 def messages_of(field, value) -> list:
@@ -69,3 +69,13 @@ def test_an_object_names_the_json_type_it_got(value, kind):
 
 def test_a_list_names_the_json_type_it_got():
     assert messages_of(ListOf(String()), {"a": 1}) == ['Expected a list of items but got type "dict".']
+
+
+@pytest.mark.parametrize("text", ["³", "١٢", "--5", "-", ""])
+def test_an_integer_refuses_what_int_cannot_read(text):
+    """`str.isdigit()` takes '³', which int() refuses, and Arabic-Indic digits, which int() reads: only 0-9 count."""
+    assert messages_of(Integer(), text) == ["A valid integer is required."]
+
+
+def test_decimal_digits_are_0_to_9_only():
+    assert decimal_digits("0123456789") and not decimal_digits("³") and not decimal_digits("١٢") and not decimal_digits("")
