@@ -125,9 +125,9 @@ class LocalKafka(LocalServer):
         ]
 
 
-# The local MongoDB server's storage cache (its default, 1 GB, held 930-1,228 MB at 100k sessions): its memory follows
-# it, and it must hold the read models' working set: at 64 MB it held 165 MB at 10k sessions instead of 274, but projecting slowed 7x on the way
-# to 100k (bench/README.md, "Bounded memory").
+# The local MongoDB server's storage cache (its default, 1 GB, held 930-1,228 MB at 100k sessions): its memory
+# follows it, and it must hold the read models' working set: at 64 MB it held 165 MB at 10k sessions instead of 274,
+# but projecting slowed 7x on the way to 100k (bench/README.md, "Bounded memory").
 CACHE_SIZE = "256M"
 
 
