@@ -4,6 +4,7 @@ a rebuild from the event store. Shared by the fault and scale-out tests, which r
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -34,12 +35,40 @@ def ocs_admin(data_dir: Path, *args: str, env: dict | None = None) -> dict:
     return json.loads(done.stdout)
 
 
-def pid_of(data_dir: Path, marker: str) -> int | None:
-    ps = subprocess.run(["ps", "-eww", "-o", "pid,args"], capture_output=True, text=True).stdout
+def processes_of(data_dir: Path, marker: str) -> dict[int, int]:
+    """The processes whose command line holds the data dir and the marker, each with its parent's pid."""
+    ps = subprocess.run(["ps", "-eww", "-o", "pid,ppid,args"], capture_output=True, text=True).stdout
+    found = {}
     for line in ps.splitlines():
         if str(data_dir) in line and marker in line and "ps -eww" not in line:
-            return int(line.split()[0])
-    return None
+            pid, parent = line.split()[:2]
+            found[int(pid)] = int(parent)
+    return found
+
+
+def pid_of(data_dir: Path, marker: str) -> int | None:
+    """A process of the part (a replica's): gunicorn's workers carry the API process's command line too."""
+    return next(iter(parts(processes_of(data_dir, marker))), None)
+
+
+def parts(processes: dict[int, int]) -> set[int]:
+    return {pid for pid, parent in processes.items() if parent not in processes}
+
+
+def kill_and_await_restart(data_dir: Path, marker: str) -> bool:
+    """kill -9 of the part (of one replica); true once `ocs up` has started it again and no process of the killed one
+    is left (the workers of a killed API process answer their last requests before the restarted one can take the
+    port)."""
+    before = processes_of(data_dir, marker)
+    killed = pid_of(data_dir, marker)
+    gone = {killed} | {pid for pid, parent in before.items() if parent == killed}
+    os.kill(killed, signal.SIGKILL)
+
+    def restarted() -> bool:
+        now = processes_of(data_dir, marker)
+        return not now.keys() & gone and len(parts(now)) == len(parts(before))
+
+    return eventually(restarted, timeout_s=30)
 
 
 class Load:

@@ -2,14 +2,12 @@
 client that reconnects with the id of the last event it received gets every later event, with no gap and no
 repeat, from the restarted process."""
 
-import os
-import signal
 import threading
 import time
 
 import requests
 
-from tests.chat_load import pid_of
+from tests.chat_load import kill_and_await_restart
 from tests.e2e.test_event_feed import stream_events
 from tests.stack import eventually
 
@@ -52,9 +50,7 @@ def test_the_event_stream_resumes_across_a_restart_of_the_api_process(faulty_sta
     writer.start()
     try:
         received = stream_events(base_url, key, 10)
-        api = pid_of(data_dir, "run api")
-        os.kill(api, signal.SIGKILL)
-        assert eventually(lambda: pid_of(data_dir, "run api") not in (None, api), timeout_s=30)
+        assert kill_and_await_restart(data_dir, "run api")
         assert eventually(lambda: answers(f"{base_url}/healthz"), timeout_s=30)
         time.sleep(1)  # events keep coming while the client is away
     finally:

@@ -4,14 +4,11 @@ accepted chat message has exactly one reply, and the read models equal a fresh r
 store. The default run kills each part once under a small load; `-m slow` runs a longer, heavier soak."""
 
 import json
-import os
-import signal
 import time
 
 import pytest
 
-from tests.chat_load import Load, pid_of, verify
-from tests.stack import eventually
+from tests.chat_load import Load, kill_and_await_restart, pid_of, verify
 
 # What kill -9 hits, found by its command line (each contains the data dir).
 PARTS = {
@@ -30,11 +27,9 @@ def run_faults(faulty_stack, rounds: int, users: int, pause_s: float) -> dict:
     time.sleep(pause_s)
     for _ in range(rounds):
         for part, marker in PARTS.items():
-            pid = pid_of(data_dir, marker)
-            assert pid, f"{part} is not running"
-            os.kill(pid, signal.SIGKILL)
+            assert pid_of(data_dir, marker), f"{part} is not running"
             # ocs up notices within a second and starts it again; give the system time to heal under load.
-            assert eventually(lambda m=marker, old=pid: pid_of(data_dir, m) not in (None, old), timeout_s=30)
+            assert kill_and_await_restart(data_dir, marker)
             time.sleep(pause_s)
     load.finish()
     mongo_url = json.loads((data_dir / "stack.json").read_text())["mongo_url"]
@@ -51,9 +46,7 @@ def test_killed_replicas_of_a_scaled_stack_come_back_under_their_ids_and_lose_no
     load = Load(base_url, key, chatbot, 6, patient=True).start()
     time.sleep(2.0)
     for marker in (PARTS["worker"], PARTS["projector"]):
-        pid = pid_of(data_dir, marker)
-        os.kill(pid, signal.SIGKILL)
-        assert eventually(lambda m=marker, old=pid: pid_of(data_dir, m) not in (None, old), timeout_s=30)
+        assert kill_and_await_restart(data_dir, marker)
         time.sleep(3.0)
     load.finish()
     mongo_url = json.loads((data_dir / "stack.json").read_text())["mongo_url"]

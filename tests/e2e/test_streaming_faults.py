@@ -1,14 +1,11 @@
 """A worker killed with kill -9 in the middle of streaming a reply (issue 17): `ocs up` restarts it, the message is
 answered again from the start, and exactly one reply is stored; the stream's deltas start the reply afresh."""
 
-import os
-import signal
-
 import pytest
 
-from tests.chat_load import pid_of
+from tests.chat_load import kill_and_await_restart
 from tests.e2e.test_streaming import Events, is_delta, is_reply
-from tests.stack import ChatClient, eventually
+from tests.stack import ChatClient
 
 
 @pytest.fixture
@@ -25,9 +22,7 @@ def test_a_worker_killed_mid_reply_leads_to_exactly_one_stored_reply(faulty_stac
     try:
         task_id = chat.say("tell me everything")
         events.until(is_delta, timeout_s=60)  # the worker is streaming, and holds before the last word
-        worker = pid_of(data_dir, "run worker")
-        os.kill(worker, signal.SIGKILL)
-        assert eventually(lambda: pid_of(data_dir, "run worker") not in (None, worker), timeout_s=30)
+        assert kill_and_await_restart(data_dir, "run worker")
         fake_llm.release_last_token()
         _, stored = events.until(is_reply, timeout_s=90)
         assert stored["task_id"] == task_id and stored["content"] == "echo: tell me everything"

@@ -33,9 +33,9 @@ def days_from_today(days: int) -> str:
 @pytest.fixture(scope="module")
 def usage(stack, fake_llm):
     """A team whose chatbot answers through a fake LLM that reports 1 prompt and 1 completion token per reply, priced
-    0.1 and 0.2 EUR per token: two chat participants each say one thing and get a reply, and a session created over the
-    sessions API brings its history (a user's message and an assistant's) under the key's user; a fourth participant
-starts a chat and says nothing."""
+    0.1 and 0.2 EUR per token: two chat participants each say one thing and get a reply, and a session created over
+    the sessions API brings its history (a user's message and an assistant's) under the key's user; a fourth
+    participant starts a chat and says nothing."""
     tenant = stack.new_tenant(llm_base_url=fake_llm.base_url)
     stack.admin(
         f"set-model-price --team {tenant.slug} --model fake-model --prompt 100000 --completion 200000 --currency EUR"

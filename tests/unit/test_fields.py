@@ -78,4 +78,6 @@ def test_an_integer_refuses_what_int_cannot_read(text):
 
 
 def test_decimal_digits_are_0_to_9_only():
-    assert decimal_digits("0123456789") and not decimal_digits("³") and not decimal_digits("١٢") and not decimal_digits("")
+    assert (
+        decimal_digits("0123456789") and not decimal_digits("³") and not decimal_digits("١٢") and not decimal_digits("")
+    )
