@@ -31,6 +31,7 @@ class FakeLlm:
         self.hold_last_token = False
         self.last_token_released = threading.Event()
         self.streams_closed_early = 0  # streamed replies whose client went away before the last word
+        self.connections = 0  # opened by clients
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +39,8 @@ class FakeLlm:
 
             def setup(self):
                 super().setup()
+                with fake.lock:
+                    fake.connections += 1
                 # Without it, small responses wait ~40 ms for delayed ACKs.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
