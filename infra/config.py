@@ -16,8 +16,8 @@
 | OCS_LLM_TIMEOUT | seconds one LLM call may take | 60 |
 | OCS_LLM_ATTEMPTS | LLM calls per message before the task ends in error | 3 |
 | OCS_WORKER_CONCURRENCY | LLM calls one worker process runs at once | 64 |
-| OCS_API_WORKERS | gunicorn worker processes of the API under `ocs up` / `ocs run api` | 2 |
-| OCS_API_THREADS | threads per API worker: requests one worker serves at once, open chat streams included | 64 |
+| OCS_API_WORKERS | gunicorn worker processes of the API under `ocs up` / `ocs run api` | 1 |
+| OCS_API_THREADS | threads per API worker: requests one worker serves at once, open chat streams included | 128 |
 | OCS_DELIVERY_ATTEMPTS | attempts to deliver one event to a webhook before it is parked | 5 |
 | OCS_DELIVERY_BACKOFF | seconds before a webhook's second attempt; doubled before each next one (up to 30) | 0.5 |
 | OCS_DELIVERY_TIMEOUT | seconds one webhook attempt may take | 10 |
@@ -83,8 +83,8 @@ class Settings:
     delivery_timeout: float = 10.0
     delivery_concurrency: int = 16
     demo_page: bool = False
-    api_workers: int = 2
-    api_threads: int = 64
+    api_workers: int = 1
+    api_threads: int = 128
 
     @property
     def rate_limit_database(self) -> str:
@@ -168,8 +168,8 @@ def load_settings(data_dir: str | os.PathLike | None = None, environ=os.environ)
         delivery_timeout=float(environ.get("OCS_DELIVERY_TIMEOUT") or 10),
         delivery_concurrency=int(environ.get("OCS_DELIVERY_CONCURRENCY") or 16),
         demo_page=switched_on(environ.get("OCS_DEMO_PAGE")),
-        api_workers=int(environ.get("OCS_API_WORKERS") or 2),
-        api_threads=int(environ.get("OCS_API_THREADS") or 64),
+        api_workers=int(environ.get("OCS_API_WORKERS") or 1),
+        api_threads=int(environ.get("OCS_API_THREADS") or 128),
         rate_limits={
             bucket: environ.get(f"OCS_RATE_LIMIT_{bucket.upper()}") or rate for bucket, rate in DEFAULT_RATES.items()
         },
