@@ -6,7 +6,9 @@ before position 10 on another), and a feed follower who had seen 12 would never 
 writer, the feed only ever grows at its end: every event a reader sees has every earlier one of its team before
 it. The log is read through `read_log(after, limit)`, which the composition root gives (the event store's
 `log_entries`); the writer keeps its place in MongoDB, and a restart re-writes at most one batch (duplicates
-are skipped). Events that cannot be read back are left out, as the relay leaves them out of the topics.
+are skipped). The place is written journaled after the batch's entries (which are not): the journal is written in
+order, so once the place is durable its entries are too, at one journal flush a batch. Events that cannot be read
+back are left out, as the relay leaves them out of the topics.
 
 Every entry is kept unless a retention window is configured (`OCS_EVENT_FEED_RETENTION_DAYS`): then, every
 `prune_every_s`, the writer deletes the entries that occurred before the window, by an indexed range of their instant.
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+from pymongo import WriteConcern
 from pymongo.database import Database
 
 from infra.heartbeat import Heartbeat
@@ -65,6 +68,7 @@ class FeedWriter:
     ):
         """`retention`: how long an entry is kept after its event occurred; None keeps every entry."""
         self.db = db
+        self.progress = db[PROGRESS].with_options(write_concern=WriteConcern(j=True))
         self.read_log = read_log
         self.heartbeat = heartbeat
         self.retention = retention
@@ -104,7 +108,7 @@ class FeedWriter:
         if writes:
             write_in_order(self.db[EVENTS], writes)
         self.position = entries[-1][0]["position"]
-        self.db[PROGRESS].update_one({"_id": EVENTS}, {"$set": {"position": self.position}}, upsert=True)
+        self.progress.update_one({"_id": EVENTS}, {"$set": {"position": self.position}}, upsert=True)
         return len(entries)
 
     def prune_when_due(self) -> None:

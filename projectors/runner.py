@@ -1,9 +1,10 @@
 """The projector process: consumes every topic as one consumer group and applies each batch to MongoDB.
 
-Offsets are committed only after MongoDB has the batch, so a crash means re-applying (harmless: the
-projections are idempotent), never skipping. While MongoDB is unreachable the batch is retried without
-end; an event that fails with MongoDB up is retried a few times and then parked as a dead letter. A poll's
-records are applied for a bounded time; the rest come again with the next poll.
+Offsets are committed only after MongoDB has the batch in its journal (one journaled write after the batch's
+plain ones: `Heartbeat.journal`), so a crash means re-applying (harmless: the projections are idempotent), never
+skipping. While MongoDB is unreachable the batch is retried without end; an event that fails with MongoDB up is
+retried a few times and then parked as a dead letter. A poll's records are applied for a bounded time; the rest
+come again with the next poll.
 """
 
 import logging

@@ -134,7 +134,8 @@ class SubscriptionDelivery:
             while not stop.is_set():
                 if time.monotonic() - listed_at >= LIST_EVERY_S:
                     subscriptions, listed_at = self.listed(subscriptions), time.monotonic()
-                feed_end = self.read_feed_end(feed_end)
+                if subscriptions:  # without any, the feeds' end is no one's business (it was 20 reads a second)
+                    feed_end = self.read_feed_end(feed_end)
                 for subscription in subscriptions if feed_end is not None else ():
                     if subscription.id not in turns and schedule.is_due(subscription.id, feed_end):
                         turns[subscription.id] = pool.submit(self.turn, subscription, stop), feed_end

@@ -89,10 +89,12 @@ class System:
 
     @cached_property
     def durable_db(self) -> Database:
-        """The read models as the writers that commit offsets or positions after them write them: each write is
-        journaled before it is acknowledged (`j: true`). Without it the local MongoDB-protocol server acknowledged
-        writes it had not made durable, and a kill -9 of it lost them after the projector had committed its offsets
-        (a fault test saw five events' messages and tasks missing from both the projections and the feed)."""
+        """The read models for a writer that moves a cursor after each write: each write is journaled before it is
+        acknowledged (`j: true`), since a MongoDB server acknowledges writes its journal does not hold yet, and a
+        kill -9 of it lost them once their cursor had moved past (a fault test saw five events' messages and tasks
+        missing). The projector and the feed writer write plainly and journal once at the end of a batch instead
+        (`Heartbeat.journal`, the feed's progress): the journal is written in order, so that one write takes every
+        write before it along."""
         return self.db.with_options(write_concern=WriteConcern(j=True))
 
     @cached_property
@@ -250,7 +252,7 @@ class System:
     def feed_writer(self) -> FeedWriter:
         """Beside the relay, in its process: the log, in order, into the teams' event feeds."""
         ensure_indexes(self.db)
-        return FeedWriter(self.durable_db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention)
+        return FeedWriter(self.db, self.app.log_entries, self.beat("feed"), self.settings.event_feed_retention)
 
     def dead_letters(self, group: str) -> DeadLetters:
         """What `group` (the relay, or a consumer group) parked."""
@@ -264,7 +266,7 @@ class System:
         ensure_indexes(self.db)
         self.topics_ready(TOPICS.values())
         return Projector(
-            self.durable_db,
+            self.db,
             self.require_kafka(),
             self.beat("projector"),
             self.dead_letters(PROJECTORS),

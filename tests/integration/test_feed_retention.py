@@ -32,7 +32,7 @@ def test_entries_older_than_the_window_leave_the_feed_and_an_older_cursor_starts
     system = servers.system
     rebuild(system.db, system.app.all_envelopes())
     ensure_indexes(system.db)
-    writer = FeedWriter(system.durable_db, system.app.log_entries, system.beat("feed"), timedelta(seconds=1))
+    writer = FeedWriter(system.db, system.app.log_entries, system.beat("feed"), timedelta(seconds=1))
     session_ids = record_workload(system, sessions=2)
     caught_up(system, writer)
     team = team_of(system, session_ids[0])
@@ -61,7 +61,7 @@ def test_the_writer_prunes_by_itself_and_without_a_window_keeps_every_entry(serv
     ensure_indexes(system.db)
     record_workload(system, sessions=1)
     end = system.app.recorder.max_notification_id()
-    keeping = FeedWriter(system.durable_db, system.app.log_entries, system.beat("feed"))
+    keeping = FeedWriter(system.db, system.app.log_entries, system.beat("feed"))
     caught_up(system, keeping)
     keeping.prune_when_due()
     assert system.db[EVENTS].count_documents({}) == len(feed_writes(system.app.all_envelopes())) > 0
@@ -69,9 +69,7 @@ def test_the_writer_prunes_by_itself_and_without_a_window_keeps_every_entry(serv
     # A tiny window, pruned at every pass: every entry expires a moment after it is written.
     system.db["feed_progress"].delete_many({})
     background.run(
-        FeedWriter(
-            system.durable_db, system.app.log_entries, system.beat("feed"), timedelta(milliseconds=1), prune_every_s=0
-        )
+        FeedWriter(system.db, system.app.log_entries, system.beat("feed"), timedelta(milliseconds=1), prune_every_s=0)
     )
     assert eventually(lambda: (system.db.feed_progress.find_one() or {}).get("position") == end, timeout_s=30)
     assert eventually(lambda: system.db[EVENTS].count_documents({}) == 0, timeout_s=30)
