@@ -82,8 +82,8 @@ def test_a_poll_is_applied_for_a_bounded_time_and_the_rest_comes_with_the_next(s
     monkeypatch.setattr(runner, "BATCH_BUDGET_S", 0.0)
     projector = system.projector()
     commits = []
-    commit = projector.consumer.commit
-    projector.consumer.commit = lambda *args: commits.append(1) or commit(*args)
+    commit = projector.consumer.commit_async
+    projector.consumer.commit_async = lambda *args, **options: commits.append(1) or commit(*args, **options)
     for component in (system.relay(), projector):
         background.run(component)
 
