@@ -164,11 +164,10 @@ class LlmClients:
 class WholeBodyStream(Stream[ChatCompletionChunk]):
     """The `openai` client's Stream stops reading at `data: [DONE]` and closes the response while the body's end
     (the last chunk of its chunked encoding, usually a packet of its own) is still unread, which closes the
-    connection: every call opened a new one, a TCP and TLS handshake with a real provider (and 20 % of the worker's
-    busy time under the chat benchmark). This one reads the body to its end before `[DONE]` is taken, so the
-    connection goes back to the client's pool; a body that fails to end only costs the connection, not the reply.
-    (`_iter_events` is the one hook the class has for its events; a test counts the connections, so a client that
-    no longer calls it is noticed.)"""
+    connection: every call opened a new one, a TCP and TLS handshake (and its round trips) with a real provider.
+    This one reads the body to its end before `[DONE]` is taken, so the connection goes back to the client's pool;
+    a body that fails to end only costs the connection, not the reply. (`_iter_events` is the one hook the class has
+    for its events; a test counts the connections, so a client that no longer calls it is noticed.)"""
 
     def _iter_events(self):
         events = super()._iter_events()
