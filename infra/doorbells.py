@@ -4,9 +4,10 @@ The relay reads new events from the event store, and consumers fetch new records
 an idle poller sleeps between polls; whatever arrives meanwhile waits for the sleep to end (at one user about half
 of a reply's time was such waits: `make bench ARGS="--waterfall"`). So a process that waits on others has a
 doorbell, a UNIX datagram socket, and sleeps on it instead: a process that made new work rings the doorbells of
-those who take it (a one-byte datagram each, a few microseconds), and the sleeper wakes at once. A ring only cuts
-a sleep short; nothing depends on it: a ring that reaches nobody (a process on another host, a full socket
-buffer, a replica started since the ringer last looked) leaves its waiters to their usual polling.
+those who take it (a one-byte datagram each, a few microseconds), and the sleeper wakes at once. A ring may also say
+something (the projector names the aggregates it applied, so that an API process waiting for one to show checks
+then). A ring only cuts a sleep short; nothing depends on it: a ring that reaches nobody (a process on another host,
+a full socket buffer, a replica started since the ringer last looked) leaves its waiters to their usual polling.
 
 The sockets of one data dir's processes are in one directory of their own in the temp dir, named by a digest of
 the data dir's path, since a socket's path may hold at most 107 bytes (a data dir deep in a test's temp dir
@@ -23,6 +24,8 @@ from pathlib import Path
 
 # How often a ringer looks again for the doorbells it rings: a replica started since waits its usual poll meanwhile.
 LOOK_AGAIN_S = 1.0
+# The most a ring may say (bytes): a ringer that has more to say rings several times.
+MOST_SAID = 32_768
 
 
 class Doorbell:
@@ -39,14 +42,19 @@ class Doorbell:
 
     def wait(self, timeout_s: float) -> bool:
         """Sleep up to `timeout_s`; True if rung (every ring so far is taken: one wake-up for a burst of them)."""
+        return bool(self.news(timeout_s))
+
+    def news(self, timeout_s: float) -> list[bytes]:
+        """Sleep up to `timeout_s` for a ring; what every ring so far said (empty if none came)."""
         readable, _, _ = select.select([self.socket], [], [], timeout_s)
-        if not readable:
-            return False
-        try:
-            while True:
-                self.socket.recv(16)
-        except BlockingIOError:
-            return True
+        said = []
+        if readable:
+            try:
+                while True:
+                    said.append(self.socket.recv(MOST_SAID))
+            except BlockingIOError:
+                pass
+        return said
 
     def close(self) -> None:
         self.socket.close()
@@ -65,7 +73,7 @@ class Unwired:
         time.sleep(timeout_s)
         return False
 
-    def ring(self) -> None:
+    def ring(self, said: bytes = b"\0") -> None:
         pass
 
 
@@ -83,12 +91,13 @@ class Doorbells:
         self.paths: list[str] = []
         self.looked_at = float("-inf")
 
-    def ring(self) -> None:
+    def ring(self, said: bytes = b"\0") -> None:
+        """`said`: at most MOST_SAID bytes for the rung to read (`Doorbell.news`)."""
         if time.monotonic() - self.looked_at > LOOK_AGAIN_S:
             self.look()
         for path in self.paths:
             try:
-                self.socket.sendto(b"\0", path)
+                self.socket.sendto(said, path)
             except OSError:
                 pass  # rung already (its buffer is full), or gone: it polls as it would without a doorbell
 

@@ -7,6 +7,7 @@ retried a few times and then parked as a dead letter. A poll's records are appli
 come again with the next poll.
 """
 
+import json
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
-from infra.doorbells import UNWIRED, Doorbell, Unwired
+from infra.doorbells import UNWIRED, Doorbell, Doorbells, Unwired
 from infra.group_members import GroupMembers
 from infra.heartbeat import Heartbeat
 from infra.hops import CONSUMED_AT, log_projected
@@ -41,6 +42,9 @@ DUPLICATE_KEY = 11000
 # poll deadline, max_poll_interval_ms, is 30 s; a chunk of the largest events still fits well within it).
 CHUNK = 100
 BATCH_BUDGET_S = 10.0
+# Applied aggregates named per ring of the readers' doorbells, and the longest id named: within what a ring may say.
+NAMED_PER_RING = 100
+LONGEST_NAMED_ID = 200
 
 
 def apply(db: Database, envelopes: list[dict]) -> None:
@@ -82,11 +86,14 @@ class Projector:
         dead_letters: DeadLetters,
         members: GroupMembers,
         doorbell: Doorbell | Unwired = UNWIRED,
+        readers: Doorbells | Unwired = UNWIRED,
     ):
+        """`readers`: the doorbells of the processes that wait for what it applies (the API's read-your-writes)."""
         self.db = db
         self.members = members
         self.consumer = make_consumer(bootstrap, GROUP, TOPICS.values())
         self.poller = Poller(self.consumer, doorbell=doorbell)
+        self.readers = readers
         self.heartbeat = heartbeat
         self.dead_letters = dead_letters
         self.applied = 0
@@ -134,6 +141,7 @@ class Projector:
             self.rewind(records[done:])
         if done:
             self.commit()
+            self.tell_readers([record.value for record in records[:done]])
             self.applied += done
             self.measure([record.value for record in records[:done]], started)
         if done == len(records):
@@ -151,6 +159,17 @@ class Projector:
     def committed(offsets: dict, response) -> None:
         if isinstance(response, Exception):
             log.warning("offset commit not taken (%s): those events will be applied again", response)
+
+    def tell_readers(self, envelopes: list[dict]) -> None:
+        """Ring the readers' doorbells naming each aggregate just applied at its last version (ids too long to name
+        are left to the readers' own checks)."""
+        latest: dict[str, int] = {}
+        for envelope in envelopes:
+            if len(envelope["aggregate_id"]) <= LONGEST_NAMED_ID:
+                latest[envelope["aggregate_id"]] = envelope["aggregate_version"]
+        named = list(latest.items())
+        for start in range(0, len(named), NAMED_PER_RING):
+            self.readers.ring(json.dumps(named[start : start + NAMED_PER_RING]).encode())
 
     def project_chunk(self, records: list, started: float) -> int:
         """Apply these records; how many were handled (applied or parked), from the first."""

@@ -1,5 +1,6 @@
 """The composition root: the one place where configuration, clients and applications are wired."""
 
+import os
 import socket
 from functools import cached_property
 
@@ -11,7 +12,7 @@ from command_api.bus import CommandBus
 from command_api.http import app as command_app
 from command_api.http.admission_lookup import WriteModelChatAccess
 from command_api.http.credential_lookup import WriteModelCredentials
-from command_api.read_your_writes import ReadModelWaiter
+from command_api.read_your_writes import ProjectionNews, ReadModelWaiter
 from command_api.relay import GROUP as RELAY
 from command_api.relay import Relay
 from command_api.write_model.application import OcsApplication
@@ -56,12 +57,14 @@ from workers.reply_deltas import DeltaPublisher
 from workers.runner import Worker
 
 BACKGROUND_COMPONENTS = ("relay", "feed", "projector", "worker", "delivery")
+# Whose doorbells the projector rings, naming what it applied: the processes answering commands.
+API_DOORBELL = "api"
 
 
 class System:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.doorbells: list[Doorbell] = []
+        self.doorbells: list[Doorbell | Doorbells] = []  # this process's doorbells, and the ones it rings
 
     @cached_property
     def app(self) -> OcsApplication:
@@ -70,7 +73,7 @@ class System:
             settings.event_store_url,
             settings.files_dir,
             settings.kafka_max_message_bytes,
-            Doorbells(settings.data_dir, "relay").ring,
+            self.ringer("relay").ring,
         )
 
     @cached_property
@@ -99,7 +102,9 @@ class System:
 
     @cached_property
     def waiter(self) -> ReadModelWaiter:
-        return ReadModelWaiter(self.db, self.settings.read_your_writes_timeout)
+        # Named per process: gunicorn's worker processes share the host name.
+        doorbell = self.doorbell(API_DOORBELL, f"{instance_id()}-{os.getpid()}")
+        return ReadModelWaiter(self.db, self.settings.read_your_writes_timeout, ProjectionNews(doorbell))
 
     def require_kafka(self) -> str:
         if not self.settings.kafka_bootstrap:
@@ -236,7 +241,7 @@ class System:
             self.retention(),
             settings.kafka_max_message_bytes,
             self.doorbell("relay"),
-            Doorbells(settings.data_dir, "projector", "worker"),
+            self.ringer("projector", "worker"),
         )
 
     def retention(self) -> Retention:
@@ -272,6 +277,7 @@ class System:
             self.dead_letters(PROJECTORS),
             self.group_members("projector", PROJECTORS),
             self.doorbell("projector"),
+            self.ringer(API_DOORBELL),
         )
 
     @cached_property
@@ -327,11 +333,17 @@ class System:
         """The consumer group `group`, whose members are `component`'s replicas."""
         return GroupMembers(self.db, component, group, instance_id(), self.require_kafka())
 
-    def doorbell(self, component: str) -> Doorbell:
+    def doorbell(self, component: str, instance: str | None = None) -> Doorbell:
         """This replica's doorbell, rung when `component` has new work (`infra.doorbells`)."""
-        doorbell = Doorbell(self.settings.data_dir, component, instance_id())
+        doorbell = Doorbell(self.settings.data_dir, component, instance or instance_id())
         self.doorbells.append(doorbell)
         return doorbell
+
+    def ringer(self, *components: str) -> Doorbells:
+        """The doorbells of every replica of `components`, to ring."""
+        ringer = Doorbells(self.settings.data_dir, *components)
+        self.doorbells.append(ringer)
+        return ringer
 
     def close(self) -> None:
         for doorbell in self.doorbells:

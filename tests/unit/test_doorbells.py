@@ -88,3 +88,16 @@ def test_a_replica_restarted_under_its_id_takes_over_its_doorbell(data_dir):
     finally:
         after.close()
         ringer.close()
+
+
+def test_a_ring_can_say_something_and_a_wake_reads_what_every_ring_so_far_said(data_dir):
+    doorbell = Doorbell(data_dir, "api", "api-1")
+    ringer = Doorbells(data_dir, "api")
+    try:
+        ringer.ring(b'[["a", 1]]')
+        ringer.ring(b'[["b", 2]]')
+        assert doorbell.news(30) == [b'[["a", 1]]', b'[["b", 2]]']
+        assert doorbell.news(0) == []
+    finally:
+        doorbell.close()
+        ringer.close()
