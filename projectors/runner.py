@@ -127,7 +127,11 @@ class Projector:
         done = 0
         try:
             while done < len(records):
-                done += self.project_chunk(records[done : done + CHUNK], started)
+                handled = self.project_chunk(records[done : done + CHUNK], started)
+                # Visible now: a command waiting to read its own write checks at once (before the journal, as its
+                # own reads could).
+                self.tell_readers([record.value for record in records[done : done + handled]])
+                done += handled
                 self.beat()  # a long batch must not look like a replica gone silent (infra/group_members.py)
                 if time.perf_counter() - started > BATCH_BUDGET_S:
                     break
@@ -141,7 +145,6 @@ class Projector:
             self.rewind(records[done:])
         if done:
             self.commit()
-            self.tell_readers([record.value for record in records[:done]])
             self.applied += done
             self.measure([record.value for record in records[:done]], started)
         if done == len(records):
