@@ -88,12 +88,13 @@ class ProjectionNews:
             self.heard_at = time.monotonic()
             for message in said:
                 try:
-                    applied = json.loads(message)
-                    for aggregate_id, version in applied:
-                        self.heard[aggregate_id] = (version, self.rings)
-                        self.heard.move_to_end(aggregate_id)
+                    applied = [(str(aggregate_id), int(version)) for aggregate_id, version in json.loads(message)]
                 except (ValueError, TypeError) as exc:
                     log.warning("a ring said what is not applied aggregates (%s); ignored", exc)
+                    continue
+                for aggregate_id, version in applied:
+                    self.heard[aggregate_id] = (version, self.rings)
+                    self.heard.move_to_end(aggregate_id)
             while len(self.heard) > HEARD_KEPT:
                 self.heard.popitem(last=False)
             self.changed.notify_all()

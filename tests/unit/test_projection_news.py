@@ -35,7 +35,8 @@ def test_a_wait_ends_when_a_ring_names_its_aggregate_at_its_version(rung):
 
 def test_a_ring_that_says_nothing_of_use_is_ignored(rung):
     news, ringer = rung
-    ringer.ring(b"not json")
+    for nonsense in (b"not json", b"[1, 2]", b'[["s1", "two"]]', b'{"s1": 1}'):
+        ringer.ring(nonsense)
     ringer.ring(b'[["s1", 1]]')
     news.wait({"s1": 1}, EVER, 30)
     with news.changed:
