@@ -13,12 +13,12 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from infra.doorbells import Doorbell
+from infra.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ProjectionNews:
 
     def __init__(self, doorbell: Doorbell):
         self.doorbell = doorbell
-        self.heard: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self.heard = Recent(HEARD_KEPT)  # aggregate id: (version, ring number)
         self.rings = 0
         self.heard_at = float("-inf")  # time.monotonic() of the last ring
         self.changed = threading.Condition()
@@ -66,11 +66,8 @@ class ProjectionNews:
 
     def named(self, versions: dict[str, int], after_ring: int) -> bool:
         """Call with `changed` held."""
-        for aggregate_id, version in versions.items():
-            heard = self.heard.get(aggregate_id)
-            if heard is not None and heard[0] >= version and heard[1] > after_ring:
-                return True
-        return False
+        heard = self.heard.of(versions)
+        return any(version >= versions[key] and ring > after_ring for key, (version, ring) in heard.items())
 
     def listen(self) -> None:
         """Until the doorbell is closed."""
@@ -92,11 +89,7 @@ class ProjectionNews:
                 except (ValueError, TypeError) as exc:
                     log.warning("a ring said what is not applied aggregates (%s); ignored", exc)
                     continue
-                for aggregate_id, version in applied:
-                    self.heard[aggregate_id] = (version, self.rings)
-                    self.heard.move_to_end(aggregate_id)
-            while len(self.heard) > HEARD_KEPT:
-                self.heard.popitem(last=False)
+                self.heard.keep({aggregate_id: (version, self.rings) for aggregate_id, version in applied})
             self.changed.notify_all()
 
 

@@ -11,13 +11,11 @@ The batch is counted before its read-model writes, so a list never shows a docum
 that waited for its session sees it counted). The counted events' sessions say whose usage it is (chatbot,
 participant, platform) and when it started: read in the same transaction, or taken from their creation in the batch."""
 
-import threading
-from collections import OrderedDict
-
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from infra.recent import Recent
 from projectors.projections.list_counts import LISTING_EVENTS, ListCounts, listed_after
 from projectors.projections.usage import COUNTED, Counters
 from schemas import events
@@ -27,35 +25,10 @@ from schemas.read_models import COUNTING_PROGRESS, LIST_COUNTS, SESSIONS, USAGE
 CHAT_SESSION = "ChatSession"
 
 ATTRIBUTION = {"experiment_id": 1, "participant_id": 1, "platform": 1, "created_at": 1}
-# Sessions whose attribution a process keeps: more than are chatting at once on a busy stack, ~200 bytes each.
-ATTRIBUTIONS_KEPT = 20_000
-
-
-class Attributions:
-    """The attributions of the sessions counted last. A session's is fixed when it is created, so one read once is
-    never stale: a chunk of a chat's events then counts without reading its session (a MongoDB read a chunk, about
-    a tenth of the projector's commands at one chat user)."""
-
-    def __init__(self, kept: int = ATTRIBUTIONS_KEPT):
-        self.kept = kept
-        self.known: OrderedDict[str, dict] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def of(self, session_ids: list[str]) -> dict[str, dict]:
-        with self.lock:
-            found = {session_id: self.known[session_id] for session_id in session_ids if session_id in self.known}
-            for session_id in found:
-                self.known.move_to_end(session_id)
-            return found
-
-    def keep(self, attributions: dict[str, dict]) -> None:
-        with self.lock:
-            self.known.update(attributions)
-            while len(self.known) > self.kept:
-                self.known.popitem(last=False)
-
-
-ATTRIBUTIONS = Attributions()
+# The attributions of the sessions counted last (more than are chatting at once on a busy stack, ~200 bytes each).
+# A session's is fixed when it is created, so one read once is never stale: a chunk of a chat's events then counts
+# without reading its session (a MongoDB read a chunk, about a tenth of the projector's commands at one chat user).
+ATTRIBUTIONS = Recent(kept=20_000)
 
 
 class SessionUnknown(Exception):
