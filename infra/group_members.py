@@ -5,8 +5,9 @@ straight back. Apache Kafka removes a static member that stays silent for its se
 never does, so a replica killed for good would keep its partitions, and a rebalance would wait for it forever.
 So each replica of a component also watches its fellows' heartbeats: one silent for EVICT_AFTER_S is removed from
 the group (a LeaveGroup on its behalf, by its group instance id), once, by the live replica first in instance
-order, and its partitions go to the live ones in the rebalance that follows. On Apache Kafka the broker has
-removed it already, and the request changes nothing.
+order, and its partitions go to the live ones in the rebalance that follows. On Apache Kafka the broker removes it
+after the consumers' session timeout (`infra/kafka.py`, as short as the broker allows), and the request changes
+nothing. Until then its partitions wait: that is the stall a replica killed for good causes.
 """
 
 import logging
@@ -18,15 +19,33 @@ from kafka.errors import KafkaError
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from infra.heartbeat import FORGOTTEN_AFTER_S, STALE_AFTER_S, heartbeats
+from infra.heartbeat import FORGOTTEN_AFTER_S, heartbeats
 from infra.kafka import group_instance_id
 
 log = logging.getLogger(__name__)
 
-# Longer than any gap between a live replica's heartbeats (a projector beats between chunks of its batch), and
-# than a restart under the same id (`ocs up` restarts a dead replica within a second or two).
-EVICT_AFTER_S = 15.0
-CHECK_EVERY_S = 2.0
+# A live replica beats every second (a projector between chunks of its batch too): one silent this long is taken
+# for gone. Short, since its partitions wait for it meanwhile; longer than a restart under the same id (`ocs up`
+# restarts a dead replica within a second or two). A live replica taken for gone by mistake only rejoins, at the
+# cost of a rebalance.
+EVICT_AFTER_S = 5.0
+CHECK_EVERY_S = 0.5
+
+
+def to_remove(beats: list[dict], me: str, now: float, evicted: set[tuple[str, float]]) -> list[dict]:
+    """The replicas silent for EVICT_AFTER_S that replica `me` is to remove: none unless it is the first live one
+    in instance order, and none while its own last beat is getting old too (its writes were held up, by a MongoDB
+    stall say, and so may theirs have been)."""
+    silent_for = {beat["instance"]: now - beat["at"] for beat in beats}
+    live = sorted(instance for instance, silence in silent_for.items() if silence < EVICT_AFTER_S)
+    if not live or live[0] != me or silent_for[me] > EVICT_AFTER_S / 2:
+        return []
+    return [
+        beat
+        for beat in beats
+        if EVICT_AFTER_S <= silent_for[beat["instance"]] < FORGOTTEN_AFTER_S
+        and (beat["instance"], beat["at"]) not in evicted
+    ]
 
 
 class GroupMembers:
@@ -50,15 +69,7 @@ class GroupMembers:
             log.warning("heartbeats of %s unreadable: %s", self.component, exc)
             return
         now = time.time()
-        live = sorted(beat["instance"] for beat in beats if now - beat["at"] < STALE_AFTER_S)
-        if not live or live[0] != self.instance:
-            return
-        departed = [
-            beat
-            for beat in beats
-            if EVICT_AFTER_S < now - beat["at"] < FORGOTTEN_AFTER_S
-            and (beat["instance"], beat["at"]) not in self.evicted
-        ]
+        departed = to_remove(beats, self.instance, now, self.evicted)
         if departed:
             self.evict(departed, now)
 

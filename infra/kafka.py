@@ -159,7 +159,9 @@ def make_consumer(bootstrap: str, group: str, topics) -> KafkaConsumer:
         # the group waiting for the dead member to time out (the local broker never times it out at all: a
         # member that is gone for good is removed by infra/group_members.py).
         group_instance_id=group_instance_id(group, instance_id()),
-        session_timeout_ms=10_000,
+        # Apache Kafka removes a member silent this long (the least its brokers accept by default), and its
+        # partitions wait for it until then (infra/group_members.py does it on the local broker).
+        session_timeout_ms=6_000,
         # Members learn of a rebalance at their next heartbeat: a second, not kafka-python's three.
         heartbeat_interval_ms=1_000,
         # Also the rebalance timeout: how long a group waits for its members to rejoin. On the local broker a replica
