@@ -21,7 +21,8 @@ def py_spy() -> str | None:
 
 
 def record(sampler, seconds: float, out_dir: Path) -> dict:
-    """py-spy every Python process of the stack at once for `seconds`; per role, its top functions."""
+    """py-spy every Python process of the stack at once for `seconds`; per role, its top functions. A role's
+    process is sampled with its children: the API's requests run in the gunicorn worker it forks."""
     binary = py_spy()
     if binary is None:
         return {"error": "py-spy is not installed (pip install py-spy)"}
@@ -33,7 +34,7 @@ def record(sampler, seconds: float, out_dir: Path) -> dict:
         path = out_dir / f"{role}.collapsed.txt"
         done = subprocess.run(
             [binary, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(RATE_HZ),
-             "--format", "raw", "--nonblocking", "--output", str(path)],
+             "--format", "raw", "--nonblocking", "--subprocesses", "--output", str(path)],
             capture_output=True, text=True,
         )  # fmt: skip
         if done.returncode != 0 or not path.exists():
