@@ -3,9 +3,18 @@ import threading
 import pytest
 
 from command_api import commands
+from infra.wiring.local_servers import LocalKafka
 from tests import postgres
 from tests.stack import Stack
 from tests.write_model import new_team_with_chatbot
+
+
+@pytest.fixture
+def kafka(tmp_path):
+    """A local Kafka-protocol broker of its own; its bootstrap address."""
+    server = LocalKafka(tmp_path / "kafka").start()
+    yield server.bootstrap
+    server.stop()
 
 
 @pytest.fixture(scope="session")

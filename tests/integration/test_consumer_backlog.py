@@ -5,18 +5,10 @@ import pytest
 from kafka import KafkaProducer
 
 from infra.kafka import EnvelopeJson, Poller, ensure_topics, make_consumer
-from infra.wiring.local_servers import LocalKafka
 
 PARTITIONS = 8
 RECORD = {"padding": "x" * 2000}
 RECORD_BYTES = 2015
-
-
-@pytest.fixture
-def kafka(tmp_path):
-    server = LocalKafka(tmp_path / "kafka").start()
-    yield server.bootstrap
-    server.stop()
 
 
 def catch_up(bootstrap: str, backlog_mb: int) -> int:
