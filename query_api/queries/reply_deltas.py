@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
 
-from infra.kafka import ensure_topics
+from infra.kafka import CLIENT_METRICS, ensure_topics
 from schemas.reply_deltas import REPLY_DELTAS_TOPIC
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,10 @@ class DeltaFeed:
         # The local broker makes a topic a consumer asks about, with its own default width: make it first.
         ensure_topics(self.bootstrap, [REPLY_DELTAS_TOPIC], self.partitions)
         consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, allow_auto_create_topics=False
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            allow_auto_create_topics=False,
+            metrics_enabled=CLIENT_METRICS,
         )
         try:
             numbers = consumer.partitions_for_topic(REPLY_DELTAS_TOPIC) or ()
