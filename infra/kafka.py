@@ -190,9 +190,8 @@ class Poller:
     ~1.7 ms of CPU with 8 partitions (kafka-python 3.0, answered or not), so a consumer that takes what came
     in the last 100 ms in one poll spends a tenth of what polling as fast as records arrive would. `doorbell`:
     idle sleeps end when the relay rings it after publishing (`infra.doorbells`), and a ring that came while the
-    consumer was busy makes its next poll wait for those records (at one chat user the reply, published while the
-    projector was writing the user's message, was taken 1.5 ms sooner at the median and 7 ms at p95; at ten, 15 ms
-    sooner at the median: bench/README.md)."""
+    consumer was busy makes its next poll wait for those records, which a 1 ms poll would end before (a reply
+    published while the projector wrote the user's message waited for a second poll)."""
 
     def __init__(self, consumer: KafkaConsumer, pace_s: float = 0.0, doorbell: Doorbell | Unwired = UNWIRED):
         self.consumer = consumer
@@ -211,7 +210,7 @@ class Poller:
             time.sleep(max(0.0, self.last_poll + self.pace_s - time.monotonic()))
             self.last_poll = time.monotonic()
         timeout_ms, self.poll_timeout_ms = self.poll_timeout_ms, POLL_TIMEOUT_MS
-        if self.doorbell.wait(0):  # rung while busy: the records are on the broker, and a 1 ms poll ends first
+        if self.doorbell.wait(0):
             timeout_ms = RUNG_POLL_TIMEOUT_MS
         records = self.records(self.consumer.poll(timeout_ms=timeout_ms))
         if not self.joined():  # the poll heard of a rebalance and began a join: awaited now, not after a sleep

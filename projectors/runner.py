@@ -192,6 +192,7 @@ class Projector:
                 return handled
             if id(envelope) in left:
                 self.apply_or_park(envelope)
+                self.beat()  # each try of a failing event waits up to a second and more: still alive meanwhile
         return len(records)
 
     @staticmethod
