@@ -19,7 +19,7 @@ from kafka.errors import KafkaError
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
-from infra.heartbeat import FORGOTTEN_AFTER_S, heartbeats
+from infra.heartbeat import FORGOTTEN_AFTER_S, end_transaction_of, heartbeats
 from infra.kafka import group_instance_id
 
 log = logging.getLogger(__name__)
@@ -57,21 +57,49 @@ class GroupMembers:
         self.bootstrap = bootstrap
         self.last_check = 0.0
         self.evicted: set[tuple[str, float]] = set()  # (instance, its last heartbeat)
+        self.last_unblock = 0.0
+        self.ended: set[tuple[str, float]] = set()  # whose sessions were ended, as above
 
     def remove_the_departed(self) -> None:
         """Remove the replicas silent for EVICT_AFTER_S from the group, if this replica is the one to do it."""
         if time.monotonic() - self.last_check < CHECK_EVERY_S:
             return
         self.last_check = time.monotonic()
-        try:
-            beats = heartbeats(self.db, [self.component])[self.component]
-        except PyMongoError as exc:
-            log.warning("heartbeats of %s unreadable: %s", self.component, exc)
+        beats = self.beats()
+        if beats is None:
             return
         now = time.time()
         departed = to_remove(beats, self.instance, now, self.evicted)
         if departed:
             self.evict(departed, now)
+
+    def beats(self) -> list[dict] | None:
+        """The last heartbeat of each replica of this component (None when unreadable)."""
+        try:
+            return heartbeats(self.db, [self.component])[self.component]
+        except PyMongoError as exc:
+            log.warning("heartbeats of %s unreadable: %s", self.component, exc)
+            return None
+
+    def unblock(self) -> None:
+        """End the sessions that replicas silent for EVICT_AFTER_S named in their heartbeats (once each, at most
+        every CHECK_EVERY_S): a replica killed in the middle of a transaction left its writes locked, and a live one
+        whose transaction conflicts with them calls this before trying again. Called from the live one's work, not
+        its loop, which waits meanwhile; whether or not this one is to remove them from the group."""
+        if time.monotonic() - self.last_unblock < CHECK_EVERY_S:
+            return
+        self.last_unblock = time.monotonic()
+        beats = self.beats()
+        if beats is None:
+            return
+        now = time.time()
+        for beat in beats:
+            ended = (beat["instance"], beat["at"])
+            if beat["instance"] != self.instance and now - beat["at"] >= EVICT_AFTER_S and ended not in self.ended:
+                end_transaction_of(self.db, beat)
+                self.ended.add(ended)
+                silent_s = now - beat["at"]
+                log.warning("ended %s's session (silent %.0f s): a transaction waited", beat["instance"], silent_s)
 
     def evict(self, departed: list[dict], now: float) -> None:
         members = [

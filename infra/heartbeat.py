@@ -54,6 +54,10 @@ class Heartbeat:
         except PyMongoError as exc:  # being unable to say "alive" must not stop the work itself
             log.warning("heartbeat of %s not recorded: %s", self.component, exc)
 
+    def stored(self) -> dict | None:
+        """The last heartbeat under this replica's name: a predecessor's, before this one beats."""
+        return self.collection.find_one({"_id": f"{self.component}@{self.instance}"})
+
     def journal(self) -> None:
         """Make every write this replica made so far durable: one write to its heartbeat that the server acknowledges
         only once its journal holds it, and the journal is written in order, so it then holds every write before it
@@ -63,6 +67,20 @@ class Heartbeat:
         transaction acknowledged just before the local server was killed was gone after its restart, and that
         session's usage stopped counting for good). Raises, as any write does, when the server is unreachable."""
         self.journaled.update_one({"_id": f"{self.component}@{self.instance}"}, {"$inc": {"journaled": 1}}, upsert=True)
+
+
+def end_transaction_of(db: Database, beat: dict | None) -> None:
+    """End the MongoDB session a replica's heartbeat names (`session`), and with it any transaction the replica, now
+    gone, left open: the server would keep its writes locked until it reaps it (after a minute on mongod, whose
+    `transactionLifetimeLimitSeconds` is 60, and on the local server), and every transaction that writes the same
+    documents waits meanwhile (seen: a projector killed in the middle of counting stopped the other one for 30-60 s,
+    since both increment a team's usage counters)."""
+    if beat is None or not beat.get("session"):
+        return
+    try:
+        db.client.admin.command("killSessions", [beat["session"]])
+    except PyMongoError as exc:
+        log.warning("could not end the session of %s: %s", beat.get("instance"), exc)
 
 
 def heartbeats(db: Database, components) -> dict[str, list[dict]]:

@@ -11,6 +11,10 @@ The batch is counted before its read-model writes, so a list never shows a docum
 that waited for its session sees it counted). The counted events' sessions say whose usage it is (chatbot,
 participant, platform) and when it started: read in the same transaction, or taken from their creation in the batch."""
 
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+
 from pymongo import UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
@@ -35,11 +39,32 @@ class SessionUnknown(Exception):
     """A session's usage before its session is projected: its creation was parked, so this event is parked too."""
 
 
-def count_events(db: Database, envelopes: list[dict]) -> None:
+@dataclass(frozen=True)
+class Counting:
+    """A projector's way of counting: `session`, the one its transactions run in (its heartbeat names it, so that
+    one it leaves open when killed can be ended), and `unblock`, called before each retry of a transaction that
+    conflicted: it ends what replicas gone silent left open (`infra.group_members.GroupMembers.unblock`)."""
+
+    session: ClientSession
+    unblock: Callable[[], None]
+
+
+def count_events(db: Database, envelopes: list[dict], counting: Counting | None = None) -> None:
+    """`counting`: a projector's (above); a session of its own, and nothing to unblock, when None."""
     counted = [envelope for envelope in envelopes if is_counted(envelope)]
-    if counted:
-        with db.client.start_session() as session:
-            session.with_transaction(lambda txn: count_once(db, counted, txn))
+    if not counted:
+        return
+    tries = 0
+
+    def count(txn: ClientSession) -> None:
+        nonlocal tries
+        tries += 1
+        if tries > 1 and counting:
+            counting.unblock()
+        count_once(db, counted, txn)
+
+    with nullcontext(counting.session) if counting else db.client.start_session() as session:
+        session.with_transaction(count)
 
 
 def is_counted(envelope: dict) -> bool:

@@ -22,11 +22,11 @@ from pymongo.errors import BulkWriteError, ConnectionFailure
 from infra.dead_letters import BEHIND_A_PARKED_EVENT, DeadLetters
 from infra.doorbells import UNWIRED, Doorbell, Doorbells, Unwired
 from infra.group_members import GroupMembers
-from infra.heartbeat import Heartbeat
+from infra.heartbeat import Heartbeat, end_transaction_of
 from infra.hops import CONSUMED_AT, log_projected
 from infra.kafka import PROJECTORS_GROUP, Poller, held_partitions, make_consumer
 from infra.metrics import COMMAND_TO_READ_MODEL_SECONDS, EVENTS_PARKED, EVENTS_PROJECTED, PROJECTOR_APPLY_SECONDS
-from projectors.counting import count_events
+from projectors.counting import Counting, count_events
 from projectors.projections import writes_for
 from schemas.events import TOPICS
 from schemas.read_models import COLLECTIONS
@@ -47,10 +47,10 @@ NAMED_PER_RING = 100
 LONGEST_NAMED_ID = 200
 
 
-def apply(db: Database, envelopes: list[dict]) -> None:
-    """Apply events to the read models; within each aggregate, in the order given."""
+def apply(db: Database, envelopes: list[dict], counting: Counting | None = None) -> None:
+    """Apply events to the read models; within each aggregate, in the order given. `counting`: as `count_events`."""
     # Counted first: whoever sees a document this batch writes sees it counted (`projectors/counting.py`).
-    count_events(db, envelopes)
+    count_events(db, envelopes, counting)
     by_collection = defaultdict(list)
     sources = defaultdict(dict)  # the ids of the events behind each collection's writes, in order, once each
     for envelope in envelopes:
@@ -96,11 +96,16 @@ class Projector:
         self.readers = readers
         self.heartbeat = heartbeat
         self.dead_letters = dead_letters
+        # Counting's transactions run in this one session, which the heartbeat names (`projectors.counting`).
+        self.counting = Counting(db.client.start_session(), members.unblock)
         self.applied = 0
         # When the records in hand were first polled, while they are not all applied yet (None: nothing waits).
         self.waiting_since: float | None = None
 
     def run(self, stop: threading.Event) -> None:
+        # A predecessor under this id, killed, may have left a transaction open on the counters every projector
+        # increments: each of their transactions would wait for the server to reap it, a minute.
+        end_transaction_of(self.db, self.heartbeat.stored())
         try:
             while not stop.is_set():
                 records = self.poller.poll()
@@ -114,10 +119,14 @@ class Projector:
         finally:
             self.consumer.close()
             self.dead_letters.close()
+            self.counting.session.end_session()
 
     def beat(self) -> None:
         self.heartbeat.beat(
-            applied=self.applied, waiting_since=self.waiting_since, partitions=held_partitions(self.consumer)
+            applied=self.applied,
+            waiting_since=self.waiting_since,
+            partitions=held_partitions(self.consumer),
+            session=self.counting.session.session_id,
         )
 
     def project(self, records: list) -> None:
@@ -181,7 +190,7 @@ class Projector:
         to_apply = [e for e in envelopes if not self.parked_behind(e)]
         left = {id(e) for e in to_apply}
         try:
-            apply(self.db, to_apply)
+            apply(self.db, to_apply, self.counting)
             return len(records)
         except ConnectionFailure:
             raise
@@ -217,7 +226,7 @@ class Projector:
             return
         for attempt in range(1, POISON_ATTEMPTS + 1):
             try:
-                apply(self.db, [envelope])
+                apply(self.db, [envelope], self.counting)
                 return
             except ConnectionFailure:
                 raise

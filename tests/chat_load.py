@@ -82,6 +82,8 @@ class Load:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.accepted_messages: list[tuple[str, str]] = []  # (session id, task id)
+        # Patient users: from sending a message to the poll that saw its reply (the projection's delays included).
+        self.seen_after_s: list[float] = []
         self.created_sessions: list[str] = []
         self.tagged: list[tuple[str, str]] = []
         self.refused = Counter()
@@ -116,6 +118,7 @@ class Load:
                     session_id, token = started.json()["session_id"], started.json()["session_token"]
                 continue
             n += 1
+            sending = time.monotonic()
             sent = self.call(
                 "POST",
                 f"/api/chat/{session_id}/message/",
@@ -126,20 +129,23 @@ class Load:
                 task = sent.json()["task_id"]
                 with self.lock:
                     self.accepted_messages.append((session_id, task))
-                if self.patient:
-                    self.await_reply(session_id, task, token)
+                if self.patient and self.await_reply(session_id, task, token):
+                    with self.lock:
+                        self.seen_after_s.append(time.monotonic() - sending)
             elif sent is not None:
                 with self.lock:
                     self.refused[sent.status_code] += 1
             time.sleep(0.05)
 
-    def await_reply(self, session_id: str, task: str, token: str) -> None:
+    def await_reply(self, session_id: str, task: str, token: str) -> bool:
+        """Whether the task's end was seen."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not self.stop.is_set():
             polled = self.call("GET", f"/api/chat/{session_id}/{task}/poll/", headers={"X-Session-Token": token})
             if polled is not None and (polled.status_code != 200 or polled.json()["status"] != "processing"):
-                return
+                return True
             time.sleep(0.1)
+        return False
 
     def commands(self) -> None:
         headers = {"X-api-key": self.key}
@@ -263,6 +269,8 @@ def verify(data_dir: Path, base_url: str, key: str, load: Load, mongo_url: str) 
             "out_of_order_sessions": replies["out_of_order_sessions"],
             "longest_wait_for_a_reply_s": replies["longest_wait_s"],
             "median_wait_for_a_reply_s": replies["median_wait_s"],
+            # What a patient user waited, as it saw it: the above, and the read models' delay.
+            "longest_wait_seen_by_a_user_s": round(max(load.seen_after_s, default=0.0), 2),
             "sessions_created": len(load.created_sessions),
             "sessions_tagged": len(load.tagged),
             "events_replayed": rebuilt["events"],
