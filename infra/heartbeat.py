@@ -55,8 +55,13 @@ class Heartbeat:
             log.warning("heartbeat of %s not recorded: %s", self.component, exc)
 
     def stored(self) -> dict | None:
-        """The last heartbeat under this replica's name: a predecessor's, before this one beats."""
-        return self.collection.find_one({"_id": f"{self.component}@{self.instance}"})
+        """The last heartbeat under this replica's name: a predecessor's, before this one beats (None if unreadable:
+        MongoDB down as the replica starts)."""
+        try:
+            return self.collection.find_one({"_id": f"{self.component}@{self.instance}"})
+        except PyMongoError as exc:
+            log.warning("the last heartbeat of %s is unreadable: %s", self.component, exc)
+            return None
 
     def journal(self) -> None:
         """Make every write this replica made so far durable: one write to its heartbeat that the server acknowledges
