@@ -24,8 +24,8 @@ from infra.kafka import group_instance_id
 
 log = logging.getLogger(__name__)
 
-# A live replica beats every second (a projector between the chunks of its batch, and between the tries of an
-# event that fails, too): one silent this long is taken for gone. Short, since its partitions wait for it
+# A live replica beats every second (a projector between the chunks of its batch, and between the events it
+# tries one by one, too): one silent this long is taken for gone. Short, since its partitions wait for it
 # meanwhile; longer than a restart under the same id (`ocs up` restarts a dead replica within a second or two). A
 # live replica taken for gone by mistake only rejoins, at the cost of a rebalance.
 EVICT_AFTER_S = 5.0

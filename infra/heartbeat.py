@@ -40,6 +40,7 @@ class Heartbeat:
         self.journaled = self.collection.with_options(write_concern=WriteConcern(j=True))
         self.component = component
         self.instance = instance_id()
+        self.id = f"{component}@{self.instance}"
         self.last = 0.0
 
     def beat(self, **progress) -> None:
@@ -50,7 +51,7 @@ class Heartbeat:
         try:
             at = datetime.now(timezone.utc).timestamp()
             beat = {"component": self.component, "instance": self.instance, "at": at, "pid": os.getpid(), **progress}
-            self.collection.update_one({"_id": f"{self.component}@{self.instance}"}, {"$set": beat}, upsert=True)
+            self.collection.update_one({"_id": self.id}, {"$set": beat}, upsert=True)
         except PyMongoError as exc:  # being unable to say "alive" must not stop the work itself
             log.warning("heartbeat of %s not recorded: %s", self.component, exc)
 
@@ -58,7 +59,7 @@ class Heartbeat:
         """The last heartbeat under this replica's name: a predecessor's, before this one beats (None if unreadable:
         MongoDB down as the replica starts)."""
         try:
-            return self.collection.find_one({"_id": f"{self.component}@{self.instance}"})
+            return self.collection.find_one({"_id": self.id})
         except PyMongoError as exc:
             log.warning("the last heartbeat of %s is unreadable: %s", self.component, exc)
             return None
@@ -71,7 +72,7 @@ class Heartbeat:
         committing offsets past what it wrote: otherwise it would never write it again (seen: a projector's usage
         transaction acknowledged just before the local server was killed was gone after its restart, and that
         session's usage stopped counting for good). Raises, as any write does, when the server is unreachable."""
-        self.journaled.update_one({"_id": f"{self.component}@{self.instance}"}, {"$inc": {"journaled": 1}}, upsert=True)
+        self.journaled.update_one({"_id": self.id}, {"$inc": {"journaled": 1}}, upsert=True)
 
 
 def end_transaction_of(db: Database, beat: dict | None) -> None:

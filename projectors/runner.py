@@ -201,7 +201,7 @@ class Projector:
                 return handled
             if id(envelope) in left:
                 self.apply_or_park(envelope)
-                self.beat()  # each try of a failing event waits up to a second and more: still alive meanwhile
+                self.beat()  # an event that fails is tried for seconds: still alive between such events
         return len(records)
 
     @staticmethod
